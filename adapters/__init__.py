@@ -1,0 +1,1 @@
+"""ERP adapters: each translates one ERP into the core's plain types and back."""

@@ -1,0 +1,276 @@
+"""Pure functions from raw Odoo records to domain records.
+
+Odoo's quirks stop here: ``False`` for empty, many2one as ``[id, name]``, naive
+UTC datetime strings, floats for money, credit notes with positive amounts and
+negative ``_signed`` amounts.  Anything that does not fit raises
+:class:`~connector.errors.BadRecord` naming the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from connector.domain import (
+    Company,
+    CurrencyRate,
+    Customer,
+    Invoice,
+    InvoiceKind,
+    InvoiceState,
+    OrderState,
+    PaymentState,
+    SalesOrder,
+)
+from connector.errors import BadRecord
+from connector.money import UnknownCurrency, currency_precision, money, to_decimal
+
+MOVE_KINDS = {"out_invoice": InvoiceKind.INVOICE, "out_refund": InvoiceKind.CREDIT_NOTE}
+MOVE_STATES = {"draft": InvoiceState.DRAFT, "posted": InvoiceState.POSTED, "cancel": InvoiceState.CANCELLED}
+PAYMENT_STATES = {s.value: s for s in PaymentState}
+ORDER_STATES = {
+    "draft": OrderState.DRAFT,
+    "sent": OrderState.SENT,
+    "sale": OrderState.CONFIRMED,
+    "done": OrderState.DONE,  # Odoo 16 and older: a locked confirmed order
+    "cancel": OrderState.CANCELLED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MappingContext:
+    """What a mapper needs besides the raw record."""
+
+    source: str
+    model: str
+    default_currency: str  # currency of the company in whose context company-dependent fields are read
+
+
+class _Reader:
+    """Typed access to one raw record; every failure names the model, id and field."""
+
+    def __init__(self, model: str, raw: dict[str, Any]) -> None:
+        self.model = model
+        self.raw = raw
+        self.erp_id = str(raw.get("id", "?"))
+
+    def bad(self, field: str, reason: str) -> BadRecord:
+        return BadRecord(self.model, self.erp_id, f"field {field!r}: {reason}")
+
+    def get(self, field: str) -> Any:
+        if field not in self.raw:
+            raise BadRecord(self.model, self.erp_id, f"missing field {field!r}")
+        return self.raw[field]
+
+    def text(self, field: str, *, required: bool = False) -> str | None:
+        value = self.get(field)
+        if value is False or value is None or value == "":
+            if required:
+                raise self.bad(field, "is empty")
+            return None
+        if not isinstance(value, str):
+            raise self.bad(field, f"expected text, got {value!r}")
+        return value
+
+    def boolean(self, field: str) -> bool:
+        value = self.get(field)
+        if not isinstance(value, bool):
+            raise self.bad(field, f"expected true/false, got {value!r}")
+        return value
+
+    def many2one(self, field: str, *, required: bool = False) -> tuple[str, str] | None:
+        value = self.get(field)
+        if value is False or value is None:
+            if required:
+                raise self.bad(field, "is empty")
+            return None
+        if (
+            isinstance(value, (list, tuple))
+            and len(value) == 2
+            and isinstance(value[0], int)
+            and not isinstance(value[0], bool)
+        ):
+            return str(value[0]), str(value[1])
+        raise self.bad(field, f"expected [id, name], got {value!r}")
+
+    def many2one_id(self, field: str, *, required: bool = False) -> str | None:
+        pair = self.many2one(field, required=required)
+        return pair[0] if pair else None
+
+    def currency(self, field: str) -> str:
+        pair = self.many2one(field, required=True)
+        assert pair is not None
+        code = pair[1]
+        try:
+            currency_precision(code)
+        except UnknownCurrency:
+            raise self.bad(field, f"unknown currency {code!r}") from None
+        return code
+
+    def amount(self, field: str, currency: str) -> Decimal:
+        value = self.get(field)
+        try:
+            return money(value, currency)
+        except TypeError:
+            raise self.bad(field, f"expected a number, got {value!r}") from None
+
+    def number(self, field: str) -> Decimal:
+        value = self.get(field)
+        try:
+            return to_decimal(value)
+        except TypeError:
+            raise self.bad(field, f"expected a number, got {value!r}") from None
+
+    def day(self, field: str, *, required: bool = False) -> date | None:
+        value = self.get(field)
+        if value is False or value is None:
+            if required:
+                raise self.bad(field, "is empty")
+            return None
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise self.bad(field, f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+    def timestamp(self, field: str, *, required: bool = False) -> datetime | None:
+        value = self.get(field)
+        if value is False or value is None:
+            if required:
+                raise self.bad(field, "is empty")
+            return None
+        try:
+            return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        except (TypeError, ValueError):
+            raise self.bad(field, f"expected a UTC datetime 'YYYY-MM-DD HH:MM:SS', got {value!r}") from None
+
+    def choice(self, field: str, choices: dict[str, Any]) -> Any:
+        value = self.get(field)
+        if value not in choices:
+            raise self.bad(field, f"unexpected value {value!r} (known: {', '.join(sorted(choices))})")
+        return choices[value]
+
+    def record_id(self) -> str:
+        value = self.get("id")
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.bad("id", f"expected an integer, got {value!r}")
+        return str(value)
+
+
+def record_key(raw: dict[str, Any]) -> tuple[datetime, int] | None:
+    """(write_date, id) of a raw record, or None when either is unusable."""
+    try:
+        when = datetime.strptime(raw["write_date"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        return when, int(raw["id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def map_company(ctx: MappingContext, raw: dict[str, Any]) -> Company:
+    r = _Reader(ctx.model, raw)
+    return Company(source=ctx.source, erp_id=r.record_id(), name=r.text("name", required=True) or "",
+                   currency=r.currency("currency_id"))
+
+
+def map_partner(ctx: MappingContext, raw: dict[str, Any]) -> Customer:
+    r = _Reader(ctx.model, raw)
+    erp_id = r.record_id()
+    limit = r.number("credit_limit")
+    if limit < 0:
+        raise r.bad("credit_limit", f"negative credit limit {limit}")
+    country = r.text("country_code")
+    return Customer(
+        source=ctx.source,
+        erp_id=erp_id,
+        ref=r.text("ref"),
+        name=r.text("name") or r.text("display_name") or f"#{erp_id}",
+        credit_group_id=r.many2one_id("commercial_partner_id") or erp_id,
+        company_id=r.many2one_id("company_id"),
+        country=country.upper() if country else None,
+        vat=r.text("vat"),
+        is_company=r.boolean("is_company"),
+        parent_id=r.many2one_id("parent_id"),
+        # Odoo's 0 means "no limit set"
+        credit_limit=money(limit, ctx.default_currency) if limit else None,
+        credit_limit_currency=ctx.default_currency if limit else None,
+        active=r.boolean("active"),
+        changed_at=r.timestamp("write_date", required=True),  # type: ignore[arg-type]
+    )
+
+
+def map_move(ctx: MappingContext, raw: dict[str, Any]) -> Invoice:
+    r = _Reader(ctx.model, raw)
+    erp_id = r.record_id()
+    currency = r.currency("currency_id")
+    company_currency = r.currency("company_currency_id")
+    customer = r.many2one_id("partner_id", required=True)
+    assert customer is not None
+    total = r.amount("amount_total", currency)
+    open_amount = r.amount("amount_residual", currency)
+    if total < 0 or open_amount < 0:
+        raise r.bad("amount_residual", f"negative document amount (total {total}, open {open_amount})")
+    return Invoice(
+        source=ctx.source,
+        erp_id=erp_id,
+        number=r.text("name", required=True) or "",
+        customer_id=customer,
+        credit_group_id=r.many2one_id("commercial_partner_id") or customer,
+        kind=r.choice("move_type", MOVE_KINDS),
+        state=r.choice("state", MOVE_STATES),
+        payment_state=r.choice("payment_state", PAYMENT_STATES),
+        invoice_date=r.day("invoice_date"),
+        due_date=r.day("invoice_date_due"),
+        currency=currency,
+        amount_total=total,
+        amount_open=open_amount,
+        company_id=r.many2one_id("company_id", required=True) or "",
+        company_currency=company_currency,
+        # the _signed fields are in company currency, negative for credit notes
+        amount_total_company=abs(r.amount("amount_total_signed", company_currency)),
+        amount_open_company=abs(r.amount("amount_residual_signed", company_currency)),
+        changed_at=r.timestamp("write_date", required=True),  # type: ignore[arg-type]
+    )
+
+
+def map_order(ctx: MappingContext, raw: dict[str, Any]) -> SalesOrder:
+    r = _Reader(ctx.model, raw)
+    currency = r.currency("currency_id")
+    state = r.choice("state", ORDER_STATES)
+    total = r.amount("amount_total", currency)
+    invoiced = r.amount("amount_invoiced", currency)
+    # Odoo 19's amount_to_invoice counts delivered quantities only and is not stored;
+    # total − invoiced is the un-invoiced part of the order on every version.
+    uninvoiced = min(max(total - invoiced, Decimal(0)), max(total, Decimal(0)))
+    locked = r.boolean("locked") if "locked" in raw else state is OrderState.DONE
+    customer = r.many2one_id("partner_id", required=True)
+    return SalesOrder(
+        source=ctx.source,
+        erp_id=r.record_id(),
+        number=r.text("name", required=True) or "",
+        customer_id=customer or "",
+        state=state,
+        locked=locked,
+        order_date=r.timestamp("date_order"),
+        currency=currency,
+        amount_total=total,
+        amount_uninvoiced=uninvoiced,
+        company_id=r.many2one_id("company_id", required=True) or "",
+        changed_at=r.timestamp("write_date", required=True),  # type: ignore[arg-type]
+    )
+
+
+def map_rate(ctx: MappingContext, raw: dict[str, Any]) -> CurrencyRate:
+    r = _Reader(ctx.model, raw)
+    rate = r.number("rate")
+    if rate <= 0:
+        raise r.bad("rate", f"rate must be positive, got {rate}")
+    return CurrencyRate(
+        source=ctx.source,
+        erp_id=r.record_id(),
+        currency=r.currency("currency_id"),
+        company_id=r.many2one_id("company_id"),
+        day=r.day("name", required=True),  # type: ignore[arg-type]
+        rate=rate,
+        changed_at=r.timestamp("write_date", required=True),  # type: ignore[arg-type]
+    )

@@ -1,0 +1,187 @@
+"""The Odoo implementation of :class:`connector.ports.ERPSource`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from connector.domain import Company, SyncedRecord
+from connector.errors import BadRecord, FatalError
+from connector.ports import Cursor, Entry, Page, Rejected, SourceInfo, Stream
+
+from . import mapping
+from .client import OdooClient
+from .versions import COMPANY_FIELDS, MOVE_FIELDS, PARTNER_FIELDS, RATE_FIELDS, OdooVersion
+
+log = structlog.get_logger("creditguard.odoo")
+
+KEYSET_ORDER = "write_date asc, id asc"
+
+
+@dataclass(frozen=True, slots=True)
+class _StreamSpec:
+    model: str
+    base_domain: tuple
+    company_domain: Callable[[list[int]], list]
+    mapper: Callable[[mapping.MappingContext, dict[str, Any]], SyncedRecord]
+
+
+def _shared_or(companies: list[int]) -> list:
+    return ["|", ("company_id", "=", False), ("company_id", "in", companies)]
+
+
+def _only(companies: list[int]) -> list:
+    return [("company_id", "in", companies)]
+
+
+STREAMS: dict[Stream, _StreamSpec] = {
+    Stream.CUSTOMERS: _StreamSpec("res.partner", (), _shared_or, mapping.map_partner),
+    Stream.INVOICES: _StreamSpec(
+        "account.move", (("move_type", "in", ["out_invoice", "out_refund"]),), _only, mapping.map_move
+    ),
+    Stream.ORDERS: _StreamSpec("sale.order", (), _only, mapping.map_order),
+    Stream.CURRENCY_RATES: _StreamSpec("res.currency.rate", (), _shared_or, mapping.map_rate),
+}
+
+
+class OdooSource:
+    """Reads customers, invoices, orders and currency rates from one Odoo database."""
+
+    def __init__(self, name: str, client: OdooClient, companies: list[int] | None = None) -> None:
+        self.name = name
+        self.client = client
+        self.companies = list(companies or [])
+        self.version: OdooVersion | None = None
+        self._default_currency: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Any) -> "OdooSource":
+        """Build from a ``[[source]]`` entry of the configuration."""
+        client = OdooClient(
+            source=config.name,
+            url=str(config.url),
+            database=config.database,
+            username=config.username,
+            secret=config.secret,
+            protocol=config.protocol,
+            timeout=float(config.timeout),
+            verify_tls=config.verify_tls,
+            ca_file=str(config.ca_file) if config.ca_file else None,
+            retry_attempts=config.retry_attempts,
+        )
+        return cls(config.name, client, list(config.companies or []))
+
+    @property
+    def calls(self) -> int:
+        return self.client.calls
+
+    # ------------------------------------------------------------- ERPSource
+
+    def open(self) -> SourceInfo:
+        info = self.client.server_version()
+        self.version = OdooVersion.from_version_info(info)
+        if not self.version.supported:
+            log.warning("odoo.version_unsupported", source=self.name, version=self.version.label)
+        self.client.login()
+        companies = self._read_companies()
+        if not companies:
+            raise FatalError(self.name, "the user sees no company (check its allowed companies)")
+        self._default_currency = companies[0].currency
+        log.info("odoo.connected", source=self.name, version=self.version.label,
+                 protocol=self.client.protocol, companies=len(companies))
+        return SourceInfo(self.name, "odoo", self.version.label, tuple(companies))
+
+    def streams(self) -> tuple[Stream, ...]:
+        return (Stream.CUSTOMERS, Stream.INVOICES, Stream.ORDERS, Stream.CURRENCY_RATES)
+
+    def model_of(self, stream: Stream) -> str:
+        return STREAMS[stream].model
+
+    def count(self, stream: Stream) -> int:
+        spec = STREAMS[stream]
+        return self.client.search_count(spec.model, self._domain(spec), context=self._context())
+
+    def read(self, stream: Stream, since: Cursor | None, batch_size: int) -> Iterator[Page]:
+        spec = STREAMS[stream]
+        ctx = mapping.MappingContext(self.name, spec.model, self._default_currency or "USD")
+        fields = list(self._fields(stream))
+        position = since
+        while True:
+            domain = self._domain(spec) + self._after(position)
+            raws = self.client.search_read(
+                spec.model, domain, fields, limit=batch_size, order=KEYSET_ORDER, context=self._context()
+            )
+            if not raws:
+                return
+            page = self._map_page(spec.model, ctx, spec.mapper, raws)
+            yield page
+            if len(raws) < batch_size or page.position is None:
+                return
+            if position is not None and page.position <= position:
+                raise FatalError(self.name, f"{spec.model}: paging did not advance past {position}")
+            position = page.position
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -------------------------------------------------------------- helpers
+
+    def _fields(self, stream: Stream) -> tuple[str, ...]:
+        assert self.version is not None, "open() first"
+        return {
+            Stream.CUSTOMERS: PARTNER_FIELDS,
+            Stream.INVOICES: MOVE_FIELDS,
+            Stream.ORDERS: self.version.order_fields(),
+            Stream.CURRENCY_RATES: RATE_FIELDS,
+        }[stream]
+
+    def _context(self) -> dict[str, Any]:
+        # archived records are synced too, so that archiving is seen as a change
+        context: dict[str, Any] = {"active_test": False}
+        if self.companies:
+            context["allowed_company_ids"] = self.companies
+        return context
+
+    def _domain(self, spec: _StreamSpec) -> list:
+        domain = [tuple(leaf) for leaf in spec.base_domain]
+        if self.companies:
+            domain += spec.company_domain(self.companies)
+        return domain
+
+    @staticmethod
+    def _after(position: Cursor | None) -> list:
+        """Keyset condition: strictly after (write_date, id) of ``position``."""
+        if position is None:
+            return []
+        when = position.changed_at.strftime("%Y-%m-%d %H:%M:%S")
+        return ["|", ("write_date", ">", when), "&", ("write_date", "=", when), ("id", ">", position.last_id)]
+
+    @staticmethod
+    def _map_page(model: str, ctx: mapping.MappingContext, mapper, raws: list[dict[str, Any]]) -> Page:
+        entries: list[Entry] = []
+        for raw in raws:
+            key = mapping.record_key(raw)
+            position = Cursor(*key) if key else None
+            try:
+                entries.append(Entry(position, mapper(ctx, raw)))
+            except BadRecord as exc:
+                entries.append(Entry(position, Rejected(model, exc.erp_id, exc.reason, raw)))
+        return Page(model=model, entries=tuple(entries))
+
+    def _read_companies(self) -> list[Company]:
+        domain = [("id", "in", self.companies)] if self.companies else []
+        raws = self.client.search_read("res.company", domain, list(COMPANY_FIELDS), context=self._context())
+        ctx = mapping.MappingContext(self.name, "res.company", "USD")
+        by_id = {}
+        for raw in raws:
+            try:
+                company = mapping.map_company(ctx, raw)
+            except BadRecord as exc:
+                raise FatalError(self.name, f"cannot read company: {exc}") from None
+            by_id[company.erp_id] = company
+        if self.companies:  # the configured order decides the default company
+            return [by_id[str(c)] for c in self.companies if str(c) in by_id]
+        return list(by_id.values())

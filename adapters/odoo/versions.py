@@ -1,0 +1,55 @@
+"""What differs between the Odoo versions the adapter supports (16 to 19).
+
+The fields read are the ones all versions share, except where noted:
+``sale.order.locked`` exists from 17 on (16 has a ``done`` state instead), and
+``sale.order.amount_to_invoice`` changed meaning and storage in 19, so the
+adapter never reads it and uses ``amount_total − amount_invoiced`` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SUPPORTED = (16, 17, 18, 19)
+
+PARTNER_FIELDS = (
+    "id", "name", "display_name", "ref", "commercial_partner_id", "company_id", "country_code", "vat",
+    "is_company", "parent_id", "credit_limit", "active", "write_date",
+)
+MOVE_FIELDS = (
+    "id", "name", "move_type", "state", "payment_state", "partner_id", "commercial_partner_id",
+    "invoice_date", "invoice_date_due", "currency_id", "company_id", "company_currency_id",
+    "amount_total", "amount_residual", "amount_total_signed", "amount_residual_signed", "write_date",
+)
+ORDER_FIELDS = (
+    "id", "name", "partner_id", "state", "date_order", "currency_id", "company_id",
+    "amount_total", "amount_invoiced", "write_date",
+)
+RATE_FIELDS = ("id", "name", "rate", "currency_id", "company_id", "write_date")
+COMPANY_FIELDS = ("id", "name", "currency_id")
+
+
+@dataclass(frozen=True, slots=True)
+class OdooVersion:
+    major: int
+    label: str
+
+    @classmethod
+    def from_version_info(cls, info: dict) -> "OdooVersion":
+        """From ``common.version()``: ``server_version_info`` is ``[17, 0, 0, 'final', 0, '']``;
+        SaaS builds say ``['saas~17', 2, ...]``."""
+        raw = (info.get("server_version_info") or [None])[0]
+        if isinstance(raw, str):
+            raw = raw.split("~")[-1]
+        try:
+            major = int(raw)
+        except (TypeError, ValueError):
+            major = 0
+        return cls(major=major, label=str(info.get("server_version", raw)))
+
+    @property
+    def supported(self) -> bool:
+        return self.major in SUPPORTED
+
+    def order_fields(self) -> tuple[str, ...]:
+        return ORDER_FIELDS + (("locked",) if self.major >= 17 else ())

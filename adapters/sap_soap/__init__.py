@@ -1,0 +1,1 @@
+"""SAP ECC / S/4HANA adapter over SOAP (zeep). Not implemented yet."""

@@ -1,0 +1,81 @@
+"""Money arithmetic: ``Decimal`` only, rounded half-up to the currency's precision.
+
+Currency precisions come from the CLDR data shipped with Babel (ISO 4217 minor
+units).  A code Babel does not know is an :class:`UnknownCurrency` error, which
+the sync engine turns into a quarantined record.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel.numbers import get_currency_precision, is_currency
+
+
+class UnknownCurrency(ValueError):
+    """A currency code that is not an ISO 4217 code."""
+
+    def __init__(self, code: object) -> None:
+        super().__init__(f"unknown currency {code!r}")
+        self.code = code
+
+
+@lru_cache(maxsize=512)
+def currency_precision(code: str) -> int:
+    """Number of decimal places of ``code`` (``USD`` → 2, ``JPY`` → 0, ``KWD`` → 3)."""
+    if not isinstance(code, str) or len(code) != 3 or not code.isupper() or not is_currency(code):
+        raise UnknownCurrency(code)
+    return get_currency_precision(code)
+
+
+@lru_cache(maxsize=512)
+def _exponent(code: str) -> Decimal:
+    return Decimal(1).scaleb(-currency_precision(code))
+
+
+def to_decimal(value: object) -> Decimal:
+    """Exact decimal of an ERP number.
+
+    Floats (as Odoo sends monetary fields over XML-RPC and JSON) go through
+    ``repr``, the shortest string that round-trips, never through binary
+    expansion.  Booleans are refused: Odoo's ``False`` is "empty", not zero.
+    """
+    if isinstance(value, bool) or value is None:
+        raise TypeError(f"not a number: {value!r}")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise TypeError(f"not a number: {value!r}") from None
+    else:
+        raise TypeError(f"not a number: {value!r}")
+    if not result.is_finite():
+        raise TypeError(f"not a finite number: {value!r}")
+    return result
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` rounded half-up to ``currency``'s precision."""
+    return amount.quantize(_exponent(currency), rounding=ROUND_HALF_UP)
+
+
+def money(value: object, currency: str) -> Decimal:
+    """An ERP number as a ``Decimal`` rounded to ``currency``'s precision."""
+    return quantize(to_decimal(value), currency)
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Integer minor units (cents) of ``amount``; ``amount`` is rounded first."""
+    return int(quantize(amount, currency).scaleb(currency_precision(currency)))
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    """The ``Decimal`` amount of ``minor`` units of ``currency``."""
+    return quantize(Decimal(minor).scaleb(-currency_precision(currency)), currency)

@@ -1,0 +1,122 @@
+"""The ports an ERP adapter implements for the sync engine.
+
+An adapter reads one *stream* (a record type) page by page from a cursor and
+returns domain records; records it cannot map come back as :class:`Rejected`
+so that the engine can quarantine them while the rest of the page syncs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from .domain import Company, SyncedRecord
+
+
+class Stream(StrEnum):
+    CUSTOMERS = "customers"
+    INVOICES = "invoices"
+    ORDERS = "orders"
+    CURRENCY_RATES = "currency_rates"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Cursor:
+    """Position in a stream: the ERP change time (UTC) and id of a record.
+
+    Streams are read in (changed_at, id) order, so a cursor says "everything
+    up to and including this record has been seen".
+    """
+
+    changed_at: datetime
+    last_id: int
+
+    def before(self, seconds: float) -> "Cursor":
+        """The start of the overlap window: ``seconds`` earlier, from the first id."""
+        from datetime import timedelta
+
+        return Cursor(self.changed_at - timedelta(seconds=seconds), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A raw ERP record that could not be mapped, with the reason and the payload."""
+
+    model: str
+    erp_id: str
+    reason: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One raw record of a page: its stream position and what it mapped to."""
+
+    position: Cursor | None  # None when the ERP record has no usable change time
+    item: SyncedRecord | Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a stream, in read order.
+
+    Rejected records keep their position so that the engine advances past
+    them; the ids of every entry serve to reconcile full reads.
+    """
+
+    model: str
+    entries: tuple[Entry, ...]
+
+    @property
+    def records(self) -> list[SyncedRecord]:
+        return [e.item for e in self.entries if not isinstance(e.item, Rejected)]
+
+    @property
+    def rejected(self) -> list[Rejected]:
+        return [e.item for e in self.entries if isinstance(e.item, Rejected)]
+
+    @property
+    def position(self) -> Cursor | None:
+        positions = [e.position for e in self.entries if e.position is not None]
+        return max(positions) if positions else None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """What an adapter learnt when it connected."""
+
+    name: str
+    kind: str
+    server_version: str
+    companies: tuple[Company, ...] = field(default_factory=tuple)
+
+
+class ERPSource(Protocol):
+    """What the sync engine needs from an ERP adapter."""
+
+    name: str
+
+    @property
+    def calls(self) -> int:
+        """ERP calls made so far (for statistics and benchmarks)."""
+
+    def open(self) -> SourceInfo:
+        """Connect, authenticate, detect the server version. Raises FatalError/RetryableError."""
+
+    def streams(self) -> tuple[Stream, ...]:
+        """The streams this source provides, in the order they should sync."""
+
+    def model_of(self, stream: Stream) -> str:
+        """The ERP model (table, BAPI) behind ``stream``, part of every record's key."""
+
+    def read(self, stream: Stream, since: Cursor | None, batch_size: int) -> Iterator[Page]:
+        """Pages of records changed after ``since`` (all records when ``since`` is None),
+        in (changed_at, id) order."""
+
+    def count(self, stream: Stream) -> int:
+        """How many records a full read of ``stream`` returns."""
+
+    def close(self) -> None: ...

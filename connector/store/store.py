@@ -1,0 +1,409 @@
+"""The :class:`Store`: synced records, cursors, runs and the quarantine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..domain import Company, Customer, CurrencyRate, Invoice, SalesOrder, SyncedRecord
+from ..ports import Cursor, Rejected, Stream
+from . import tables as t
+from .engine import create_store_engine, migrate, schema_status
+from .rows import record_to_row, row_to_customer, row_to_invoice, row_to_order, row_to_rate
+
+_CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
+_UPSERT_EXCLUDED = {"id", "source", "erp_model", "erp_id"}
+
+
+@dataclass(frozen=True, slots=True)
+class FullRun:
+    """A full read of one stream; records it does not see are marked deleted."""
+
+    id: int
+    source: str
+    stream: Stream
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    written_ids: frozenset[str]
+    quarantined: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineEntry:
+    source: str
+    stream: str
+    erp_model: str
+    erp_id: str
+    reason: str
+    payload: dict[str, Any]
+    first_seen: datetime
+    last_seen: datetime
+    occurrences: int
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRunRow:
+    id: int
+    source: str
+    stream: str
+    full: bool
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    read: int
+    written: int
+    quarantined: int
+    deleted: int
+    calls: int
+    error: str | None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """All reads and writes of CreditGuard's own database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._dialect = engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str, *, apply_migrations: bool = True) -> "Store":
+        engine = create_store_engine(url)
+        if apply_migrations:
+            migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_status(self) -> tuple[str | None, str]:
+        return schema_status(self.engine)
+
+    # ------------------------------------------------------------------ writes
+
+    def _insert(self, table: Table):
+        if self._dialect == "postgresql":
+            return postgresql.insert(table)
+        if self._dialect == "sqlite":
+            return sqlite.insert(table)
+        raise RuntimeError(f"unsupported dialect {self._dialect}")  # pragma: no cover
+
+    def save_companies(self, source: str, companies: Iterable[Company], now: datetime | None = None) -> None:
+        now = now or _utcnow()
+        rows = [
+            {"source": source, "erp_id": c.erp_id, "name": c.name, "currency": c.currency, "synced_at": now}
+            for c in companies
+        ]
+        if not rows:
+            return
+        stmt = self._insert(t.companies)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source", "erp_id"],
+            set_={"name": stmt.excluded.name, "currency": stmt.excluded.currency, "synced_at": stmt.excluded.synced_at},
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt, rows)
+
+    def save_page(
+        self,
+        source: str,
+        stream: Stream,
+        model: str,
+        records: Sequence[SyncedRecord],
+        rejected: Sequence[Rejected],
+        cursor: Cursor | None,
+        run: FullRun | None = None,
+        now: datetime | None = None,
+    ) -> PageResult:
+        """Upsert a page, quarantine its rejects and advance the cursor, in one transaction.
+
+        Returns the ids of the records that were new or changed.
+        """
+        now = now or _utcnow()
+        table = t.SYNCED_TABLES[stream.value]
+        with self.engine.begin() as conn:
+            written = self._upsert(conn, table, model, records, now)
+            self._resolve_quarantine(conn, source, model, [r.erp_id for r in records], now)
+            for reject in rejected:
+                self._quarantine(conn, source, stream, reject, now)
+            if run is not None:
+                ids = [r.erp_id for r in records] + [r.erp_id for r in rejected]
+                self._mark_seen(conn, table, source, model, ids, run.id)
+            if cursor is not None:
+                self._set_cursor(conn, source, stream, cursor, now)
+        return PageResult(written_ids=frozenset(written), quarantined=len(rejected))
+
+    def _upsert(
+        self, conn: Connection, table: Table, model: str, records: Sequence[SyncedRecord], now: datetime
+    ) -> list[str]:
+        written: list[str] = []
+        rows = [record_to_row(r, model) | {"synced_at": now, "deleted_at": None} for r in records]
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start : start + _CHUNK]
+            stmt = self._insert(table).values(chunk)
+            update_cols = {
+                name: stmt.excluded[name] for name in chunk[0] if name not in _UPSERT_EXCLUDED
+            }
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["source", "erp_model", "erp_id"],
+                set_=update_cols,
+                where=or_(
+                    table.c.content_hash != stmt.excluded.content_hash,
+                    table.c.deleted_at.is_not(None),
+                ),
+            ).returning(table.c.erp_id)
+            written.extend(conn.execute(stmt).scalars())
+        return written
+
+    def _mark_seen(
+        self, conn: Connection, table: Table, source: str, model: str, ids: list[str], run_id: int
+    ) -> None:
+        for start in range(0, len(ids), _CHUNK):
+            conn.execute(
+                update(table)
+                .where(table.c.source == source, table.c.erp_model == model, table.c.erp_id.in_(ids[start : start + _CHUNK]))
+                .values(seen_run=run_id)
+            )
+
+    def _quarantine(self, conn: Connection, source: str, stream: Stream, reject: Rejected, now: datetime) -> None:
+        q = t.quarantine
+        stmt = self._insert(q).values(
+            source=source,
+            stream=stream.value,
+            erp_model=reject.model,
+            erp_id=reject.erp_id,
+            reason=reject.reason,
+            payload=json.dumps(reject.payload, sort_keys=True, default=str),
+            first_seen=now,
+            last_seen=now,
+            occurrences=1,
+            resolved_at=None,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source", "erp_model", "erp_id"],
+            set_={
+                "reason": stmt.excluded.reason,
+                "payload": stmt.excluded.payload,
+                "last_seen": stmt.excluded.last_seen,
+                "occurrences": q.c.occurrences + 1,
+                "resolved_at": None,
+            },
+        )
+        conn.execute(stmt)
+
+    def _resolve_quarantine(self, conn: Connection, source: str, model: str, ids: list[str], now: datetime) -> None:
+        q = t.quarantine
+        for start in range(0, len(ids), _CHUNK):
+            conn.execute(
+                update(q)
+                .where(
+                    q.c.source == source,
+                    q.c.erp_model == model,
+                    q.c.erp_id.in_(ids[start : start + _CHUNK]),
+                    q.c.resolved_at.is_(None),
+                )
+                .values(resolved_at=now)
+            )
+
+    # ----------------------------------------------------------------- cursors
+
+    def get_cursor(self, source: str, stream: Stream) -> Cursor | None:
+        c = t.sync_cursors
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(c.c.changed_at, c.c.last_id).where(c.c.source == source, c.c.stream == stream.value)
+            ).first()
+        return Cursor(row.changed_at, int(row.last_id)) if row else None
+
+    def _set_cursor(self, conn: Connection, source: str, stream: Stream, cursor: Cursor, now: datetime) -> None:
+        c = t.sync_cursors
+        stmt = self._insert(c).values(
+            source=source, stream=stream.value, changed_at=cursor.changed_at, last_id=cursor.last_id, updated_at=now
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source", "stream"],
+            set_={"changed_at": stmt.excluded.changed_at, "last_id": stmt.excluded.last_id, "updated_at": now},
+            # a cursor never moves backwards
+            where=or_(
+                c.c.changed_at < stmt.excluded.changed_at,
+                and_(c.c.changed_at == stmt.excluded.changed_at, c.c.last_id < stmt.excluded.last_id),
+            ),
+        )
+        conn.execute(stmt)
+
+    # -------------------------------------------------------------------- runs
+
+    def start_run(self, source: str, stream: Stream, full: bool, now: datetime | None = None) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(
+                insert(t.sync_runs)
+                .values(
+                    source=source, stream=stream.value, full=full, started_at=now or _utcnow(), status="running",
+                    read=0, written=0, quarantined=0, deleted=0, calls=0,
+                )
+                .returning(t.sync_runs.c.id)
+            ).scalar_one()
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        read: int,
+        written: int,
+        quarantined: int,
+        deleted: int,
+        calls: int,
+        error: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t.sync_runs)
+                .where(t.sync_runs.c.id == run_id)
+                .values(
+                    finished_at=now or _utcnow(), status=status, read=read, written=written,
+                    quarantined=quarantined, deleted=deleted, calls=calls, error=error,
+                )
+            )
+
+    def sweep_unseen(self, run: FullRun, model: str, now: datetime | None = None) -> int:
+        """After a complete full read: mark every record the run did not see as deleted."""
+        table = t.SYNCED_TABLES[run.stream.value]
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(table)
+                .where(
+                    table.c.source == run.source,
+                    table.c.erp_model == model,
+                    table.c.deleted_at.is_(None),
+                    or_(table.c.seen_run.is_(None), table.c.seen_run != run.id),
+                )
+                .values(deleted_at=now or _utcnow())
+            )
+        return result.rowcount or 0
+
+    def last_runs(self, source: str | None = None, limit: int = 50) -> list[SyncRunRow]:
+        r = t.sync_runs
+        query = select(r).order_by(r.c.id.desc()).limit(limit)
+        if source:
+            query = query.where(r.c.source == source)
+        with self.engine.connect() as conn:
+            return [SyncRunRow(**row._mapping) for row in conn.execute(query)]
+
+    # ------------------------------------------------------------------- reads
+
+    def _iter(self, query, convert) -> Iterator[Any]:
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=1000).execute(query)
+            for row in result:
+                yield convert(row)
+
+    def iter_customers(self, source: str | None = None, *, include_inactive: bool = True) -> Iterator[Customer]:
+        c = t.customers
+        query = select(c).where(c.c.deleted_at.is_(None)).order_by(c.c.source, c.c.name, c.c.id)
+        if source:
+            query = query.where(c.c.source == source)
+        if not include_inactive:
+            query = query.where(c.c.active.is_(True))
+        return self._iter(query, row_to_customer)
+
+    def iter_invoices(
+        self, source: str | None = None, *, open_only: bool = False, customer: str | None = None
+    ) -> Iterator[Invoice]:
+        i = t.invoices
+        query = select(i).where(i.c.deleted_at.is_(None)).order_by(i.c.source, i.c.due_date, i.c.number, i.c.id)
+        if source:
+            query = query.where(i.c.source == source)
+        if open_only:
+            query = query.where(i.c.state == "posted", i.c.amount_open_minor != 0)
+        if customer:
+            query = query.where(i.c.credit_group_id == customer)
+        return self._iter(query, row_to_invoice)
+
+    def iter_orders(self, source: str | None = None, *, customer: str | None = None) -> Iterator[SalesOrder]:
+        o = t.orders
+        query = select(o).where(o.c.deleted_at.is_(None)).order_by(o.c.source, o.c.number, o.c.id)
+        if source:
+            query = query.where(o.c.source == source)
+        if customer:
+            query = query.where(o.c.customer_id == customer)
+        return self._iter(query, row_to_order)
+
+    def iter_rates(self, source: str | None = None) -> Iterator[CurrencyRate]:
+        r = t.currency_rates
+        query = select(r).where(r.c.deleted_at.is_(None)).order_by(r.c.source, r.c.currency, r.c.day)
+        if source:
+            query = query.where(r.c.source == source)
+        return self._iter(query, row_to_rate)
+
+    def companies(self, source: str | None = None) -> list[Company]:
+        c = t.companies
+        query = select(c).order_by(c.c.source, c.c.erp_id)
+        if source:
+            query = query.where(c.c.source == source)
+        with self.engine.connect() as conn:
+            return [Company(r.source, r.erp_id, r.name, r.currency) for r in conn.execute(query)]
+
+    def quarantine(self, source: str | None = None, *, include_resolved: bool = False) -> list[QuarantineEntry]:
+        q = t.quarantine
+        query = select(q).order_by(q.c.source, q.c.stream, q.c.last_seen.desc(), q.c.id)
+        if source:
+            query = query.where(q.c.source == source)
+        if not include_resolved:
+            query = query.where(q.c.resolved_at.is_(None))
+        with self.engine.connect() as conn:
+            return [
+                QuarantineEntry(
+                    source=r.source, stream=r.stream, erp_model=r.erp_model, erp_id=r.erp_id, reason=r.reason,
+                    payload=json.loads(r.payload), first_seen=r.first_seen, last_seen=r.last_seen,
+                    occurrences=r.occurrences, resolved_at=r.resolved_at,
+                )
+                for r in conn.execute(query)
+            ]
+
+    def count(self, stream: Stream, source: str | None = None, *, include_deleted: bool = False) -> int:
+        table = t.SYNCED_TABLES[stream.value]
+        query = select(func.count()).select_from(table)
+        if source:
+            query = query.where(table.c.source == source)
+        if not include_deleted:
+            query = query.where(table.c.deleted_at.is_(None))
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+    def open_receivables(self, source: str | None = None) -> dict[str, int]:
+        """Sum of open amounts of posted documents per document currency, in minor units, signed
+        (credit notes negative)."""
+        i = t.invoices
+        query = (
+            select(i.c.currency, i.c.kind, func.sum(i.c.amount_open_minor))
+            .where(i.c.deleted_at.is_(None), i.c.state == "posted")
+            .group_by(i.c.currency, i.c.kind)
+        )
+        if source:
+            query = query.where(i.c.source == source)
+        totals: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for currency, kind, amount in conn.execute(query):
+                sign = -1 if kind == "credit_note" else 1
+                totals[currency] = totals.get(currency, 0) + sign * int(amount or 0)
+        return totals

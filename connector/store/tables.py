@@ -1,0 +1,196 @@
+"""Table definitions (SQLAlchemy Core).  Migrations create the same schema.
+
+Synced records share one key: (source, erp_model, erp_id).  Money is stored as
+integer minor units next to its currency code, never as a float.  Every synced
+table carries ``content_hash`` (so that re-reading an unchanged record writes
+nothing), ``seen_run`` (mark-and-sweep reconciliation of full syncs) and
+``deleted_at`` (set when a full sync no longer finds the record).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _record_columns() -> list[Column]:
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("source", String(64), nullable=False),
+        Column("erp_model", String(64), nullable=False),
+        Column("erp_id", String(64), nullable=False),
+    ]
+
+
+def _sync_columns() -> list[Column]:
+    return [
+        Column("changed_at", UTCDateTime(), nullable=False),
+        Column("content_hash", String(64), nullable=False),
+        Column("synced_at", UTCDateTime(), nullable=False),
+        Column("seen_run", Integer, nullable=True),
+        Column("deleted_at", UTCDateTime(), nullable=True),
+    ]
+
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("erp_id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("synced_at", UTCDateTime(), nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    *_record_columns(),
+    Column("ref", Text),
+    Column("name", Text, nullable=False),
+    Column("credit_group_id", String(64), nullable=False),
+    Column("company_id", String(64)),
+    Column("country", String(2)),
+    Column("vat", Text),
+    Column("is_company", Boolean, nullable=False),
+    Column("parent_id", String(64)),
+    Column("credit_limit_minor", BigInteger),
+    Column("credit_limit_currency", String(3)),
+    Column("active", Boolean, nullable=False),
+    *_sync_columns(),
+    UniqueConstraint("source", "erp_model", "erp_id"),
+    Index(None, "source", "credit_group_id"),
+    Index(None, "source", "ref"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    *_record_columns(),
+    Column("number", Text, nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("credit_group_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("payment_state", String(20), nullable=False),
+    Column("invoice_date", Date),
+    Column("due_date", Date),
+    Column("currency", String(3), nullable=False),
+    Column("amount_total_minor", BigInteger, nullable=False),
+    Column("amount_open_minor", BigInteger, nullable=False),
+    Column("company_id", String(64), nullable=False),
+    Column("company_currency", String(3), nullable=False),
+    Column("amount_total_company_minor", BigInteger, nullable=False),
+    Column("amount_open_company_minor", BigInteger, nullable=False),
+    *_sync_columns(),
+    UniqueConstraint("source", "erp_model", "erp_id"),
+    Index(None, "source", "credit_group_id", "state"),
+    Index(None, "source", "number"),
+    Index(None, "source", "due_date"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    *_record_columns(),
+    Column("number", Text, nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("locked", Boolean, nullable=False),
+    Column("order_date", UTCDateTime()),
+    Column("currency", String(3), nullable=False),
+    Column("amount_total_minor", BigInteger, nullable=False),
+    Column("amount_uninvoiced_minor", BigInteger, nullable=False),
+    Column("company_id", String(64), nullable=False),
+    *_sync_columns(),
+    UniqueConstraint("source", "erp_model", "erp_id"),
+    Index(None, "source", "customer_id", "state"),
+    Index(None, "source", "number"),
+)
+
+currency_rates = Table(
+    "currency_rates",
+    metadata,
+    *_record_columns(),
+    Column("currency", String(3), nullable=False),
+    Column("company_id", String(64)),
+    Column("day", Date, nullable=False),
+    Column("rate", String(40), nullable=False),  # exact decimal text; rates are not money
+    *_sync_columns(),
+    UniqueConstraint("source", "erp_model", "erp_id"),
+    Index(None, "source", "currency", "day"),
+)
+
+sync_cursors = Table(
+    "sync_cursors",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("stream", String(32), primary_key=True),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    Column("last_id", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("stream", String(32), nullable=False),
+    Column("full", Boolean, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Column("status", String(16), nullable=False),  # running | ok | failed
+    Column("read", Integer, nullable=False, default=0),
+    Column("written", Integer, nullable=False, default=0),
+    Column("quarantined", Integer, nullable=False, default=0),
+    Column("deleted", Integer, nullable=False, default=0),
+    Column("calls", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Index(None, "source", "stream", "started_at"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("stream", String(32), nullable=False),
+    Column("erp_model", String(64), nullable=False),
+    Column("erp_id", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("payload", Text, nullable=False),  # the raw record as JSON, nothing lost
+    Column("first_seen", UTCDateTime(), nullable=False),
+    Column("last_seen", UTCDateTime(), nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("resolved_at", UTCDateTime()),
+    UniqueConstraint("source", "erp_model", "erp_id"),
+)
+
+SYNCED_TABLES = {
+    "customers": customers,
+    "invoices": invoices,
+    "orders": orders,
+    "currency_rates": currency_rates,
+}

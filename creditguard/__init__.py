@@ -1,0 +1,3 @@
+"""The application: command line, source wiring, demo.  The core lives in ``connector``."""
+
+__version__ = "0.1.0"

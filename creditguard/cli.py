@@ -1,0 +1,252 @@
+"""``creditguard``: the command line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from connector.errors import ConfigError, CreditGuardError, SourceError
+from connector.logs import configure_logging
+from connector.ports import Stream
+
+from . import __version__
+from .render import print_json, print_json_lines_array, print_table
+
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+
+
+class App:
+    """Lazily loaded configuration and store, shared by the subcommands."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._config = None
+        self._store = None
+
+    @property
+    def config(self):
+        if self._config is None:
+            from connector.config import default_config_path, load_config
+
+            path = self.config_path or default_config_path()
+            self._config = load_config(path)
+            configure_logging(self._config.logging.level, self._config.logging.format)
+        return self._config
+
+    @property
+    def store(self):
+        if self._store is None:
+            from connector.store import Store
+
+            self._store = Store.open(self.config.store.url_with_password())
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> None:
+    click.echo(f"creditguard: error: {message}", err=True)
+    sys.exit(code)
+
+
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the product's own errors into one clear line and an exit code, never a traceback."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            fail(str(exc), EXIT_CONFIG)
+        except SourceError as exc:
+            fail(str(exc))
+        except CreditGuardError as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="CREDITGUARD_CONFIG",
+              help="Configuration file (default: $CREDITGUARD_CONFIG or /etc/creditguard/config.toml).")
+@click.version_option(__version__, prog_name="creditguard")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """CreditGuard: credit control across your ERPs."""
+    configure_logging("warning", "auto")
+    app = App(config_path)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+# ---------------------------------------------------------------------- sync
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Sync once and exit (default: keep syncing at the configured interval).")
+@click.option("--full", is_flag=True, help="Re-read everything and reconcile deletions.")
+@click.option("--source", "source_name", help="Only this source.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+@guarded
+def sync(app: App, once: bool, full: bool, source_name: str | None, as_json: bool) -> None:
+    """Sync customers, invoices, orders and currency rates into the store."""
+    from .sync_command import run_sync, run_sync_forever
+
+    if once:
+        code = run_sync(app.config, app.store, full=full, source_name=source_name, as_json=as_json)
+        sys.exit(code)
+    run_sync_forever(app.config, app.store, full=full, source_name=source_name, as_json=as_json)
+
+
+# ----------------------------------------------------------------- read-back
+
+_source_option = click.option("--source", "source_name", help="Only this source.")
+_json_option = click.option("--json", "as_json", is_flag=True, help="JSON output (amounts as decimal strings).")
+_limit_option = click.option("--limit", type=int, default=200, show_default=True,
+                             help="Rows shown in the table (JSON prints all).")
+
+
+@main.command()
+@_source_option
+@click.option("--active-only", is_flag=True, help="Hide archived customers.")
+@_json_option
+@_limit_option
+@click.pass_obj
+@guarded
+def customers(app: App, source_name: str | None, active_only: bool, as_json: bool, limit: int) -> None:
+    """List synced customers."""
+    items = app.store.iter_customers(source_name, include_inactive=not active_only)
+    if as_json:
+        print_json_lines_array("customers", items, sys.stdout)
+        return
+    print_table(
+        "Customers",
+        [("source", "Source"), ("erp_id", "ERP id"), ("ref", "Ref"), ("name", "Name"),
+         ("credit_group_id", "Credit group"), ("country", "Country"), ("credit_limit", ">ERP limit"),
+         ("credit_limit_currency", "Cur"), ("active", "Active")],
+        (_as_row(c) for c in items), Console(), limit,
+    )
+
+
+@main.command()
+@_source_option
+@click.option("--open", "open_only", is_flag=True, help="Only posted documents with an open amount.")
+@click.option("--customer", help="Only this credit group (ERP id of the commercial entity).")
+@_json_option
+@_limit_option
+@click.pass_obj
+@guarded
+def invoices(app: App, source_name: str | None, open_only: bool, customer: str | None, as_json: bool,
+             limit: int) -> None:
+    """List synced invoices and credit notes."""
+    items = app.store.iter_invoices(source_name, open_only=open_only, customer=customer)
+    if as_json:
+        print_json_lines_array("invoices", items, sys.stdout)
+        return
+    print_table(
+        "Invoices and credit notes",
+        [("number", "Number"), ("kind", "Kind"), ("state", "State"), ("payment_state", "Payment"),
+         ("credit_group_id", "Credit group"), ("due_date", "Due"), ("currency", "Cur"),
+         ("amount_total", ">Total"), ("amount_open", ">Open"), ("company_currency", "Co cur"),
+         ("amount_open_company", ">Open (co)")],
+        (_as_row(i) for i in items), Console(), limit,
+    )
+
+
+@main.command()
+@_source_option
+@click.option("--customer", help="Only this customer (ERP id).")
+@_json_option
+@_limit_option
+@click.pass_obj
+@guarded
+def orders(app: App, source_name: str | None, customer: str | None, as_json: bool, limit: int) -> None:
+    """List synced sales orders."""
+    items = app.store.iter_orders(source_name, customer=customer)
+    if as_json:
+        print_json_lines_array("orders", items, sys.stdout)
+        return
+    print_table(
+        "Sales orders",
+        [("number", "Number"), ("state", "State"), ("locked", "Locked"), ("customer_id", "Customer"),
+         ("currency", "Cur"), ("amount_total", ">Total"), ("amount_uninvoiced", ">Not invoiced")],
+        (_as_row(o) for o in items), Console(), limit,
+    )
+
+
+@main.command()
+@_source_option
+@click.option("--all", "include_resolved", is_flag=True, help="Include entries resolved by a later sync.")
+@_json_option
+@click.pass_obj
+@guarded
+def quarantine(app: App, source_name: str | None, include_resolved: bool, as_json: bool) -> None:
+    """List ERP records that could not be synced, with the reason."""
+    entries = app.store.quarantine(source_name, include_resolved=include_resolved)
+    if as_json:
+        print_json({"quarantine": entries}, sys.stdout)
+        return
+    if not entries:
+        click.echo("Quarantine is empty.")
+        return
+    print_table(
+        "Quarantined records",
+        [("source", "Source"), ("stream", "Stream"), ("erp_model", "Model"), ("erp_id", "ERP id"),
+         ("reason", "Reason"), ("occurrences", ">Seen"), ("last_seen", "Last seen")],
+        (_as_row(e) for e in entries), Console(),
+    )
+
+
+def _as_row(item: Any) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in item.__dataclass_fields__}
+
+
+# ------------------------------------------------------------------ sandbox
+
+
+@main.group()
+def sandbox() -> None:
+    """Bundled ERP sandboxes for demos, tests and benchmarks."""
+
+
+@sandbox.command("odoo")
+@click.option("--port", type=int, default=8069, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--data", default="demo", show_default=True, help="demo, or large:N for N invoices.")
+@click.option("--version", "odoo_version", type=click.Choice(["17", "19"]), default="17", show_default=True)
+def sandbox_odoo(port: int, host: str, data: str, odoo_version: str) -> None:
+    """Serve an Odoo-protocol sandbox (database 'demo', login admin/admin) until stopped."""
+    from adapters.odoo.sandbox import serve
+
+    serve(port=port, data=data, version=odoo_version, host=host)
+
+
+# --------------------------------------------------------------------- demo
+
+
+@main.command()
+@click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo"),
+              show_default=True, help="Where the demo writes its configuration and SQLite store.")
+@click.option("--protocol", type=click.Choice(["xmlrpc", "jsonrpc"]), default="xmlrpc", show_default=True)
+@guarded
+def demo(workdir: Path, protocol: str) -> None:
+    """Start the Odoo sandbox, sync it once into a SQLite store and show what was synced."""
+    from .demo import run_demo
+
+    sys.exit(run_demo(workdir, protocol))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,66 @@
+"""Output of the read-back commands: JSON (decimal strings, ISO dates) or rich tables."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+
+def jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def print_json(obj: Any, out) -> None:
+    out.write(json.dumps(jsonable(obj), indent=2, ensure_ascii=False) + "\n")
+
+
+def print_json_lines_array(key: str, items: Iterable[Any], out) -> int:
+    """``{"key": [...]}`` written item by item, so that large lists stream."""
+    out.write('{"%s": [' % key)
+    count = 0
+    for item in items:
+        out.write(("," if count else "") + "\n  " + json.dumps(jsonable(item), ensure_ascii=False))
+        count += 1
+    out.write("\n]}\n")
+    return count
+
+
+def print_table(title: str, columns: list[tuple[str, str]], rows: Iterable[dict[str, Any]], console: Console,
+                limit: int | None = None) -> int:
+    """A rich table; ``columns`` are (key, header); headers starting with '>' are right-aligned."""
+    table = Table(title=title, show_lines=False)
+    for _key, header in columns:
+        if header.startswith(">"):
+            table.add_column(header[1:], justify="right")
+        else:
+            table.add_column(header)
+    count = 0
+    for row in rows:
+        count += 1
+        if limit is None or count <= limit:
+            table.add_row(*("" if row.get(k) is None else str(jsonable(row.get(k))) for k, _h in columns))
+    if limit is not None and count > limit:
+        table.caption = f"{limit} of {count} shown (--json for all)"
+    console.print(table)
+    return count

@@ -1,0 +1,113 @@
+"""``creditguard sync``: one pass over the configured sources, or a pass every interval."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import structlog
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from connector.errors import ConfigError, SourceError
+from connector.sync import SourceReport, SyncEngine
+
+from .render import print_json, print_table
+from .sources import build_source
+
+log = structlog.get_logger("creditguard.sync")
+
+
+def _selected_sources(config: Any, source_name: str | None) -> list[Any]:
+    if source_name:
+        return [config.source(source_name)]
+    sources = [s for s in config.sources if s.enabled]
+    if not sources:
+        raise ConfigError(f"{config.path}: no enabled [[source]]")
+    return sources
+
+
+def sync_all(config: Any, store: Any, *, full: bool, source_name: str | None,
+             progress: Any = None) -> tuple[list[SourceReport], list[str]]:
+    """Sync every selected source; a failing source does not stop the others."""
+    reports: list[SourceReport] = []
+    errors: list[str] = []
+    for source_config in _selected_sources(config, source_name):
+        engine = SyncEngine(
+            store,
+            batch_size=source_config.batch_size or config.sync.batch_size,
+            overlap_seconds=float(config.sync.overlap_seconds),
+            progress=progress,
+        )
+        source = build_source(source_config)
+        try:
+            reports.append(engine.sync_source(source, full=full))
+        except SourceError as exc:
+            errors.append(str(exc))
+        finally:
+            source.close()
+    return reports, errors
+
+
+def run_sync(config: Any, store: Any, *, full: bool, source_name: str | None, as_json: bool) -> int:
+    console = Console(stderr=True)
+    if console.is_terminal and not as_json:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} records"),
+                      TimeElapsedColumn(), console=console, transient=True) as bar:
+            tasks: dict[tuple[str, str], Any] = {}
+
+            def advance(source: str, stream: str, n: int) -> None:
+                key = (source, stream)
+                if key not in tasks:
+                    tasks[key] = bar.add_task(f"{source} {stream}", total=None)
+                bar.advance(tasks[key], n)
+
+            reports, errors = sync_all(config, store, full=full, source_name=source_name, progress=advance)
+    else:
+        reports, errors = sync_all(config, store, full=full, source_name=source_name)
+    streams = [s for r in reports for s in r.streams]
+    if as_json:
+        print_json({"streams": [s.as_dict() for s in streams],
+                    "sources": [{"source": r.source, "server_version": r.server_version,
+                                 "connect_calls": r.connect_calls} for r in reports],
+                    "errors": errors}, sys.stdout)
+    else:
+        print_table("Sync", [("source", "Source"), ("stream", "Stream"), ("read", ">Read"), ("written", ">Written"),
+                             ("quarantined", ">Quarantined"), ("deleted", ">Deleted"), ("calls", ">Calls"),
+                             ("seconds", ">Seconds")],
+                    (s.as_dict() for s in streams), Console())
+    for error in errors:
+        click.echo(f"creditguard: error: {error}", err=True)
+    return 1 if errors else 0
+
+
+def run_sync_forever(config: Any, store: Any, *, full: bool, source_name: str | None, as_json: bool) -> None:
+    """Sync now, then every ``[sync].interval_seconds``, until SIGINT/SIGTERM."""
+    import signal
+
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone="UTC")
+    state = {"full": full}
+
+    def job() -> None:
+        reports, errors = sync_all(config, store, full=state["full"], source_name=source_name)
+        state["full"] = False  # --full applies to the first pass only
+        for error in errors:
+            log.error("sync.source_failed", error=error)
+        for report in reports:
+            log.info("sync.source_done", source=report.source,
+                     streams={s.stream: s.as_dict() for s in report.streams})
+
+    from datetime import UTC, datetime
+
+    scheduler.add_job(job, "interval", seconds=config.sync.interval_seconds, next_run_time=datetime.now(UTC),
+                      coalesce=True, max_instances=1, misfire_grace_time=60, id="sync")
+
+    def stop(_signum, _frame) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    scheduler.start()

@@ -1,0 +1,1 @@
+"""Credit policy files (TOML): parsing, validation and the decisions they drive."""

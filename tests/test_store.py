@@ -1,0 +1,118 @@
+"""The store on SQLite and on a real PostgreSQL server."""
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from connector.domain import Customer, Invoice, InvoiceKind, InvoiceState, PaymentState
+from connector.ports import Cursor, Rejected, Stream
+from connector.store import FullRun
+from connector.store.tables import metadata
+
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+def invoice(erp_id: str, **changes) -> Invoice:
+    base = Invoice(
+        source="odoo", erp_id=erp_id, number=f"INV/2026/{int(erp_id):05d}", customer_id="10", credit_group_id="10",
+        kind=InvoiceKind.INVOICE, state=InvoiceState.POSTED, payment_state=PaymentState.NOT_PAID,
+        invoice_date=date(2026, 11, 1), due_date=date(2026, 12, 1), currency="JPY",
+        amount_total=Decimal("125000"), amount_open=Decimal("125000"), company_id="1", company_currency="EUR",
+        amount_total_company=Decimal("771.60"), amount_open_company=Decimal("771.60"),
+        changed_at=T0 + timedelta(seconds=int(erp_id)),
+    )
+    return replace(base, **changes)
+
+
+def test_migrations_match_the_table_definitions(store):
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+    assert store.schema_status() == ("0001", "0001")
+
+
+def test_upsert_is_idempotent_and_keeps_exact_money(store):
+    page = [invoice("1"), invoice("2", kind=InvoiceKind.CREDIT_NOTE)]
+    first = store.save_page("odoo", Stream.INVOICES, "account.move", page, [], Cursor(T0, 2))
+    again = store.save_page("odoo", Stream.INVOICES, "account.move", page, [], Cursor(T0, 2))
+    assert first.written_ids == {"1", "2"}
+    assert again.written_ids == set()
+    assert store.count(Stream.INVOICES, "odoo") == 2
+    stored = {i.erp_id: i for i in store.iter_invoices("odoo")}
+    assert stored["1"] == page[0]
+    assert stored["1"].amount_open == Decimal("125000") and stored["1"].amount_open_company == Decimal("771.60")
+    assert store.open_receivables("odoo") == {"JPY": 0}
+
+
+def test_changed_record_is_written_once(store):
+    store.save_page("odoo", Stream.INVOICES, "account.move", [invoice("1")], [], None)
+    paid = invoice("1", amount_open=Decimal("0"), payment_state=PaymentState.PAID)
+    result = store.save_page("odoo", Stream.INVOICES, "account.move", [paid], [], None)
+    assert result.written_ids == {"1"}
+    assert next(store.iter_invoices("odoo")).payment_state is PaymentState.PAID
+    assert list(store.iter_invoices("odoo", open_only=True)) == []
+
+
+def test_same_erp_id_in_two_sources_does_not_collide(store):
+    store.save_page("odoo", Stream.INVOICES, "account.move", [invoice("1")], [], None)
+    store.save_page("odoo-eu", Stream.INVOICES, "account.move", [invoice("1", source="odoo-eu")], [], None)
+    assert store.count(Stream.INVOICES) == 2
+
+
+def test_cursor_advances_with_the_page_and_never_moves_back(store):
+    assert store.get_cursor("odoo", Stream.INVOICES) is None
+    store.save_page("odoo", Stream.INVOICES, "account.move", [invoice("5")], [], Cursor(T0, 5))
+    store.save_page("odoo", Stream.INVOICES, "account.move", [invoice("3")], [], Cursor(T0, 3))
+    assert store.get_cursor("odoo", Stream.INVOICES) == Cursor(T0, 5)
+    later = Cursor(T0 + timedelta(seconds=1), 1)
+    store.save_page("odoo", Stream.INVOICES, "account.move", [], [], later)
+    assert store.get_cursor("odoo", Stream.INVOICES) == later
+
+
+def test_quarantine_keeps_the_payload_and_resolves_when_the_record_maps(store):
+    bad = Rejected("account.move", "7", "field 'currency_id': unknown currency 'XXQ'",
+                   {"id": 7, "currency_id": [9, "XXQ"], "amount_total": 12.5})
+    store.save_page("odoo", Stream.INVOICES, "account.move", [invoice("1")], [bad], None)
+    store.save_page("odoo", Stream.INVOICES, "account.move", [], [bad], None)
+    [entry] = store.quarantine("odoo")
+    assert entry.erp_id == "7" and entry.occurrences == 2 and entry.payload["currency_id"] == [9, "XXQ"]
+    store.save_page("odoo", Stream.INVOICES, "account.move", [invoice("7")], [], None)
+    assert store.quarantine("odoo") == []
+    assert len(store.quarantine("odoo", include_resolved=True)) == 1
+
+
+def test_full_run_sweeps_records_the_erp_no_longer_has(store):
+    store.save_page("odoo", Stream.INVOICES, "account.move", [invoice("1"), invoice("2"), invoice("3")], [], None)
+    run = FullRun(store.start_run("odoo", Stream.INVOICES, True), "odoo", Stream.INVOICES)
+    bad = Rejected("account.move", "3", "bad", {"id": 3})
+    store.save_page("odoo", Stream.INVOICES, "account.move", [invoice("1")], [bad], None, run)
+    assert store.sweep_unseen(run, "account.move") == 1  # "2" is gone; "3" exists but is quarantined
+    assert {i.erp_id for i in store.iter_invoices("odoo")} == {"1", "3"}
+    # seen again later: it comes back
+    result = store.save_page("odoo", Stream.INVOICES, "account.move", [invoice("2")], [], None)
+    assert result.written_ids == {"2"}
+    assert store.count(Stream.INVOICES, "odoo") == 3
+
+
+def test_customers_round_trip(store):
+    c = Customer(source="odoo", erp_id="14", ref="C00014", name="Azure Interior", credit_group_id="14",
+                 company_id=None, country="US", vat="US1234", is_company=True, parent_id=None,
+                 credit_limit=Decimal("25000.00"), credit_limit_currency="USD", active=True, changed_at=T0)
+    store.save_page("odoo", Stream.CUSTOMERS, "res.partner", [c], [], None)
+    assert list(store.iter_customers("odoo")) == [c]
+    archived = replace(c, active=False)
+    store.save_page("odoo", Stream.CUSTOMERS, "res.partner", [archived], [], None)
+    assert list(store.iter_customers("odoo", include_inactive=False)) == []
+
+
+def test_sqlite_store_uses_wal_and_creates_its_directory(tmp_path):
+    from connector.store import Store
+
+    url = f"sqlite:///{tmp_path / 'deep' / 'dir' / 'cg.db'}"
+    with Store.open(url) as s:
+        with s.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert (tmp_path / "deep" / "dir" / "cg.db").exists()
