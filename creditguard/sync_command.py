@@ -22,7 +22,7 @@ log = structlog.get_logger("creditguard.sync")
 def _selected_sources(config: Any, source_name: str | None) -> list[Any]:
     if source_name:
         return [config.source(source_name)]
-    sources = [s for s in config.sources if s.enabled]
+    sources = list(config.enabled_sources)
     if not sources:
         raise ConfigError(f"{config.path}: no enabled [[source]]")
     return sources
@@ -36,7 +36,7 @@ def sync_all(config: Any, store: Any, *, full: bool, source_name: str | None,
     for source_config in _selected_sources(config, source_name):
         engine = SyncEngine(
             store,
-            batch_size=source_config.batch_size or config.sync.batch_size,
+            batch_size=source_config.effective_batch_size(config.sync),
             overlap_seconds=float(config.sync.overlap_seconds),
             progress=progress,
         )
