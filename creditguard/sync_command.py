@@ -72,7 +72,7 @@ def run_sync(config: Any, store: Any, *, full: bool, source_name: str | None, as
                     "sources": [{"source": r.source, "server_version": r.server_version,
                                  "connect_calls": r.connect_calls} for r in reports],
                     "errors": errors}, sys.stdout)
-    else:
+    elif streams:
         print_table("Sync", [("source", "Source"), ("stream", "Stream"), ("read", ">Read"), ("written", ">Written"),
                              ("quarantined", ">Quarantined"), ("deleted", ">Deleted"), ("calls", ">Calls"),
                              ("seconds", ">Seconds")],

@@ -35,3 +35,11 @@ def store(store_url):
     s = Store.open(store_url)
     yield s
     s.close()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs():
+    """Library code logs through structlog; tests keep warnings and errors only."""
+    from connector.logs import configure_logging
+
+    configure_logging("warning", "json")

@@ -164,7 +164,7 @@ class OdooClient:
         self._retrying = Retrying(
             retry=retry_if_exception_type(RetryableError),
             stop=stop_after_attempt(max(1, retry_attempts)),
-            wait=wait_exponential_jitter(initial=0.5, max=retry_wait_max),
+            wait=wait_exponential_jitter(multiplier=0.5, max=retry_wait_max, jitter=min(1.0, retry_wait_max)),
             reraise=True,
         )
         self._connection: Connection | _Json2Connection | None = None

@@ -330,7 +330,9 @@ class Store:
         self, source: str | None = None, *, open_only: bool = False, customer: str | None = None
     ) -> Iterator[Invoice]:
         i = t.invoices
-        query = select(i).where(i.c.deleted_at.is_(None)).order_by(i.c.source, i.c.due_date, i.c.number, i.c.id)
+        query = select(i).where(i.c.deleted_at.is_(None)).order_by(
+            i.c.source, i.c.due_date.is_(None), i.c.due_date, i.c.number, i.c.id
+        )
         if source:
             query = query.where(i.c.source == source)
         if open_only:

@@ -1,0 +1,128 @@
+"""The command line, run as a real process against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.odoo.sandbox import OdooSandbox
+
+CONFIG = """\
+[store]
+url = "{store}"
+
+[[source]]
+name = "odoo"
+kind = "odoo"
+url = "{url}"
+database = "demo"
+username = "admin"
+password_env = "CREDITGUARD_ODOO_PASSWORD"
+protocol = "{protocol}"
+retry_attempts = 1
+"""
+
+
+def run(config: Path, *args: str, password: str = "admin") -> subprocess.CompletedProcess:
+    env = dict(os.environ, CREDITGUARD_ODOO_PASSWORD=password)
+    return subprocess.run([sys.executable, "-m", "creditguard", "--config", str(config), *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def write_config(tmp_path: Path, url: str, store_url: str | None = None, protocol: str = "xmlrpc") -> Path:
+    path = tmp_path / "config.toml"
+    store_url = store_url or f"sqlite:///{tmp_path / 'cg.db'}"
+    path.write_text(CONFIG.format(store=store_url, url=url, protocol=protocol))
+    return path
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with OdooSandbox(version="17", data="demo") as sb:
+        yield sb
+
+
+@pytest.mark.parametrize("protocol", ["xmlrpc", "jsonrpc"])
+def test_sync_json_then_read_back(sandbox, tmp_path, protocol):
+    config = write_config(tmp_path, sandbox.url, protocol=protocol)
+    result = run(config, "sync", "--once", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    streams = {s["stream"]: s for s in summary["streams"]}
+    assert set(streams) == {"customers", "invoices", "orders", "currency_rates"}
+    for s in streams.values():
+        assert {"source", "stream", "read", "written", "quarantined", "calls", "seconds"} <= set(s)
+        assert s["source"] == "odoo" and s["read"] > 0
+
+    invoices = json.loads(run(config, "invoices", "--json").stdout)["invoices"]
+    assert len(invoices) == streams["invoices"]["written"]
+    first = next(i for i in invoices if i["state"] == "posted" and i["currency"] == "USD")
+    assert isinstance(first["amount_open"], str) and len(first["amount_open"].split(".")[1]) == 2
+    assert len(first["due_date"]) == 10 and first["changed_at"].endswith("Z")
+    customers = json.loads(run(config, "customers", "--json").stdout)["customers"]
+    assert len(customers) == streams["customers"]["written"]
+    orders = json.loads(run(config, "orders", "--json").stdout)["orders"]
+    assert {o["state"] for o in orders} >= {"draft", "sent", "confirmed", "cancelled"}
+    assert json.loads(run(config, "quarantine", "--json").stdout) == {"quarantine": []}
+
+    table = run(config, "invoices", "--open", "--limit", "5")
+    assert table.returncode == 0 and "Invoices" in table.stdout
+
+
+def test_wrong_password_is_one_clear_line(sandbox, tmp_path):
+    config = write_config(tmp_path, sandbox.url)
+    result = run(config, "sync", "--once", password="not-the-password")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("creditguard: error:")]
+    assert errors == ["creditguard: error: odoo: login refused for user 'admin' on database 'demo' "
+                      "(wrong user or password)"]
+    assert "not-the-password" not in result.stderr + result.stdout
+
+
+def test_unreachable_server_is_one_clear_line(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = write_config(tmp_path, f"http://127.0.0.1:{port}")
+    result = run(config, "sync", "--once")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("creditguard: error:")]
+    assert errors == [f"creditguard: error: odoo: cannot connect to http://127.0.0.1:{port}: connection refused"]
+
+
+def test_missing_password_names_the_variable_not_a_value(sandbox, tmp_path):
+    config = write_config(tmp_path, sandbox.url)
+    env = {k: v for k, v in os.environ.items() if k != "CREDITGUARD_ODOO_PASSWORD"}
+    result = subprocess.run([sys.executable, "-m", "creditguard", "--config", str(config), "sync", "--once"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 2
+    assert "CREDITGUARD_ODOO_PASSWORD" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_config_names_file_line_and_key(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[store]\nurl = "sqlite:///x.db"\n\n[[source]]\nname = "odoo"\nkind = "odoo"\n'
+                    'url = "http://127.0.0.1:8069"\ndatabase = "demo"\nusername = "admin"\n'
+                    'password_env = "X"\nprotocl = "xmlrpc"\n')
+    result = run(path, "sync", "--once")
+    assert result.returncode == 2
+    assert f"{path}:11:" in result.stderr and "protocl" in result.stderr
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "creditguard", "demo", "--dir", str(tmp_path / "demo")],
+                            capture_output=True, text=True, timeout=300, env=dict(os.environ, COLUMNS="160"))
+    assert result.returncode == 0, result.stderr
+    assert "Sync of Odoo 17.0 over xmlrpc" in result.stdout
+    assert "Open receivables" in result.stdout
+    assert (tmp_path / "demo" / "creditguard.db").exists()
+    listed = run(tmp_path / "demo" / "config.toml", "customers", "--json")
+    assert len(json.loads(listed.stdout)["customers"]) >= 50
