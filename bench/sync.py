@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.odoo.client import OdooClient  # noqa: E402
 from adapters.odoo.source import OdooSource  # noqa: E402
+from connector.logs import configure_logging  # noqa: E402
 from connector.store import Store  # noqa: E402
 from connector.sync import SyncEngine  # noqa: E402
 
@@ -121,6 +122,7 @@ def main() -> None:
     parser.add_argument("--protocol", default="xmlrpc", choices=["xmlrpc", "jsonrpc"])
     parser.add_argument("--batch", type=int, default=1000)
     args = parser.parse_args()
+    configure_logging("warning")
     print(f"CreditGuard sync benchmark — protocol {args.protocol}, batch {args.batch}, "
           f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     header = (f"{'invoices':>9} {'full s':>8} {'rec/s':>8} {'calls/1k':>9} {'changed':>8} "

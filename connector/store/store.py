@@ -154,24 +154,21 @@ class Store:
     def _upsert(
         self, conn: Connection, table: Table, model: str, records: Sequence[SyncedRecord], now: datetime
     ) -> list[str]:
-        written: list[str] = []
+        if not records:
+            return []
         rows = [record_to_row(r, model) | {"synced_at": now, "deleted_at": None} for r in records]
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
-            stmt = self._insert(table).values(chunk)
-            update_cols = {
-                name: stmt.excluded[name] for name in chunk[0] if name not in _UPSERT_EXCLUDED
-            }
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["source", "erp_model", "erp_id"],
-                set_=update_cols,
-                where=or_(
-                    table.c.content_hash != stmt.excluded.content_hash,
-                    table.c.deleted_at.is_not(None),
-                ),
-            ).returning(table.c.erp_id)
-            written.extend(conn.execute(stmt).scalars())
-        return written
+        # One statement compiled once (and cached); SQLAlchemy's "insertmanyvalues" sends the rows
+        # in multi-row batches and collects RETURNING: only new or changed rows come back.
+        stmt = self._insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source", "erp_model", "erp_id"],
+            set_={name: stmt.excluded[name] for name in rows[0] if name not in _UPSERT_EXCLUDED},
+            where=or_(
+                table.c.content_hash != stmt.excluded.content_hash,
+                table.c.deleted_at.is_not(None),
+            ),
+        ).returning(table.c.erp_id)
+        return list(conn.execute(stmt, rows).scalars())
 
     def _mark_seen(
         self, conn: Connection, table: Table, source: str, model: str, ids: list[str], run_id: int
