@@ -1,0 +1,51 @@
+"""``creditguard sandbox odoo``: serve an Odoo sandbox until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Sequence
+
+from .sandbox import OdooSandbox
+
+
+def serve(port: int = 8069, data: str = "demo", version: str = "17", host: str = "127.0.0.1",
+          database: str = "demo") -> None:
+    """Build the sandbox, print one line saying where it serves, serve until stopped."""
+    sandbox = OdooSandbox(version=version, data=data, host=host, port=port, database=database)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:  # handlers only set a flag
+        stop.set()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, on_signal)
+    try:
+        sandbox.start()
+        print(f"Odoo {sandbox.version}.0 sandbox serving database {sandbox.database!r} on {sandbox.url} "
+              f"(login admin/admin)", flush=True)
+        sandbox.serve_forever(stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="creditguard sandbox odoo",
+                                     description="Serve a loopback Odoo sandbox (XML-RPC, JSON-RPC, JSON-2 on 19).")
+    parser.add_argument("--port", type=int, default=8069, help="TCP port (0: any free port)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--data", default="demo", help="demo, large:N or empty")
+    parser.add_argument("--version", default="17", choices=["17", "19", "17.0", "19.0"])
+    parser.add_argument("--database", default="demo")
+    args = parser.parse_args(argv)
+    try:
+        serve(port=args.port, data=args.data, version=args.version, host=args.host, database=args.database)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,205 @@
+"""``OdooSandbox``: a loopback Odoo 17.0 / 19.0 server for tests, benchmarks and the CLI."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from . import demo, large
+from .accounting import currency_digits
+from .convert import round_money
+from .domain import Compiler
+from .fixtures import ADMIN_UID, PORTAL_UID, Fixtures
+from .server import SandboxHTTPServer, ServerThread
+from .services import Services
+from .store import Database
+
+
+def _version(value: object) -> str:
+    text = str(value).strip()
+    major = text.split(".", 1)[0]
+    if major not in ("17", "19"):
+        raise ValueError(f"unsupported Odoo version {value!r}: expected 17 or 19")
+    return major
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class OdooSandbox:
+    """A real HTTP server on loopback speaking Odoo's external API.
+
+    ``data`` is ``"demo"``, ``"large:N"`` or ``"empty"`` (companies, currencies
+    and users only).  ``clock`` returns aware UTC datetimes; it stamps
+    ``write_date``/``create_date`` and defines "today" of the demo data.
+    """
+
+    DEFAULT_API_KEY = "cgsandbox-0000-admin-api-key"
+    PORTAL_API_KEY = "cgsandbox-0007-portal-api-key"
+    ADMIN_UID = ADMIN_UID
+    PORTAL_UID = PORTAL_UID
+
+    def __init__(self, version: str = "17", data: str = "demo", host: str = "127.0.0.1", port: int = 0,
+                 clock: Callable[[], datetime] | None = None, database: str = "demo",
+                 api_key: str = DEFAULT_API_KEY) -> None:
+        self.version = _version(version)
+        self.data = data
+        self.host = host
+        self.requested_port = port
+        self.port = port
+        self.database = database
+        self.api_key = api_key
+        self.clock = clock or _utc_now
+        self.db = Database(self.version, database, self.clock)
+        self.started_at = self.db.now()
+        self.today = self.started_at.date()
+        self._load(data)
+        self.db.passwords.update({"admin": (ADMIN_UID, "admin"), "portal": (PORTAL_UID, "portal")})
+        self.db.api_keys.update({api_key: ADMIN_UID, self.PORTAL_API_KEY: PORTAL_UID})
+        self.services = Services(self.db)
+        self._calls = 0
+        self._calls_lock = threading.Lock()
+        self._thread: ServerThread | None = None
+
+    def _load(self, data: str) -> None:
+        with self.db.transaction():
+            fixtures = Fixtures(self.db.conn, self.version, self.today, self.started_at, demo.make_rng())
+            fixtures.load()
+            if data == "demo":
+                demo.load(fixtures)
+            elif data.startswith("large:"):
+                large.load(fixtures, large.parse(data))
+            elif data != "empty":
+                raise ValueError(f"invalid data set {data!r}: expected 'demo', 'large:N' or 'empty'")
+        self.db.conn.execute("ANALYZE")
+
+    # -- lifecycle ---------------------------------------------------------------
+    def _count(self) -> None:
+        with self._calls_lock:
+            self._calls += 1
+
+    def start(self) -> OdooSandbox:
+        """Serve in a background thread; ``port`` is the bound port afterwards (kept across restarts)."""
+        if self._thread is not None:
+            return self
+        server = SandboxHTTPServer((self.host, self.port or self.requested_port), self.services, self._count)
+        self.port = server.server_address[1]
+        self._thread = ServerThread(server)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread = None
+
+    def __enter__(self) -> OdooSandbox:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def serve_forever(self, stop_event: threading.Event | None = None) -> None:
+        """Serve until ``stop_event`` is set or KeyboardInterrupt (for the CLI)."""
+        event = stop_event or threading.Event()
+        self.start()
+        try:
+            while not event.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def calls(self) -> int:
+        """RPC calls answered since start or the last :meth:`reset_calls` (all protocols)."""
+        return self._calls
+
+    def reset_calls(self) -> None:
+        with self._calls_lock:
+            self._calls = 0
+
+    # -- server-side helpers -----------------------------------------------------
+    def register_payment(self, move_id: int, amount: float) -> None:
+        """A payment registered in the UI: lowers the residual, sets ``partial``/``paid``."""
+        with self.db.transaction():
+            env = self.db.env(ADMIN_UID)
+            rows = env.cr.execute(
+                'SELECT "state", "move_type", "amount_total", "amount_residual", "amount_total_signed", '
+                '"currency_id", "company_id" FROM "account_move" WHERE "id" = ?', [move_id]).fetchall()
+            if not rows:
+                raise KeyError(f"account.move {move_id} does not exist")
+            state, _move_type, total, residual, total_signed, currency, company = rows[0]
+            if state != "posted":
+                raise ValueError(f"account.move {move_id} is not posted (state {state!r})")
+            move = env["account.move"]
+            digits = currency_digits(move, currency)
+            if amount <= 0 or round_money(amount, digits) > round_money(residual or 0.0, digits):
+                raise ValueError(f"payment {amount} must be positive and at most the residual {residual}")
+            company_currency = env.cr.execute('SELECT "currency_id" FROM "res_company" WHERE "id" = ?',
+                                              [company]).fetchone()[0]
+            company_digits = currency_digits(move, company_currency)
+            new_residual = round_money((residual or 0.0) - amount, digits)
+            ratio = (total_signed / total) if total else 1.0
+            move._browse([move_id])._write_columns({
+                "amount_residual": new_residual,
+                "amount_residual_signed": round_money(new_residual * ratio, company_digits),
+                "payment_state": "paid" if new_residual == 0 else "partial",
+            })
+
+    def set_raw(self, model: str, record_id: int, **values: Any) -> None:
+        """Write column values without any validation (stamps ``write_date`` unless given)."""
+        with self.db.transaction():
+            env = self.db.env(ADMIN_UID)
+            records = env[model]
+            table = records._table
+            columns = {row[1] for row in env.cr.execute(f'PRAGMA table_info("{table}")')}
+            unknown = sorted(set(values) - columns)
+            if unknown:
+                raise ValueError(f"{model} has no column {', '.join(unknown)}")
+            values.setdefault("write_date", env.now_str())
+            names = list(values)
+            env.cr.execute(f'UPDATE "{table}" SET {", ".join(f"{chr(34)}{n}{chr(34)} = ?" for n in names)} '
+                           f'WHERE "id" = ?', [values[n] for n in names] + [record_id])
+
+    def delete(self, model: str, record_id: int) -> None:
+        """Delete a record as ``unlink`` would, without Odoo's refusals."""
+        with self.db.transaction():
+            self.db.env(ADMIN_UID)[model]._browse([record_id])._delete()
+
+    def search_count(self, model: str, domain: list | None = None, context: dict | None = None) -> int:
+        with self.db.transaction():
+            return self.db.env(ADMIN_UID, context)[model].search_count(domain or [])
+
+    def search_read(self, model: str, domain: list | None = None, fields: list[str] | None = None,
+                    order: str | None = None, context: dict | None = None) -> list[dict[str, Any]]:
+        with self.db.transaction():
+            return self.db.env(ADMIN_UID, context)[model].search_read(domain or [], fields, order=order)
+
+    def sum(self, model: str, field: str, domain: list | None = None, context: dict | None = None) -> float:
+        """``SUM(field)`` over the records matching ``domain`` (as admin, all companies)."""
+        with self.db.transaction():
+            records = self.db.env(ADMIN_UID, context)[model]
+            alias = records._table
+            expr = records._value_sql(field, alias)
+            if expr is None:
+                raise ValueError(f"{model}.{field} cannot be summed")
+            compiler = Compiler()
+            where = records._where(domain or [], alias, compiler)
+            row = records._sql(f'SELECT SUM({expr}) FROM "{records._table}" {alias} WHERE {where}',
+                               compiler.params)
+            return float(row[0][0] or 0.0)
+
+    def call(self, model: str, method: str, *args: Any, uid: int = ADMIN_UID, **kwargs: Any) -> Any:
+        """An ``execute_kw`` without the network (for test setup)."""
+        return self.services.call(uid, model, method, list(args), kwargs)
+
+    def __repr__(self) -> str:
+        return f"OdooSandbox(version={self.version!r}, data={self.data!r}, url={self.url!r})"

@@ -1,0 +1,100 @@
+"""The sandbox's database: one in-memory SQLite connection, a lock, the registry and the users."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+
+from .orm import Env
+from .registry import Registry
+
+
+def _lower(value: Any) -> Any:
+    return None if value is None else str(value).lower()
+
+
+class Database:
+    """Tables for every model of one Odoo version; calls run one at a time under ``lock``."""
+
+    def __init__(self, version: str, name: str, clock: Callable[[], datetime]) -> None:
+        self.version = version
+        self.name = name
+        self.clock = clock
+        self.registry = Registry(version)
+        self.conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        self.conn.create_function("sb_lower", 1, _lower, deterministic=True)
+        self.conn.execute("PRAGMA case_sensitive_like = ON")
+        self.conn.execute("PRAGMA journal_mode = OFF")
+        self.conn.execute("PRAGMA synchronous = OFF")
+        self.lock = threading.RLock()
+        self.passwords: dict[str, tuple[int, str]] = {}
+        self.api_keys: dict[str, int] = {}
+        self._create_schema()
+
+    # -- schema ------------------------------------------------------------
+    def _create_schema(self) -> None:
+        cur = self.conn
+        cur.execute("CREATE TABLE x_sb_rel (model TEXT NOT NULL, field TEXT NOT NULL, "
+                    "id1 INTEGER NOT NULL, id2 INTEGER NOT NULL)")
+        cur.execute("CREATE INDEX x_sb_rel_id1 ON x_sb_rel (model, field, id1)")
+        cur.execute("CREATE INDEX x_sb_rel_id2 ON x_sb_rel (model, field, id2)")
+        for model, fields in self.registry.fields.items():
+            cls = self.registry.model_class(model)
+            table = model.replace(".", "_")
+            columns = ['"id" INTEGER PRIMARY KEY AUTOINCREMENT']
+            columns += [f'"{f.name}" {f.sql_type}' for f in fields.values() if f.has_column]
+            columns += [f'"{name}" {sql_type}' for name, sql_type in cls._extra_columns.items()]
+            cur.execute(f'CREATE TABLE "{table}" ({", ".join(columns)})')
+            if "write_date" in fields:
+                cur.execute(f'CREATE INDEX "{table}__write_date_id" ON "{table}" ("write_date", "id")')
+            for index in cls._indexes:
+                cols = index if isinstance(index, tuple) else (index,)
+                if all(c in fields and fields[c].has_column for c in cols):
+                    name = f'{table}__{"_".join(cols)}'
+                    cur.execute(f'CREATE INDEX "{name}" ON "{table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)})')
+            for statement in cls._extra_sql:
+                cur.execute(statement)
+
+    # -- time and users ------------------------------------------------------
+    def now(self) -> datetime:
+        value = self.clock()
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+    def user(self, uid: int) -> dict[str, Any]:
+        with self.lock:
+            return self._user(uid)
+
+    def _user(self, uid: int) -> dict[str, Any]:
+        row = self.conn.execute(
+            'SELECT u."id", p."name", u."login", u."partner_id", u."company_id", u."share", u."active" '
+            'FROM "res_users" u LEFT JOIN "res_partner" p ON p."id" = u."partner_id" WHERE u."id" = ?',
+            [uid]).fetchone()
+        if row is None:
+            return {"id": uid, "name": "", "login": "", "partner_id": None, "company_id": 1,
+                    "company_ids": [1], "share": False, "active": False, "exists": False}
+        companies = [r[0] for r in self.conn.execute(
+            "SELECT id2 FROM x_sb_rel WHERE model = 'res.users' AND field = 'company_ids' AND id1 = ? "
+            "ORDER BY id2", [uid])] or [row[4]]
+        return {"id": row[0], "name": row[1] or "", "login": row[2], "partner_id": row[3], "company_id": row[4],
+                "company_ids": companies, "share": bool(row[5]), "active": bool(row[6]), "exists": True}
+
+    def env(self, uid: int = 2, context: dict[str, Any] | None = None) -> Env:
+        return Env(self, uid, context)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One RPC call: everything or nothing, one call at a time."""
+        with self.lock:
+            self.conn.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")

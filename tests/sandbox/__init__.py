@@ -1,0 +1,1 @@
+"""Tests of the Odoo sandbox (adapters/odoo/sandbox)."""
