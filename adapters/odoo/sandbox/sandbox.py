@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -43,7 +44,7 @@ class OdooSandbox:
 
     def __init__(self, version: str = "17", data: str = "demo", host: str = "127.0.0.1", port: int = 0,
                  clock: Callable[[], datetime] | None = None, database: str = "demo",
-                 api_key: str = DEFAULT_API_KEY) -> None:
+                 api_key: str = DEFAULT_API_KEY, tls: ssl.SSLContext | None = None) -> None:
         self.version = _version(version)
         self.data = data
         self.host = host
@@ -52,6 +53,7 @@ class OdooSandbox:
         self.database = database
         self.api_key = api_key
         self.clock = clock or _utc_now
+        self.tls = tls  # a server-side SSLContext: serve HTTPS (xmlrpcs / jsonrpcs / json2 over https)
         self.db = Database(self.version, database, self.clock)
         self.started_at = self.db.now()
         self.today = self.started_at.date()
@@ -85,6 +87,8 @@ class OdooSandbox:
         if self._thread is not None:
             return self
         server = SandboxHTTPServer((self.host, self.port or self.requested_port), self.services, self._count)
+        if self.tls is not None:
+            server.socket = self.tls.wrap_socket(server.socket, server_side=True)
         self.port = server.server_address[1]
         self._thread = ServerThread(server)
         self._thread.start()
@@ -115,7 +119,8 @@ class OdooSandbox:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def calls(self) -> int:
