@@ -12,6 +12,7 @@ the sync, from tracemalloc, and the resident-set high-water mark).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import socket
@@ -19,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 import xmlrpc.client
 from pathlib import Path
 
@@ -73,12 +73,11 @@ def bench_size(n: int, protocol: str, batch: int) -> dict:
             source = OdooSource("bench", client)
             engine = SyncEngine(store, batch_size=batch, overlap_seconds=5)
             source.open()
-            tracemalloc.start()
+            baseline = rss_peak_mib()
             t0, c0 = time.perf_counter(), source.calls
             invoices = engine.sync_stream(source, _stream("invoices"))
             full_s, full_calls = time.perf_counter() - t0, source.calls - c0
-            _, heap_peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
+            sync_rss = rss_peak_mib()
 
             proxy = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
             changed = max(1, n // 1000)
@@ -102,8 +101,8 @@ def bench_size(n: int, protocol: str, batch: int) -> dict:
             "incremental_read": incremental.read,
             "incremental_s": inc_s,
             "incremental_calls": inc_calls,
-            "heap_peak_mib": heap_peak / 2**20,
-            "rss_peak_mib": rss_peak_mib(),
+            "rss_before_mib": baseline,
+            "rss_peak_mib": sync_rss,
         }
     finally:
         sandbox.terminate()
@@ -121,18 +120,26 @@ def main() -> None:
     parser.add_argument("--sizes", default="20000,100000", help="comma-separated invoice counts")
     parser.add_argument("--protocol", default="xmlrpc", choices=["xmlrpc", "jsonrpc"])
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     configure_logging("warning")
+    if args.worker:
+        print(json.dumps(bench_size(args.worker, args.protocol, args.batch)))
+        return
     print(f"CreditGuard sync benchmark — protocol {args.protocol}, batch {args.batch}, "
           f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     header = (f"{'invoices':>9} {'full s':>8} {'rec/s':>8} {'calls/1k':>9} {'changed':>8} "
-              f"{'incr read':>9} {'incr s':>7} {'incr calls':>10} {'heap MiB':>9} {'RSS MiB':>8}")
+              f"{'incr read':>9} {'incr s':>7} {'incr calls':>10} {'RSS before':>10} {'RSS peak':>9}")
     print(header)
     for size in (int(s) for s in args.sizes.split(",")):
-        r = bench_size(size, args.protocol, args.batch)
+        # a fresh process per size, so that each peak-memory figure is its own
+        out = subprocess.run([sys.executable, __file__, "--worker", str(size), "--protocol", args.protocol,
+                              "--batch", str(args.batch)], capture_output=True, text=True, check=True).stdout
+        r = json.loads(out.strip().splitlines()[-1])
         print(f"{r['invoices']:>9} {r['full_s']:>8.1f} {r['records_per_s']:>8.0f} {r['calls_per_1000']:>9.2f} "
               f"{r['changed']:>8} {r['incremental_read']:>9} {r['incremental_s']:>7.2f} "
-              f"{r['incremental_calls']:>10} {r['heap_peak_mib']:>9.1f} {r['rss_peak_mib']:>8.1f}", flush=True)
+              f"{r['incremental_calls']:>10} {r['rss_before_mib']:>7.1f} MiB {r['rss_peak_mib']:>5.1f} MiB",
+              flush=True)
 
 
 if __name__ == "__main__":

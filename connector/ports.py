@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -36,8 +36,6 @@ class Cursor:
 
     def before(self, seconds: float) -> "Cursor":
         """The start of the overlap window: ``seconds`` earlier, from the first id."""
-        from datetime import timedelta
-
         return Cursor(self.changed_at - timedelta(seconds=seconds), 0)
 
 

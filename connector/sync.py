@@ -115,14 +115,15 @@ class SyncEngine:
                 result = self.store.save_page(
                     source.name, stream, model, page.records, fresh_rejects, page.position, run, self.clock()
                 )
-                for entry in page.entries:
-                    if isinstance(entry.item, Rejected):
-                        if entry.item in fresh_rejects:
-                            stats.read += 1
-                    elif _beyond(entry.position, cursor) or entry.item.erp_id in result.written_ids:
-                        stats.read += 1
-                    else:
-                        stats.reread += 1
+                # new to us: beyond the cursor, or changed inside the overlap window
+                read = len(fresh_rejects) + sum(
+                    1
+                    for e in page.entries
+                    if not isinstance(e.item, Rejected)
+                    and (_beyond(e.position, cursor) or e.item.erp_id in result.written_ids)
+                )
+                stats.read += read
+                stats.reread += len(page.entries) - read
                 stats.written += len(result.written_ids)
                 stats.quarantined += result.quarantined
                 for reject in fresh_rejects:
