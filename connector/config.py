@@ -494,12 +494,19 @@ def _protocol_checks(protocol: object, url: object) -> list[InitErrorDetails]:
     return []
 
 
+class PolicyConfig(_Model):
+    """``[policy]``: the active credit policy file."""
+
+    path: FilePath
+
+
 class Config(_Model):
     """The whole configuration file."""
 
     store: StoreConfig
     sync: SyncConfig = Field(default_factory=SyncConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    policy: PolicyConfig | None = None
     sources: tuple[SourceConfig, ...] = Field(alias="source")
 
     _path: Path | None = PrivateAttr(default=None)

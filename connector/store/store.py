@@ -389,6 +389,65 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one()
 
+    def exposure_sums(self, source: str, groups, *, overdue_before, by_date: bool, exclude_order: str | None):
+        """Grouped invoice and order sums for exposure (see :mod:`connector.store.aggregates`)."""
+        from .aggregates import invoice_sums, order_sums
+
+        with self.engine.connect() as conn:
+            return (
+                invoice_sums(conn, source, groups, overdue_before=overdue_before, by_date=by_date),
+                order_sums(conn, source, groups, exclude_erp_id=exclude_order, by_date=by_date),
+            )
+
+    # --------------------------------------------------------------- lookups
+
+    def find_orders(self, number: str, source: str | None = None) -> list[SalesOrder]:
+        o = t.orders
+        query = select(o).where(o.c.number == number, o.c.deleted_at.is_(None)).order_by(o.c.source)
+        if source:
+            query = query.where(o.c.source == source)
+        with self.engine.connect() as conn:
+            return [row_to_order(r) for r in conn.execute(query)]
+
+    def get_customer(self, source: str, erp_id: str) -> Customer | None:
+        c = t.customers
+        with self.engine.connect() as conn:
+            row = conn.execute(select(c).where(c.c.source == source, c.c.erp_id == erp_id)).first()
+        return row_to_customer(row) if row else None
+
+    def find_customers(self, key: str, source: str | None = None) -> list[Customer]:
+        """Customers whose ref is ``key``, or ``source:erp_id``."""
+        c = t.customers
+        if ":" in key and source is None:
+            src, _, erp_id = key.partition(":")
+            query = select(c).where(c.c.source == src, c.c.erp_id == erp_id)
+        else:
+            query = select(c).where(c.c.ref == key)
+            if source:
+                query = query.where(c.c.source == source)
+        with self.engine.connect() as conn:
+            return [row_to_customer(r) for r in conn.execute(query.where(c.c.deleted_at.is_(None)))]
+
+    # ---------------------------------------------------------- decision log
+
+    def record_decision(self, row: dict[str, Any]) -> int:
+        """Append one decision (the log is append-only: nothing updates or deletes it)."""
+        with self.engine.begin() as conn:
+            return conn.execute(insert(t.decisions).values(**row).returning(t.decisions.c.id)).scalar_one()
+
+    def decisions(self, *, customer: str | None = None, order: str | None = None, source: str | None = None,
+                  limit: int = 1000) -> list[dict[str, Any]]:
+        d = t.decisions
+        query = select(d).order_by(d.c.taken_at.desc(), d.c.id.desc()).limit(limit)
+        if customer:
+            query = query.where(d.c.customer == customer)
+        if order:
+            query = query.where(d.c.order_number == order)
+        if source:
+            query = query.where(d.c.source == source)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) | {"record": json.loads(r.record)} for r in conn.execute(query)]
+
     def open_receivables(self, source: str | None = None) -> dict[str, int]:
         """Sum of open amounts of posted documents per document currency, in minor units, signed
         (credit notes negative)."""

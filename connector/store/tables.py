@@ -194,3 +194,26 @@ SYNCED_TABLES = {
     "orders": orders,
     "currency_rates": currency_rates,
 }
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("taken_at", UTCDateTime(), nullable=False),
+    Column("trigger", String(16), nullable=False),  # check | enforce
+    Column("source", String(64), nullable=False),
+    Column("order_number", Text, nullable=False),
+    Column("order_erp_id", String(64)),
+    Column("customer", Text, nullable=False),  # the policy's key: ref, else source:erp_id
+    Column("credit_group", String(64), nullable=False),
+    Column("result", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("policy_name", Text, nullable=False),
+    Column("policy_version", Integer, nullable=False),
+    Column("policy_hash", String(64), nullable=False),
+    Column("record", Text, nullable=False),  # the whole decision with its inputs, as JSON
+    Index(None, "source", "order_number"),
+    Index(None, "customer"),
+    Index(None, "taken_at"),
+)

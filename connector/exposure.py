@@ -1,0 +1,145 @@
+"""Exposure of credit groups, in the policy's base currency, from the store.
+
+Exposure = open invoices − open credit notes + draft invoices + confirmed orders
+not yet invoiced + quotations + the order being checked, each component switched
+on or off by the policy.  Sums come from grouped SQL (``store.aggregates``);
+only the conversion runs in Python, on a handful of rows per group.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from policy.model import Conversion, ExposureSettings
+
+from .money import from_minor, quantize
+from .rates import RateTable
+from .store import Store
+
+COMPONENTS = ("open_invoices", "credit_notes", "draft_invoices", "uninvoiced_orders", "quotations", "current_order")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUnderCheck:
+    """The order a decision is about (in the store already, or a prospective one)."""
+
+    erp_id: str | None
+    amount: Decimal  # the part that adds exposure: un-invoiced amount, or the total of a quotation
+    currency: str
+    company_id: str | None
+    day: date
+
+
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    amount: Decimal  # open amount of invoices past the overdue threshold, base currency
+    count: int
+    oldest_due: date | None
+
+    def days(self, as_of: date) -> int:
+        return (as_of - self.oldest_due).days if self.oldest_due else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    source: str
+    group: str
+    currency: str
+    components: dict[str, Decimal]
+    by_currency: dict[str, Decimal] = field(default_factory=dict)  # document currencies, unconverted
+
+    @property
+    def total(self) -> Decimal:
+        return quantize(sum(self.components.values(), Decimal(0)), self.currency)
+
+
+class ExposureCalculator:
+    def __init__(self, store: Store, settings: ExposureSettings, base_currency: str, as_of: date) -> None:
+        self.store = store
+        self.settings = settings
+        self.base = base_currency
+        self.as_of = as_of
+        self._rates: dict[str, RateTable] = {}
+
+    def rates(self, source: str) -> RateTable:
+        if source not in self._rates:
+            self._rates[source] = RateTable.build(self.store.companies(source), self.store.iter_rates(source))
+        return self._rates[source]
+
+    def compute(
+        self,
+        source: str,
+        groups: list[str] | None,
+        *,
+        overdue_days: int = 0,
+        order: OrderUnderCheck | None = None,
+    ) -> dict[str, tuple[Exposure, Overdue]]:
+        """Exposure and overdue figures per credit group (all groups when ``groups`` is None)."""
+        rates = self.rates(source)
+        by_date = self.settings.conversion is Conversion.DOCUMENT_DATE
+        components: dict[str, dict[str, Decimal]] = defaultdict(lambda: {c: Decimal(0) for c in COMPONENTS})
+        by_currency: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        overdue: dict[str, list] = defaultdict(lambda: [Decimal(0), 0, None])
+        cutoff = self.as_of - timedelta(days=overdue_days)
+        invoice_rows, order_rows = self.store.exposure_sums(
+            source, groups, overdue_before=cutoff, by_date=by_date, exclude_order=order.erp_id if order else None
+        )
+        for row in invoice_rows:
+            day = row.day if by_date and row.day else self.as_of
+            if by_date:  # the ERP's own conversion at the document's rate, then company → base
+                amount_open = from_minor(row.open_company_minor, row.company_currency)
+                amount_total = from_minor(row.total_company_minor, row.company_currency)
+                currency = row.company_currency
+            else:
+                amount_open = from_minor(row.open_minor, row.currency)
+                amount_total = from_minor(row.total_minor, row.currency)
+                currency = row.currency
+            doc_open = from_minor(row.open_minor, row.currency)
+            doc_total = from_minor(row.total_minor, row.currency)
+            if row.state == "posted" and row.kind == "invoice":
+                base = rates.convert(amount_open, currency, self.base, row.company_id, day)
+                if self.settings.open_invoices:
+                    components[row.credit_group_id]["open_invoices"] += base
+                    by_currency[row.credit_group_id][row.currency] += doc_open
+                if row.overdue and row.open_minor:
+                    entry = overdue[row.credit_group_id]
+                    entry[0] += base
+                    entry[1] += row.count
+                    entry[2] = min(filter(None, (entry[2], row.oldest_due)), default=None)
+            elif row.state == "posted" and row.kind == "credit_note" and self.settings.credit_notes:
+                components[row.credit_group_id]["credit_notes"] -= rates.convert(
+                    amount_open, currency, self.base, row.company_id, day)
+                by_currency[row.credit_group_id][row.currency] -= doc_open
+            elif row.state == "draft" and row.kind == "invoice" and self.settings.draft_invoices:
+                components[row.credit_group_id]["draft_invoices"] += rates.convert(
+                    amount_total, currency, self.base, row.company_id, day)
+                by_currency[row.credit_group_id][row.currency] += doc_total
+        for row in order_rows:
+            day = row.day if by_date and row.day else self.as_of
+            if row.state in ("confirmed", "done") and self.settings.uninvoiced_orders:
+                amount, key = from_minor(row.uninvoiced_minor, row.currency), "uninvoiced_orders"
+            elif row.state in ("draft", "sent") and self.settings.quotations:
+                amount, key = from_minor(row.total_minor, row.currency), "quotations"
+            else:
+                continue
+            components[row.credit_group_id][key] += rates.convert(amount, row.currency, self.base, row.company_id, day)
+            by_currency[row.credit_group_id][row.currency] += amount
+        wanted = list(groups) if groups is not None else sorted(set(components) | set(overdue))
+        result: dict[str, tuple[Exposure, Overdue]] = {}
+        for group in wanted:
+            parts = dict(components[group])
+            currencies = dict(by_currency[group])
+            if order is not None and self.settings.current_order and groups is not None:
+                day = order.day if by_date else self.as_of
+                parts["current_order"] = rates.convert(order.amount, order.currency, self.base, order.company_id, day)
+                currencies[order.currency] = currencies.get(order.currency, Decimal(0)) + order.amount
+            amount, count, oldest = overdue[group]
+            result[group] = (
+                Exposure(source, group, self.base, {k: quantize(v, self.base) for k, v in parts.items()},
+                         {k: v for k, v in currencies.items() if v}),
+                Overdue(quantize(amount, self.base), count, oldest),
+            )
+        return result

@@ -1,0 +1,124 @@
+"""Aggregate queries for exposure: sums per credit group, computed by the database.
+
+Nothing here loads documents one by one: each query groups by the few keys that
+conversion needs (currency, company, and the document date only when asked),
+so the work is done by indexed SQL whatever the number of invoices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, case, func, select
+
+from . import tables as t
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceSum:
+    credit_group_id: str
+    kind: str
+    state: str
+    currency: str
+    company_id: str
+    company_currency: str
+    day: date | None  # invoice date, when grouped by date
+    overdue: bool  # due before the cutoff
+    open_minor: int
+    open_company_minor: int
+    total_minor: int
+    total_company_minor: int
+    count: int
+    oldest_due: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSum:
+    credit_group_id: str
+    state: str
+    currency: str
+    company_id: str
+    day: date | None
+    uninvoiced_minor: int
+    total_minor: int
+    count: int
+
+
+def invoice_sums(
+    conn: Connection,
+    source: str,
+    groups: Sequence[str] | None,
+    *,
+    overdue_before: date,
+    by_date: bool,
+) -> list[InvoiceSum]:
+    i = t.invoices
+    overdue = case((i.c.due_date < overdue_before, 1), else_=0)
+    keys = [i.c.credit_group_id, i.c.kind, i.c.state, i.c.currency, i.c.company_id, i.c.company_currency, overdue]
+    day = i.c.invoice_date if by_date else None
+    if day is not None:
+        keys.append(day)
+    query = (
+        select(
+            *keys,
+            func.sum(i.c.amount_open_minor),
+            func.sum(i.c.amount_open_company_minor),
+            func.sum(i.c.amount_total_minor),
+            func.sum(i.c.amount_total_company_minor),
+            func.count(),
+            func.min(i.c.due_date),
+        )
+        .where(i.c.source == source, i.c.deleted_at.is_(None), i.c.state.in_(("posted", "draft")))
+        .group_by(*keys)
+    )
+    if groups is not None:
+        query = query.where(i.c.credit_group_id.in_(list(groups)))
+    rows = []
+    for r in conn.execute(query):
+        (group, kind, state, currency, company, company_currency, is_overdue, *rest) = r
+        invoice_day = rest.pop(0) if by_date else None
+        open_minor, open_company, total, total_company, count, oldest = rest
+        rows.append(
+            InvoiceSum(group, kind, state, currency, company, company_currency, invoice_day, bool(is_overdue),
+                       int(open_minor or 0), int(open_company or 0), int(total or 0), int(total_company or 0),
+                       int(count), oldest)
+        )
+    return rows
+
+
+def order_sums(
+    conn: Connection,
+    source: str,
+    groups: Sequence[str] | None,
+    *,
+    exclude_erp_id: str | None,
+    by_date: bool,
+) -> list[OrderSum]:
+    o, c = t.orders, t.customers
+    group = func.coalesce(c.c.credit_group_id, o.c.customer_id)
+    day = func.date(o.c.order_date) if by_date else None
+    keys = [group, o.c.state, o.c.currency, o.c.company_id] + ([day] if day is not None else [])
+    query = (
+        select(*keys, func.sum(o.c.amount_uninvoiced_minor), func.sum(o.c.amount_total_minor), func.count())
+        .select_from(
+            o.outerjoin(c, (c.c.source == o.c.source) & (c.c.erp_id == o.c.customer_id))
+        )
+        .where(o.c.source == source, o.c.deleted_at.is_(None), o.c.state.in_(("draft", "sent", "confirmed", "done")))
+        .group_by(*keys)
+    )
+    if exclude_erp_id is not None:
+        query = query.where(o.c.erp_id != exclude_erp_id)
+    if groups is not None:
+        query = query.where(group.in_(list(groups)))
+    rows = []
+    for r in conn.execute(query):
+        group_id, state, currency, company, *rest = r
+        order_day = rest.pop(0) if by_date else None
+        if isinstance(order_day, str):
+            order_day = date.fromisoformat(order_day)
+        uninvoiced, total, count = rest
+        rows.append(OrderSum(group_id, state, currency, company, order_day, int(uninvoiced or 0), int(total or 0),
+                             int(count)))
+    return rows

@@ -1,0 +1,194 @@
+"""The credit policy as frozen objects: what a validated policy file turns into.
+
+Amounts are ``Decimal`` in the policy's ``base_currency`` unless an entry names
+its own currency.  Grades run 1 (best) … 10 (default), as insurers grade buyers.
+Customers are named by their reference in the ERP (``ref``, e.g. ``C00042``),
+falling back to ``source:erp_id`` (``odoo:42``) when a customer has no reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Mapping
+
+
+class LimitSource(StrEnum):
+    OVERRIDE = "override"  # a manual limit with an expiry date (temporary increase)
+    INSURER = "insurer"  # the insurer's limit decision plus the policy's discretionary limit
+    ERP = "erp"  # the ERP's own credit-limit field
+    GRADE = "grade"  # the policy's limit for the customer's risk grade
+
+
+class Conversion(StrEnum):
+    DOCUMENT_DATE = "document_date"  # the ERP's rate on the document's date
+    TODAY = "today"  # the ERP's latest rate on the evaluation day
+
+
+class Grouping(StrEnum):
+    COMMERCIAL_ENTITY = "commercial_entity"
+    CUSTOM = "custom"
+
+
+class InsurerStatus(StrEnum):
+    APPROVED = "approved"
+    REDUCED = "reduced"
+    WITHDRAWN = "withdrawn"
+
+
+class Profile(StrEnum):
+    STANDARD = "standard"
+    MANUFACTURING = "manufacturing"  # tiered limits for large single orders
+    WHOLESALE = "wholesale"  # automatic approval of most orders, tight overdue rules
+    CONSTRUCTION = "construction"  # exposure counted per project, with a limit per project
+
+
+def _frozen_map(value: Mapping | None = None) -> Mapping:
+    return MappingProxyType(dict(value or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureSettings:
+    open_invoices: bool = True
+    credit_notes: bool = True  # open credit notes (and unapplied payments) are netted
+    draft_invoices: bool = False
+    uninvoiced_orders: bool = True  # confirmed orders, the part not yet invoiced
+    quotations: bool = False  # draft / sent orders other than the one being checked
+    current_order: bool = True
+    conversion: Conversion = Conversion.DOCUMENT_DATE
+
+
+@dataclass(frozen=True, slots=True)
+class GroupingSettings:
+    key: Grouping = Grouping.COMMERCIAL_ENTITY
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=_frozen_map)  # group name → customer refs
+
+
+@dataclass(frozen=True, slots=True)
+class InsurerLimit:
+    customer: str
+    insurer: str
+    amount: Decimal
+    currency: str
+    decided: date
+    expires: date | None = None
+    status: InsurerStatus = InsurerStatus.APPROVED
+
+    def in_force(self, on: date) -> bool:
+        return self.decided <= on and (self.expires is None or on <= self.expires)
+
+
+@dataclass(frozen=True, slots=True)
+class LimitOverride:
+    customer: str
+    amount: Decimal
+    currency: str
+    expires: date  # last day the override applies
+    reason: str
+    approved_by: str
+    starts: date | None = None
+
+    def in_force(self, on: date) -> bool:
+        return (self.starts is None or self.starts <= on) and on <= self.expires
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    precedence: tuple[LimitSource, ...] = (
+        LimitSource.OVERRIDE,
+        LimitSource.INSURER,
+        LimitSource.ERP,
+        LimitSource.GRADE,
+    )
+    grades: Mapping[int, Decimal] = field(default_factory=_frozen_map)  # grade → limit
+    discretionary: Decimal = Decimal(0)  # added to an insurer limit in force
+    insurer: tuple[InsurerLimit, ...] = ()
+    overrides: tuple[LimitOverride, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFile:
+    """What finance records about one customer in the policy."""
+
+    grade: int | None = None
+    segment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OverLimitRule:
+    enabled: bool = True
+    tolerance_percent: Decimal = Decimal(0)
+    tolerance_amount: Decimal = Decimal(0)  # the larger of the two tolerances applies
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueRule:
+    enabled: bool = True
+    days: int = 30  # invoices more than `days` past due …
+    amount: Decimal = Decimal(0)  # … for more than `amount` in total
+
+
+@dataclass(frozen=True, slots=True)
+class GradeRule:
+    enabled: bool = True
+    hold_at_or_worse: int = 9
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchRule:
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    over_limit: OverLimitRule = OverLimitRule()
+    overdue: OverdueRule = OverdueRule()
+    grade: GradeRule = GradeRule()
+    no_limit: SwitchRule = SwitchRule()
+    cover_withdrawn: SwitchRule = SwitchRule()
+
+
+@dataclass(frozen=True, slots=True)
+class Exemptions:
+    customers: frozenset[str] = frozenset()
+    auto_approve_below: Decimal | None = None  # orders below this amount go ahead
+    excluded_order_types: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalTier:
+    role: str
+    up_to: Decimal | None  # None: no upper bound (the last tier)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Rules that replace the defaults for the customers of one segment."""
+
+    profile: Profile = Profile.STANDARD
+    auto_approve_below: Decimal | None = None
+    overdue_days: int | None = None
+    overdue_amount: Decimal | None = None
+    large_order_threshold: Decimal | None = None  # manufacturing: a single order above this …
+    large_order_tier: str | None = None  # … needs at least this approval tier
+    project_limit: Decimal | None = None  # construction: limit per project
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    version: int
+    name: str
+    base_currency: str
+    exposure: ExposureSettings = ExposureSettings()
+    grouping: GroupingSettings = GroupingSettings()
+    limits: LimitSettings = LimitSettings()
+    customers: Mapping[str, CustomerFile] = field(default_factory=_frozen_map)
+    rules: Rules = Rules()
+    exemptions: Exemptions = Exemptions()
+    approval_tiers: tuple[ApprovalTier, ...] = ()
+    segments: Mapping[str, Segment] = field(default_factory=_frozen_map)
+    content_hash: str = ""  # sha256 of the file's bytes
+    path: str | None = None
