@@ -248,5 +248,9 @@ def demo(workdir: Path, protocol: str) -> None:
     sys.exit(run_demo(workdir, protocol))
 
 
+from .credit_commands import register as _register_credit  # noqa: E402
+
+_register_credit(main, guarded, App)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -94,6 +94,11 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics (after a bulk load; autovacuum does it in production)."""
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
     def schema_status(self) -> tuple[str | None, str]:
         return schema_status(self.engine)
 

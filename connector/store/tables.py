@@ -82,6 +82,7 @@ customers = Table(
     UniqueConstraint("source", "erp_model", "erp_id"),
     Index(None, "source", "credit_group_id"),
     Index(None, "source", "ref"),
+    Index(None, "source", "erp_id"),
 )
 
 invoices = Table(

@@ -1,0 +1,321 @@
+"""Credit commands: check, exposure, decisions, policy validate / explain / simulate."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from connector.checks import CheckError, CreditChecker, outcome_json
+from connector.decisions import Result, effective_limit
+from connector.domain import OrderState
+from connector.errors import ConfigError
+from policy.model import Policy
+
+from .render import print_json
+
+
+def today(config: Any):
+    """The evaluation day: today in the company's time zone (computed once per command)."""
+    return datetime.now(config.sync.tzinfo).date()
+
+
+def active_policy(config: Any) -> Policy:
+    from policy.loader import load_policy
+
+    if config.policy is None:
+        raise ConfigError(f"{config.path}: no [policy] table: set [policy] path = \"...\" to the active policy file")
+    return load_policy(config.policy.path)
+
+
+def register(main: click.Group, guarded, App) -> None:
+    @main.command()
+    @click.argument("order_ref")
+    @click.option("--source", "source_name", help="The source, when the order number exists in several.")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.option("--no-log", is_flag=True, help="Do not record the decision in the decision log.")
+    @click.pass_obj
+    @guarded
+    def check(app: App, order_ref: str, source_name: str | None, as_json: bool, no_log: bool) -> None:
+        """The credit decision for one sales order, with its reasons."""
+        checker = CreditChecker(app.store, active_policy(app.config), today(app.config))
+        outcome = checker.check(order_ref, source_name, record=not no_log)
+        document = outcome_json(outcome)
+        if as_json:
+            print_json(document, sys.stdout)
+            return
+        _print_check(document, Console())
+
+    @main.command()
+    @click.argument("customer_ref", required=False)
+    @click.option("--source", "source_name", help="Only this source.")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.option("--limit", "max_rows", type=int, default=50, show_default=True, help="Rows shown in the table.")
+    @click.pass_obj
+    @guarded
+    def exposure(app: App, customer_ref: str | None, source_name: str | None, as_json: bool, max_rows: int) -> None:
+        """Exposure, limit and headroom per credit group, or one group's breakdown."""
+        policy = active_policy(app.config)
+        checker = CreditChecker(app.store, policy, today(app.config))
+        rows = list(_exposure_rows(app, checker, customer_ref, source_name))
+        if as_json:
+            print_json({"as_of": checker.as_of, "currency": policy.base_currency, "groups": rows}, sys.stdout)
+            return
+        console = Console()
+        if customer_ref and rows:
+            _print_breakdown(rows[0], policy.base_currency, console)
+            return
+        table = Table(title=f"Exposure per credit group ({policy.base_currency}, as of {checker.as_of})")
+        for header in ("Customer", "Name", ">Exposure", ">Limit", "Source", ">Headroom", ">Overdue"):
+            table.add_column(header.lstrip(">"), justify="right" if header.startswith(">") else "left")
+        rows.sort(key=lambda r: Decimal(r["headroom"]) if r["headroom"] is not None else Decimal("-1e30"))
+        for r in rows[:max_rows]:
+            table.add_row(r["customer"], r["name"], r["exposure"]["total"], r["limit"]["amount"] or "-",
+                          r["limit"]["source"] or "-", r["headroom"] or "-", r["overdue"]["amount"])
+        if len(rows) > max_rows:
+            table.caption = f"{max_rows} of {len(rows)} groups, least headroom first (--json for all)"
+        console.print(table)
+
+    @main.command()
+    @click.option("--customer", help="Only decisions about this customer (ref).")
+    @click.option("--order", "order_ref", help="Only decisions about this order (number).")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    @guarded
+    def decisions(app: App, customer: str | None, order_ref: str | None, as_json: bool) -> None:
+        """The decision log: every decision taken, with its inputs and the policy used."""
+        entries = app.store.decisions(customer=customer, order=order_ref)
+        if as_json:
+            print_json({"decisions": entries}, sys.stdout)
+            return
+        table = Table(title="Decisions")
+        for header in ("When", "Trigger", "Order", "Customer", "Result", "Reasons", "Policy"):
+            table.add_column(header)
+        for e in entries:
+            reasons = ", ".join(r["code"] for r in e["record"]["reasons"]) or "-"
+            table.add_row(e["taken_at"].isoformat(timespec="seconds"), e["trigger"], e["order_number"],
+                          e["customer"], e["result"], reasons, f"{e['policy_name']} v{e['policy_version']} "
+                          f"{e['policy_hash'][:10]}")
+        Console().print(table)
+
+    @main.group()
+    def policy() -> None:
+        """Credit policy files: validate, explain, simulate."""
+
+    @policy.command("validate")
+    @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+    def policy_validate(files: tuple[str, ...]) -> None:
+        """Validate policy files; print every error as FILE:LINE:COLUMN: key.path: message."""
+        from policy.loader import PolicyError, load_policy
+
+        failed = False
+        for file in files:
+            try:
+                loaded = load_policy(file)
+            except PolicyError as exc:
+                failed = True
+                click.echo(str(exc), err=True)
+            else:
+                click.echo(f"{file}: ok ({loaded.name!r}, version {loaded.version}, {loaded.content_hash[:12]})")
+        sys.exit(1 if failed else 0)
+
+    @policy.command("explain")
+    @click.argument("customer_ref")
+    @click.option("--source", "source_name")
+    @click.pass_obj
+    @guarded
+    def policy_explain(app: App, customer_ref: str, source_name: str | None) -> None:
+        """Which limits and rules apply to a customer, and why."""
+        pol = active_policy(app.config)
+        checker = CreditChecker(app.store, pol, today(app.config))
+        head = _group_head(app, customer_ref, source_name)
+        facts, _groups = checker.facts(head)
+        convert = lambda amount, currency: checker.convert(head.source, amount, currency)  # noqa: E731
+        console = Console()
+        console.print(f"[bold]{facts.name}[/] ({facts.key}, {head.source}:{head.erp_id}) under policy "
+                      f"{pol.name!r} v{pol.version} ({pol.content_hash[:12]}), as of {checker.as_of}")
+        console.print(f"Grade: {facts.grade if facts.grade is not None else 'not graded'}; "
+                      f"segment: {facts.segment or 'none'}")
+        chosen = effective_limit(pol, facts, checker.as_of, convert)
+        console.print("Limit sources in order of precedence:")
+        for source in pol.limits.precedence:
+            only = replace(pol, limits=replace(pol.limits, precedence=(source,)))
+            candidate = effective_limit(only, facts, checker.as_of, convert)
+            mark = "→" if chosen.source is source else " "
+            value = f"{candidate.amount:,} {pol.base_currency} — {candidate.detail}" if candidate.amount is not None \
+                else "none"
+            console.print(f"  {mark} {source.value:9} {value}")
+        if chosen.amount is None:
+            console.print("  No limit applies: the no_limit rule decides." if pol.rules.no_limit.enabled
+                          else "  No limit applies and the no_limit rule is off.")
+        rules = pol.rules
+        console.print("Rules:")
+        console.print(f"  over_limit: {'on' if rules.over_limit.enabled else 'off'}, tolerance "
+                      f"{rules.over_limit.tolerance_percent}% or {rules.over_limit.tolerance_amount:,}")
+        days = checker.overdue_days(facts)
+        console.print(f"  overdue: {'on' if rules.overdue.enabled else 'off'}, more than {days} days")
+        console.print(f"  grade: {'on' if rules.grade.enabled else 'off'}, hold at grade "
+                      f"{rules.grade.hold_at_or_worse} or worse")
+        if facts.key in pol.exemptions.customers:
+            console.print("Exempt: listed in [exemptions].customers — every order is approved.")
+        if pol.approval_tiers:
+            console.print("Release tiers: " + ", ".join(
+                f"{t.role} up to {t.up_to:,}" if t.up_to is not None else f"{t.role} above"
+                for t in pol.approval_tiers))
+
+    @policy.command("simulate")
+    @click.argument("new_policy", type=click.Path(dir_okay=False))
+    @click.option("--source", "source_name")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    @guarded
+    def policy_simulate(app: App, new_policy: str, source_name: str | None, as_json: bool) -> None:
+        """What-if: open orders whose decision would change if NEW_POLICY replaced the active one."""
+        from policy.loader import load_policy
+
+        current, candidate = active_policy(app.config), load_policy(new_policy)
+        as_of = today(app.config)
+        changes = _simulate(app, current, candidate, as_of, source_name)
+        if as_json:
+            print_json(changes, sys.stdout)
+            return
+        console = Console()
+        totals = changes["totals"]
+        console.print(f"{totals['orders_checked']} open orders checked; {totals['newly_held']} newly held, "
+                      f"{totals['newly_approved']} newly approved; {totals['limits_changed']} limits changed; "
+                      f"{totals['groups_newly_over_limit']} credit groups newly over their limit.")
+        table = Table(title="Orders whose decision changes")
+        for header in ("Order", "Customer", "Now", "New", "New reasons"):
+            table.add_column(header)
+        for c in changes["orders"]:
+            table.add_row(c["order"], c["customer"], c["current"], c["new"], ", ".join(c["new_reasons"]) or "-")
+        console.print(table)
+
+
+def _group_head(app: Any, ref: str, source: str | None):
+    customers = app.store.find_customers(ref, source)
+    if not customers:
+        raise CheckError(f"no customer {ref!r} in the store")
+    if len({c.source for c in customers}) > 1:
+        raise CheckError(f"customer {ref!r} exists in several sources: choose one with --source")
+    customer = customers[0]
+    return app.store.get_customer(customer.source, customer.credit_group_id) or customer
+
+
+def _exposure_rows(app: Any, checker: CreditChecker, ref: str | None, source: str | None):
+    heads = [_group_head(app, ref, source)] if ref else [
+        c for c in app.store.iter_customers(source) if c.erp_id == c.credit_group_id]
+    by_source: dict[str, list] = {}
+    for head in heads:
+        by_source.setdefault(head.source, []).append(head)
+    for src, group_heads in by_source.items():
+        groups = [h.erp_id for h in group_heads] if ref else None
+        figures = checker.exposures.compute(src, groups, overdue_days=checker.policy.rules.overdue.days)
+        for head in group_heads:
+            if ref is None and head.erp_id not in figures and not head.active:
+                continue
+            facts, _ = checker.facts(head)
+            exposure, overdue = figures.get(head.erp_id) or checker.exposures.compute(
+                src, [head.erp_id])[head.erp_id]
+            limit = effective_limit(checker.policy, facts, checker.as_of,
+                                    lambda a, c, s=src: checker.convert(s, a, c))
+            headroom = limit.amount - exposure.total if limit.amount is not None else None
+            yield {
+                "source": src, "customer": facts.key, "name": facts.name, "credit_group": head.erp_id,
+                "exposure": {"total": str(exposure.total),
+                             "components": {k: str(v) for k, v in exposure.components.items()},
+                             "by_currency": {k: str(v) for k, v in sorted(exposure.by_currency.items())}},
+                "overdue": {"amount": str(overdue.amount), "invoices": overdue.count,
+                            "oldest_due": overdue.oldest_due.isoformat() if overdue.oldest_due else None},
+                "limit": {"amount": str(limit.amount) if limit.amount is not None else None,
+                          "source": limit.source.value if limit.source else None, "detail": limit.detail},
+                "headroom": str(headroom) if headroom is not None else None,
+                "grade": facts.grade, "segment": facts.segment,
+            }
+
+
+def _simulate(app: Any, current: Policy, candidate: Policy, as_of, source: str | None) -> dict[str, Any]:
+    now_checker = CreditChecker(app.store, current, as_of)
+    new_checker = CreditChecker(app.store, candidate, as_of)
+    changed_orders, checked = [], 0
+    newly_held = newly_approved = 0
+    limits_changed, newly_over = set(), set()
+    for order in app.store.iter_orders(source):
+        if order.state not in (OrderState.DRAFT, OrderState.SENT, OrderState.CONFIRMED):
+            continue
+        if order.state is OrderState.CONFIRMED and order.amount_uninvoiced == 0:
+            continue
+        checked += 1
+        try:
+            before = now_checker.check(order.number, order.source, record=False)
+            after = new_checker.check(order.number, order.source, record=False)
+        except CheckError:
+            continue
+        b, a = before.decision, after.decision
+        if b.limit.amount != a.limit.amount:
+            limits_changed.add(after.facts.key)
+        over_before = b.limit.amount is not None and before.exposure.total > b.limit.amount
+        over_after = a.limit.amount is not None and after.exposure.total > a.limit.amount
+        if over_after and not over_before:
+            newly_over.add(after.facts.key)
+        if b.result is not a.result:
+            newly_held += a.result is Result.HOLD
+            newly_approved += a.result is Result.APPROVE
+            changed_orders.append({
+                "order": order.number, "source": order.source, "customer": after.facts.key,
+                "current": b.result.value, "new": a.result.value,
+                "current_reasons": [r.code for r in b.reasons], "new_reasons": [r.code for r in a.reasons],
+                "current_limit": str(b.limit.amount) if b.limit.amount is not None else None,
+                "new_limit": str(a.limit.amount) if a.limit.amount is not None else None,
+            })
+    return {
+        "as_of": as_of.isoformat(),
+        "current_policy": {"name": current.name, "hash": current.content_hash},
+        "new_policy": {"name": candidate.name, "hash": candidate.content_hash},
+        "orders": changed_orders,
+        "totals": {"orders_checked": checked, "newly_held": newly_held, "newly_approved": newly_approved,
+                   "limits_changed": len(limits_changed), "groups_newly_over_limit": len(newly_over)},
+    }
+
+
+def _print_check(d: dict[str, Any], console: Console) -> None:
+    colour = "red" if d["decision"] == "hold" else "green"
+    console.print(f"Order [bold]{d['order']}[/] ({d['source']}) for {d['customer_name']} ({d['customer']}): "
+                  f"[bold {colour}]{d['decision'].upper()}[/]")
+    for reason in d["reasons"]:
+        console.print(f"  • {escape('[' + reason['code'] + ']')} {escape(reason['message'])}")
+    limit = d["limit"]
+    console.print(f"Exposure {d['exposure']['total']} {d['currency']}; limit "
+                  f"{limit['amount'] or 'none'} ({limit['source'] or '-'}: {limit['detail']}); "
+                  f"headroom {d['headroom'] or '-'}")
+    if d["release_tier"]:
+        console.print(f"Release needs: {d['release_tier']}")
+    _print_breakdown(d, d["currency"], console, title=False)
+    console.print(f"Policy {d['policy']['name']!r} v{d['policy']['version']} ({d['policy']['hash'][:12]}), "
+                  f"as of {d['as_of']}")
+
+
+def _print_breakdown(row: dict[str, Any], currency: str, console: Console, title: bool = True) -> None:
+    table = Table(title=f"Exposure of {row.get('name') or row.get('customer_name')} ({currency})" if title else None)
+    table.add_column("Component")
+    table.add_column("Amount", justify="right")
+    for key, value in row["exposure"]["components"].items():
+        table.add_row(key, value)
+    table.add_row("[bold]total[/]", f"[bold]{row['exposure']['total']}[/]")
+    for cur, value in row["exposure"]["by_currency"].items():
+        table.add_row(f"  in {cur}", value)
+    console.print(table)
+    if title:
+        limit = row["limit"]
+        console.print(f"Limit {limit['amount'] or 'none'} ({limit['source'] or '-'}: {limit['detail']}); "
+                      f"headroom {row['headroom'] or '-'}; overdue {row['overdue']['amount']}")
+
+
+__all__ = ["register"]
