@@ -85,7 +85,8 @@ class ExposureCalculator:
         overdue: dict[str, list] = defaultdict(lambda: [Decimal(0), 0, None])
         cutoff = self.as_of - timedelta(days=overdue_days)
         invoice_rows, order_rows = self.store.exposure_sums(
-            source, groups, overdue_before=cutoff, by_date=by_date, exclude_order=order.erp_id if order else None
+            source, groups, overdue_before=cutoff, by_date=by_date, exclude_order=order.erp_id if order else None,
+            base_currency=self.base,
         )
         for row in invoice_rows:
             day = row.day if by_date and row.day else self.as_of

@@ -20,6 +20,7 @@ from .render import print_table
 from .sources import build_source
 
 PASSWORD_ENV = "CREDITGUARD_ODOO_PASSWORD"
+DEFAULT_POLICY = Path(__file__).resolve().parents[1] / "policy" / "examples" / "default.toml"
 
 CONFIG = """\
 # Written by `creditguard demo`: the bundled Odoo sandbox and a SQLite store.
@@ -34,6 +35,9 @@ database = "demo"
 username = "admin"
 password_env = "{env}"
 protocol = "{protocol}"
+
+[policy]
+path = "{policy}"
 """
 
 BUCKETS = ("not due", "1-30", "31-60", "61-90", "90+")
@@ -63,7 +67,8 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
 
     with OdooSandbox(version="17", data="demo") as sandbox:
         config_path = workdir / "config.toml"
-        config_path.write_text(CONFIG.format(db=db, url=sandbox.url, env=PASSWORD_ENV, protocol=protocol))
+        config_path.write_text(CONFIG.format(db=db, url=sandbox.url, env=PASSWORD_ENV, protocol=protocol,
+                                             policy=DEFAULT_POLICY))
         os.environ[PASSWORD_ENV] = "admin"
         config = load_config(config_path)
         console.print(f"[bold]Odoo sandbox[/] on {sandbox.url} (database 'demo'); store {db}")
@@ -83,7 +88,9 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
                          ("quarantined", ">Quarantined"), ("calls", ">Calls"), ("seconds", ">Seconds")],
                         rows, console)
             _print_receivables(store, console)
-    console.print(f"\nExplore the store: creditguard --config {config_path} customers | invoices --open | orders")
+            _print_decisions(store, config, console)
+    console.print(f"\nExplore: creditguard --config {config_path} customers | invoices --open | orders | "
+                  "exposure | check ORDER | decisions")
     return 0
 
 
@@ -114,4 +121,36 @@ def _print_receivables(store: Store, console: Console) -> None:
     table.add_column("Open", justify="right")
     for (group, currency), amount in top:
         table.add_row(names.get(group, group), currency, str(amount))
+    console.print(table)
+
+
+def _print_decisions(store: Store, config, console: Console) -> None:
+    """Every open order checked under the example policy; the held ones with their reasons."""
+    from rich.markup import escape
+
+    from connector.checks import CreditChecker
+    from connector.domain import OrderState
+    from policy.loader import load_policy
+
+    policy = load_policy(config.policy.path)
+    checker = CreditChecker(store, policy, datetime.now(config.sync.tzinfo).date())
+    held, approved = [], 0
+    for order in store.iter_orders():
+        if order.state not in (OrderState.DRAFT, OrderState.SENT, OrderState.CONFIRMED):
+            continue
+        outcome = checker.check(order.number, order.source)
+        if outcome.decision.result.value == "hold":
+            held.append(outcome)
+        else:
+            approved += 1
+    console.print(f"\n[bold]Credit decisions[/] under {policy.name!r} ({config.policy.path.name}): "
+                  f"{approved} open orders approved, {len(held)} on hold (all recorded in the decision log)")
+    table = Table(title="Orders on hold (first 8)")
+    for header in ("Order", "Customer", "Exposure", "Limit", "Release by", "Why"):
+        table.add_column(header, justify="right" if header in ("Exposure", "Limit") else "left")
+    for outcome in held[:8]:
+        d = outcome.decision
+        table.add_row(outcome.order.number, outcome.facts.name, str(outcome.exposure.total),
+                      f"{d.limit.amount} ({d.limit.source.value})" if d.limit.amount is not None else "none",
+                      d.release_tier or "-", escape(", ".join(r.code for r in d.reasons)))
     console.print(table)

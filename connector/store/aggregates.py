@@ -53,11 +53,14 @@ def invoice_sums(
     *,
     overdue_before: date,
     by_date: bool,
+    base_currency: str | None = None,
 ) -> list[InvoiceSum]:
+    """With ``by_date``, sums are split per invoice date, except where the company currency is
+    ``base_currency`` (those need no conversion, so no date)."""
     i = t.invoices
     overdue = case((i.c.due_date < overdue_before, 1), else_=0)
     keys = [i.c.credit_group_id, i.c.kind, i.c.state, i.c.currency, i.c.company_id, i.c.company_currency, overdue]
-    day = i.c.invoice_date if by_date else None
+    day = case((i.c.company_currency == base_currency, None), else_=i.c.invoice_date) if by_date else None
     if day is not None:
         keys.append(day)
     query = (
@@ -95,10 +98,11 @@ def order_sums(
     *,
     exclude_erp_id: str | None,
     by_date: bool,
+    base_currency: str | None = None,
 ) -> list[OrderSum]:
     o, c = t.orders, t.customers
     group = func.coalesce(c.c.credit_group_id, o.c.customer_id)
-    day = func.date(o.c.order_date) if by_date else None
+    day = case((o.c.currency == base_currency, None), else_=func.date(o.c.order_date)) if by_date else None
     keys = [group, o.c.state, o.c.currency, o.c.company_id] + ([day] if day is not None else [])
     query = (
         select(*keys, func.sum(o.c.amount_uninvoiced_minor), func.sum(o.c.amount_total_minor), func.count())

@@ -394,14 +394,17 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one()
 
-    def exposure_sums(self, source: str, groups, *, overdue_before, by_date: bool, exclude_order: str | None):
+    def exposure_sums(self, source: str, groups, *, overdue_before, by_date: bool, exclude_order: str | None,
+                      base_currency: str | None = None):
         """Grouped invoice and order sums for exposure (see :mod:`connector.store.aggregates`)."""
         from .aggregates import invoice_sums, order_sums
 
         with self.engine.connect() as conn:
             return (
-                invoice_sums(conn, source, groups, overdue_before=overdue_before, by_date=by_date),
-                order_sums(conn, source, groups, exclude_erp_id=exclude_order, by_date=by_date),
+                invoice_sums(conn, source, groups, overdue_before=overdue_before, by_date=by_date,
+                             base_currency=base_currency),
+                order_sums(conn, source, groups, exclude_erp_id=exclude_order, by_date=by_date,
+                           base_currency=base_currency),
             )
 
     # --------------------------------------------------------------- lookups
