@@ -1,7 +1,7 @@
 """Exposure computed by the store's grouped queries, on SQLite and PostgreSQL."""
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -18,10 +18,11 @@ from connector.domain import (
     PaymentState,
     SalesOrder,
 )
+from connector.checks import CreditChecker, outcome_json
 from connector.exposure import ExposureCalculator, OrderUnderCheck
 from connector.ports import Stream
 from connector.store import Store
-from policy.model import Conversion, ExposureSettings
+from policy.model import Conversion, CustomerFile, ExposureSettings, LimitSettings, Policy
 
 D = Decimal
 T = datetime(2026, 11, 1, tzinfo=UTC)
@@ -114,12 +115,30 @@ def test_all_groups_at_once(store):
     assert result["20"][0].total == D("14.00")
 
 
-records = st.permutations
+POLICY = Policy(1, "golden", "USD", limits=LimitSettings(grades={5: D(2000)}),
+                customers={"C00010": CustomerFile(grade=5)}, content_hash="h")
+
+
+def _expected_check():
+    with Store.open("sqlite://") as store:
+        load(store)
+        return outcome_json(CreditChecker(store, POLICY, AS_OF).check("S3", record=False))
+
+
+EXPECTED_CHECK = _expected_check()
+
+
+def test_golden_check_through_the_store():
+    assert EXPECTED_CHECK["decision"] == "hold"
+    assert [r["code"] for r in EXPECTED_CHECK["reasons"]] == ["over_limit", "overdue"]  # 300 overdue > 0
+    assert EXPECTED_CHECK["exposure"]["total"] == "2230.00"  # 2,170 + the quotation S3 being checked (60)
+    assert EXPECTED_CHECK["limit"] == {"amount": "2000.00", "source": "grade", "detail": "policy limit for grade 5"}
+    assert EXPECTED_CHECK["customer"] == "C00010" and EXPECTED_CHECK["credit_group"] == "10"
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.data())
-def test_exposure_does_not_depend_on_the_order_records_were_synced(data):
+def test_exposure_and_decision_do_not_depend_on_the_order_records_were_synced(data):
     shuffled = {s: (m, data.draw(st.permutations(r))) for s, (m, r) in DATA.items()}
     pages = {s: data.draw(st.integers(1, 4)) for s in DATA}
     with Store.open("sqlite://") as store:
@@ -131,4 +150,44 @@ def test_exposure_does_not_depend_on_the_order_records_were_synced(data):
         # re-reading an old version after the new one must not matter either: same content, same row
         store.save_page("odoo", Stream.INVOICES, "account.move", [replace(DATA[Stream.INVOICES][1][0])], [], None)
         exposure, overdue = calc(store).compute("odoo", ["10"], overdue_days=30)["10"]
+        outcome = CreditChecker(store, POLICY, AS_OF).check("S3", record=False)
     assert exposure.total == D("2170.00") and overdue.amount == D("300.00")
+    assert outcome_json(outcome) == EXPECTED_CHECK
+
+
+invoice_strategy = st.builds(
+    lambda i, group, kind, state, currency, total, paid, due: inv(
+        str(i), group=group, kind=kind, state=state, currency=currency, total=str(total),
+        open_=str(total - min(paid, total)), due=AS_OF + timedelta(days=due)),
+    i=st.integers(1, 10**6), group=st.sampled_from(["10", "20", "30"]),
+    kind=st.sampled_from(list(InvoiceKind)), state=st.sampled_from(list(InvoiceState)),
+    currency=st.sampled_from(["USD", "EUR"]),
+    total=st.decimals(0, 10**6, places=2, allow_nan=False, allow_infinity=False),
+    paid=st.decimals(0, 10**6, places=2, allow_nan=False, allow_infinity=False),
+    due=st.integers(-200, 60),
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(invoice_strategy, max_size=30, unique_by=lambda i: i.erp_id))
+def test_exposure_is_the_sum_of_its_components_and_matches_a_naive_sum(invoices):
+    with Store.open("sqlite://") as store:
+        load(store, {Stream.CUSTOMERS: DATA[Stream.CUSTOMERS], Stream.INVOICES: ("account.move", invoices),
+                     Stream.CURRENCY_RATES: DATA[Stream.CURRENCY_RATES]})
+        result = calc(store, draft_invoices=True, conversion=Conversion.TODAY).compute("odoo", ["10", "20", "30"],
+                                                                                     overdue_days=30)
+    rate = {"USD": D(1), "EUR": D("0.9")}
+    for group in ("10", "20", "30"):
+        exposure, overdue = result[group]
+        assert exposure.total == sum(exposure.components.values())
+        mine = [i for i in invoices if i.credit_group_id == group]
+        # summed exactly per currency, converted once per (currency, overdue) partition: at most
+        # four half-cent roundings apart from converting each currency's sum once
+        per_currency = {c: sum((i.amount_open for i in mine if i.currency == c and i.state is InvoiceState.POSTED
+                                and i.kind is InvoiceKind.INVOICE), D(0)) for c in rate}
+        expected_open = sum(((v / rate[c]).quantize(D("0.01")) for c, v in per_currency.items()), D(0))
+        assert abs(exposure.components["open_invoices"] - expected_open) <= D("0.02")
+        expected_overdue = sum((i.amount_open for i in mine if i.state is InvoiceState.POSTED
+                                and i.kind is InvoiceKind.INVOICE and i.due_date < AS_OF - timedelta(days=30)
+                                and i.currency == "USD"), D(0))
+        assert overdue.amount >= expected_overdue
