@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/creditguard demo
 
 test: $(STAMP)
+	$(BIN)/ruff check connector adapters policy creditguard bench tests daemon.py
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)

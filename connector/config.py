@@ -150,7 +150,7 @@ def _with_checks(
 def _file_path(value: object, info: ValidationInfo) -> Path:
     """A path given as a TOML string; relative ones are relative to the config file."""
     if not isinstance(value, (str, Path)):
-        _fail(f"expected a file path string (got {_toml_type(value)})")
+        _fail(f"expected a file path string (got {toml_type(value)})")
     if str(value) == "":
         _fail("must not be empty")
     path = Path(value)
@@ -171,7 +171,7 @@ def _env_name(value: str) -> str:
 
 def _number(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        _fail(f"expected a number of seconds (got {_toml_type(value)})")
+        _fail(f"expected a number of seconds (got {toml_type(value)})")
     return float(value)
 
 
@@ -659,19 +659,19 @@ def _describe(err: dict[str, Any], loc: KeyPath, model: type[BaseModel]) -> str:
             if close and close[0] != value:
                 message += f"; did you mean {close[0]!r}?"
         else:
-            message += f" (got {_toml_type(value)})"
+            message += f" (got {toml_type(value)})"
         return message
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         if loc == ("source",) or (len(loc) == 2 and loc[0] == "source"):
-            return f"expected a table (write sources as [[source]]), got {_toml_type(value)}"
-        return f"expected a table, got {_toml_type(value)}"
+            return f"expected a table (write sources as [[source]]), got {toml_type(value)}"
+        return f"expected a table, got {toml_type(value)}"
     if kind in ("tuple_type", "list_type", "iterable_type"):
         if loc == ("source",):
-            return f"expected an array of tables: write each source as [[source]], not [source] (got {_toml_type(value)})"
-        return f"expected an array, got {_toml_type(value)}"
+            return f"expected an array of tables: write each source as [[source]], not [source] (got {toml_type(value)})"
+        return f"expected an array, got {toml_type(value)}"
     expected_type = _EXPECTED_TYPE.get(kind)
     if expected_type:
-        return f"expected {expected_type}, got {_toml_type(value)}"
+        return f"expected {expected_type}, got {toml_type(value)}"
     number = _safe_number(value)
     if kind == "greater_than_equal":
         return f"must be at least {ctx['ge']}{number}"
@@ -709,7 +709,7 @@ def _safe_number(value: object) -> str:
     return ""
 
 
-def _toml_type(value: object) -> str:
+def toml_type(value: object) -> str:
     """The TOML name of a parsed value's type (never the value itself)."""
     if isinstance(value, bool):
         return "a boolean"

@@ -12,7 +12,6 @@ from rich.console import Console
 
 from connector.errors import ConfigError, CreditGuardError, SourceError
 from connector.logs import configure_logging
-from connector.ports import Stream
 
 from . import __version__
 from .render import print_json, print_json_lines_array, print_table

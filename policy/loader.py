@@ -35,7 +35,7 @@ from babel.numbers import list_currencies
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictBool, StrictInt, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from connector.config import read_toml, validation_messages
+from connector.config import read_toml, toml_type, validation_messages
 from connector.errors import ConfigError, CreditGuardError
 from connector.money import UnknownCurrency, currency_precision
 from connector.tomlpos import KeyPath, TomlPositions, format_path
@@ -85,33 +85,13 @@ def _issue(loc: KeyPath, message: str) -> InitErrorDetails:
     return InitErrorDetails(type=_error(message), loc=loc, input=None)
 
 
-def _toml_type(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, Decimal):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, datetime):
-        return "a date-time"
-    if isinstance(value, date):
-        return "a date"
-    return "a time"
-
-
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 def _parse_amount(value: object) -> Decimal:
     """A number (or a string of decimals) that is finite and not negative."""
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
-        _fail(f"expected an amount (a number such as 1000 or 1000.50), got {_toml_type(value)}")
+        _fail(f"expected an amount (a number such as 1000 or 1000.50), got {toml_type(value)}")
     if isinstance(value, str):
         if not _DECIMAL.fullmatch(value.strip()):
             _fail(f"expected an amount: {value!r} is not a decimal number (write e.g. 1000 or \"1000.50\")")
@@ -134,7 +114,7 @@ def _parse_percent(value: object) -> Decimal:
 
 def _parse_grade(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        _fail(f"expected a grade, an integer from 1 (best) to 10 (default), got {_toml_type(value)}")
+        _fail(f"expected a grade, an integer from 1 (best) to 10 (default), got {toml_type(value)}")
     if value not in GRADES:
         _fail(f"grades run from 1 (best) to 10 (default) (got {value})")
     return value
@@ -146,13 +126,13 @@ def _parse_date(value: object) -> date:
     if isinstance(value, str):
         _fail("expected a date like 2026-12-31, got a string (write the date without quotes)")
     if not isinstance(value, date):
-        _fail(f"expected a date like 2026-12-31, got {_toml_type(value)}")
+        _fail(f"expected a date like 2026-12-31, got {toml_type(value)}")
     return value
 
 
 def _parse_text(value: object) -> str:
     if not isinstance(value, str):
-        _fail(f"expected a string, got {_toml_type(value)}")
+        _fail(f"expected a string, got {toml_type(value)}")
     if not value.strip():
         _fail("must not be empty")
     return value
@@ -175,7 +155,7 @@ def _closest_currency(value: str) -> str | None:
 
 def _parse_currency(value: object) -> str:
     if not isinstance(value, str):
-        _fail(f"expected a currency code such as 'EUR', got {_toml_type(value)}")
+        _fail(f"expected a currency code such as 'EUR', got {toml_type(value)}")
     try:
         currency_precision(value)
     except UnknownCurrency:
@@ -189,7 +169,7 @@ def _parse_currency(value: object) -> str:
 
 def _parse_version(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        _fail(f"expected an integer, got {_toml_type(value)}")
+        _fail(f"expected an integer, got {toml_type(value)}")
     if value not in SUPPORTED_VERSIONS:
         supported = ", ".join(map(str, SUPPORTED_VERSIONS))
         _fail(f"unsupported policy version {value}; supported versions: {supported}")

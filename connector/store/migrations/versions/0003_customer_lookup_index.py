@@ -6,8 +6,6 @@ Create Date: 2026-11-28 13:32:05.801022
 """
 
 from alembic import op
-import sqlalchemy as sa
-import connector.store.types
 
 
 revision = '0003'
