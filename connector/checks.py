@@ -31,6 +31,7 @@ class CheckOutcome:
     overdue: Overdue
     decision: Decision
     policy: Policy
+    project: tuple[str, Exposure] | None = None
 
 
 def _one_order(store: Store, number: str, source: str | None) -> SalesOrder:
@@ -104,12 +105,17 @@ class CreditChecker:
         per_group = self.exposures.compute(order.source, groups, overdue_days=self.overdue_days(facts),
                                            order=under_check)
         exposure, overdue = _merge(order.source, facts.credit_group, self.policy.base_currency, per_group)
+        project = None
+        segment = self.policy.segments.get(facts.segment or "")
+        if segment is not None and segment.project_limit is not None and order.project:
+            project_exposure, _ = self.exposures.project(order.source, order.project, order=under_check)
+            project = (order.project, project_exposure)
         decision = decide(
             self.policy, facts, exposure, overdue,
             OrderFacts(order.number, order.erp_id, self.convert(order.source, amount, order.currency)),
-            self.as_of, lambda value, currency: self.convert(order.source, value, currency),
+            self.as_of, lambda value, currency: self.convert(order.source, value, currency), project,
         )
-        outcome = CheckOutcome(order, customer, facts, exposure, overdue, decision, self.policy)
+        outcome = CheckOutcome(order, customer, facts, exposure, overdue, decision, self.policy, project)
         if record:
             self.record(outcome, trigger)
         return outcome
@@ -178,6 +184,9 @@ def outcome_json(outcome: CheckOutcome) -> dict[str, Any]:
         "headroom": _s(d.headroom),
         "currency": d.currency,
         "release_tier": d.release_tier,
+        "project": None if outcome.project is None else {
+            "name": outcome.project[0], "exposure": str(outcome.project[1].total),
+            "components": {k: str(v) for k, v in outcome.project[1].components.items()}},
         "grade": outcome.facts.grade,
         "segment": outcome.facts.segment,
         "as_of": d.as_of.isoformat(),

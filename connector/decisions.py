@@ -78,7 +78,7 @@ def customer_key(ref: str | None, source: str, erp_id: str) -> str:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return f"{amount:,} {currency}"
+    return f"{quantize(amount, currency):,} {currency}"
 
 
 def effective_limit(policy: Policy, customer: CustomerFacts, as_of: date, convert: Convert) -> EffectiveLimit:
@@ -134,7 +134,9 @@ def decide(
     order: OrderFacts,
     as_of: date,
     convert: Convert,
+    project: tuple[str, Exposure] | None = None,
 ) -> Decision:
+    """``project``: the order's project and that project's exposure, for construction segments."""
     base = policy.base_currency
     segment: Segment = policy.segments.get(customer.segment or "", Segment())
     limit = effective_limit(policy, customer, as_of, convert)
@@ -195,6 +197,14 @@ def decide(
         reasons.append(Reason("large_order", f"Order {order.number} of {_money(order.amount, base)} is above the "
                                              f"{customer.segment} single-order threshold "
                                              f"{_money(segment.large_order_threshold, base)}."))
+    if segment.project_limit is not None and project is not None:
+        name, project_exposure = project
+        if project_exposure.total > segment.project_limit:
+            matched.append("segments.project_limit")
+            reasons.append(Reason("project_limit", f"Project {name!r} exposure {_money(project_exposure.total, base)}"
+                                                   f" exceeds the project limit "
+                                                   f"{_money(segment.project_limit, base)} by "
+                                                   f"{_money(project_exposure.total - segment.project_limit, base)}."))
     if not reasons:
         return Decision(Result.APPROVE, (), tuple(matched), limit, headroom, None, base, as_of)
     tier = release_tier(policy.approval_tiers, order.amount, at_least)

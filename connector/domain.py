@@ -96,6 +96,7 @@ class Invoice:
     amount_total_company: Decimal
     amount_open_company: Decimal
     changed_at: datetime
+    origin: str | None = None  # the sales order(s) the invoice came from, as the ERP names them
 
     @property
     def sign(self) -> int:
@@ -120,6 +121,7 @@ class SalesOrder:
     amount_uninvoiced: Decimal  # the part of the order not yet covered by posted invoices
     company_id: str
     changed_at: datetime
+    project: str | None = None  # the project / stage the order belongs to (construction), if the ERP says
 
 
 @dataclass(frozen=True, slots=True)

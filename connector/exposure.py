@@ -78,16 +78,31 @@ class ExposureCalculator:
         order: OrderUnderCheck | None = None,
     ) -> dict[str, tuple[Exposure, Overdue]]:
         """Exposure and overdue figures per credit group (all groups when ``groups`` is None)."""
+        by_date = self.settings.conversion is Conversion.DOCUMENT_DATE
+        invoice_rows, order_rows = self.store.exposure_sums(
+            source, groups, overdue_before=self.as_of - timedelta(days=overdue_days), by_date=by_date,
+            exclude_order=order.erp_id if order else None, base_currency=self.base,
+        )
+        return self._fold(source, invoice_rows, order_rows, groups, order if groups is not None else None)
+
+    def project(
+        self, source: str, project: str, *, overdue_days: int = 0, order: OrderUnderCheck | None = None
+    ) -> tuple[Exposure, Overdue]:
+        """Exposure of one project: its orders and the invoices raised from them (construction)."""
+        by_date = self.settings.conversion is Conversion.DOCUMENT_DATE
+        invoice_rows, order_rows = self.store.project_sums(
+            source, project, overdue_before=self.as_of - timedelta(days=overdue_days), by_date=by_date,
+            exclude_order=order.erp_id if order else None, base_currency=self.base,
+        )
+        return self._fold(source, invoice_rows, order_rows, [project], order)[project]
+
+    def _fold(self, source, invoice_rows, order_rows, wanted_groups, order) -> dict[str, tuple[Exposure, Overdue]]:
+        """Convert grouped sums into components per group, in the base currency."""
         rates = self.rates(source)
         by_date = self.settings.conversion is Conversion.DOCUMENT_DATE
         components: dict[str, dict[str, Decimal]] = defaultdict(lambda: {c: Decimal(0) for c in COMPONENTS})
         by_currency: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         overdue: dict[str, list] = defaultdict(lambda: [Decimal(0), 0, None])
-        cutoff = self.as_of - timedelta(days=overdue_days)
-        invoice_rows, order_rows = self.store.exposure_sums(
-            source, groups, overdue_before=cutoff, by_date=by_date, exclude_order=order.erp_id if order else None,
-            base_currency=self.base,
-        )
         for row in invoice_rows:
             day = row.day if by_date and row.day else self.as_of
             if by_date:  # the ERP's own conversion at the document's rate, then company → base
@@ -128,12 +143,12 @@ class ExposureCalculator:
                 continue
             components[row.credit_group_id][key] += rates.convert(amount, row.currency, self.base, row.company_id, day)
             by_currency[row.credit_group_id][row.currency] += amount
-        wanted = list(groups) if groups is not None else sorted(set(components) | set(overdue))
+        wanted = list(wanted_groups) if wanted_groups is not None else sorted(set(components) | set(overdue))
         result: dict[str, tuple[Exposure, Overdue]] = {}
         for group in wanted:
             parts = dict(components[group])
             currencies = dict(by_currency[group])
-            if order is not None and self.settings.current_order and groups is not None:
+            if order is not None and self.settings.current_order:
                 day = order.day if by_date else self.as_of
                 parts["current_order"] = rates.convert(order.amount, order.currency, self.base, order.company_id, day)
                 currencies[order.currency] = currencies.get(order.currency, Decimal(0)) + order.amount

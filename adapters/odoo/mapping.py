@@ -230,6 +230,7 @@ def map_move(ctx: MappingContext, raw: dict[str, Any]) -> Invoice:
         amount_total_company=abs(r.amount("amount_total_signed", company_currency)),
         amount_open_company=abs(r.amount("amount_residual_signed", company_currency)),
         changed_at=r.timestamp("write_date", required=True),  # type: ignore[arg-type]
+        origin=r.text("invoice_origin") if "invoice_origin" in raw else None,
     )
 
 
@@ -257,7 +258,13 @@ def map_order(ctx: MappingContext, raw: dict[str, Any]) -> SalesOrder:
         amount_uninvoiced=uninvoiced,
         company_id=r.many2one_id("company_id", required=True) or "",
         changed_at=r.timestamp("write_date", required=True),  # type: ignore[arg-type]
+        project=_project(r) if "analytic_account_id" in raw else None,
     )
+
+
+def _project(r: _Reader) -> str | None:
+    pair = r.many2one("analytic_account_id")
+    return pair[1] if pair else None
 
 
 def map_rate(ctx: MappingContext, raw: dict[str, Any]) -> CurrencyRate:

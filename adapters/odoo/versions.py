@@ -1,7 +1,8 @@
 """What differs between the Odoo versions the adapter supports (16 to 19).
 
 The fields read are the ones all versions share, except where noted:
-``sale.order.locked`` exists from 17 on (16 has a ``done`` state instead), and
+``sale.order.locked`` exists from 17 on (16 has a ``done`` state instead),
+``sale.order.analytic_account_id`` (the order's project) up to 17, and
 ``sale.order.amount_to_invoice`` changed meaning and storage in 19, so the
 adapter never reads it and uses ``amount_total − amount_invoiced`` instead.
 """
@@ -19,7 +20,8 @@ PARTNER_FIELDS = (
 MOVE_FIELDS = (
     "id", "name", "move_type", "state", "payment_state", "partner_id", "commercial_partner_id",
     "invoice_date", "invoice_date_due", "currency_id", "company_id", "company_currency_id",
-    "amount_total", "amount_residual", "amount_total_signed", "amount_residual_signed", "write_date",
+    "amount_total", "amount_residual", "amount_total_signed", "amount_residual_signed", "invoice_origin",
+    "write_date",
 )
 ORDER_FIELDS = (
     "id", "name", "partner_id", "state", "date_order", "currency_id", "company_id",
@@ -52,4 +54,7 @@ class OdooVersion:
         return self.major in SUPPORTED
 
     def order_fields(self) -> tuple[str, ...]:
-        return ORDER_FIELDS + (("locked",) if self.major >= 17 else ())
+        fields = ORDER_FIELDS + (("locked",) if self.major >= 17 else ())
+        # the order's project (analytic account) is a header field up to 17; later versions
+        # carry analytic distributions on the lines only
+        return fields + (("analytic_account_id",) if self.major <= 17 else ())

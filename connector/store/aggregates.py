@@ -128,3 +128,62 @@ def order_sums(
         rows.append(OrderSum(group_id, state, currency, company, order_day, int(uninvoiced or 0), int(total or 0),
                              int(count)))
     return rows
+
+
+def project_sums(
+    conn: Connection,
+    source: str,
+    project: str,
+    *,
+    overdue_before: date,
+    exclude_erp_id: str | None,
+    by_date: bool,
+    base_currency: str | None = None,
+) -> tuple[list[InvoiceSum], list[OrderSum]]:
+    """Sums for one project: its orders, and the invoices that name one of them as their origin.
+
+    Rows carry the project as their ``credit_group_id`` so that exposure folds them like a group.
+    """
+    i, o = t.invoices, t.orders
+    numbers = select(o.c.number).where(o.c.source == source, o.c.project == project, o.c.deleted_at.is_(None))
+    overdue = case((i.c.due_date < overdue_before, 1), else_=0)
+    keys = [i.c.kind, i.c.state, i.c.currency, i.c.company_id, i.c.company_currency, overdue]
+    if by_date:
+        keys.append(case((i.c.company_currency == base_currency, None), else_=i.c.invoice_date))
+    invoice_query = (
+        select(*keys, func.sum(i.c.amount_open_minor), func.sum(i.c.amount_open_company_minor),
+               func.sum(i.c.amount_total_minor), func.sum(i.c.amount_total_company_minor), func.count(),
+               func.min(i.c.due_date))
+        .where(i.c.source == source, i.c.deleted_at.is_(None), i.c.state.in_(("posted", "draft")),
+               i.c.origin.in_(numbers))
+        .group_by(*keys)
+    )
+    invoices = []
+    for r in conn.execute(invoice_query):
+        kind, state, currency, company, company_currency, is_overdue, *rest = r
+        day = rest.pop(0) if by_date else None
+        open_minor, open_company, total, total_company, count, oldest = rest
+        invoices.append(InvoiceSum(project, kind, state, currency, company, company_currency, day, bool(is_overdue),
+                                   int(open_minor or 0), int(open_company or 0), int(total or 0),
+                                   int(total_company or 0), int(count), oldest))
+    okeys = [o.c.state, o.c.currency, o.c.company_id]
+    if by_date:
+        okeys.append(case((o.c.currency == base_currency, None), else_=func.date(o.c.order_date)))
+    order_query = (
+        select(*okeys, func.sum(o.c.amount_uninvoiced_minor), func.sum(o.c.amount_total_minor), func.count())
+        .where(o.c.source == source, o.c.project == project, o.c.deleted_at.is_(None),
+               o.c.state.in_(("draft", "sent", "confirmed", "done")))
+        .group_by(*okeys)
+    )
+    if exclude_erp_id is not None:
+        order_query = order_query.where(o.c.erp_id != exclude_erp_id)
+    orders = []
+    for r in conn.execute(order_query):
+        state, currency, company, *rest = r
+        day = rest.pop(0) if by_date else None
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
+        uninvoiced, total, count = rest
+        orders.append(OrderSum(project, state, currency, company, day, int(uninvoiced or 0), int(total or 0),
+                               int(count)))
+    return invoices, orders

@@ -86,6 +86,7 @@ def record_to_row(record: SyncedRecord, model: str) -> dict[str, Any]:
             company_currency=record.company_currency,
             amount_total_company_minor=to_minor(record.amount_total_company, record.company_currency),
             amount_open_company_minor=to_minor(record.amount_open_company, record.company_currency),
+            origin=record.origin,
         )
     elif isinstance(record, SalesOrder):
         row.update(
@@ -98,6 +99,7 @@ def record_to_row(record: SyncedRecord, model: str) -> dict[str, Any]:
             amount_total_minor=to_minor(record.amount_total, record.currency),
             amount_uninvoiced_minor=to_minor(record.amount_uninvoiced, record.currency),
             company_id=record.company_id,
+            project=record.project,
         )
     elif isinstance(record, CurrencyRate):
         row.update(
@@ -154,6 +156,7 @@ def row_to_invoice(row: Any) -> Invoice:
         amount_total_company=from_minor(row.amount_total_company_minor, row.company_currency),
         amount_open_company=from_minor(row.amount_open_company_minor, row.company_currency),
         changed_at=row.changed_at,
+        origin=row.origin,
     )
 
 
@@ -171,6 +174,7 @@ def row_to_order(row: Any) -> SalesOrder:
         amount_uninvoiced=from_minor(row.amount_uninvoiced_minor, row.currency),
         company_id=row.company_id,
         changed_at=row.changed_at,
+        project=row.project,
     )
 
 

@@ -456,6 +456,15 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r._mapping) | {"record": json.loads(r.record)} for r in conn.execute(query)]
 
+    def project_sums(self, source: str, project: str, *, overdue_before, by_date: bool, exclude_order: str | None,
+                     base_currency: str | None = None):
+        """Grouped sums of one project's orders and of the invoices raised from them."""
+        from .aggregates import project_sums
+
+        with self.engine.connect() as conn:
+            return project_sums(conn, source, project, overdue_before=overdue_before, exclude_erp_id=exclude_order,
+                                by_date=by_date, base_currency=base_currency)
+
     def open_receivables(self, source: str | None = None) -> dict[str, int]:
         """Sum of open amounts of posted documents per document currency, in minor units, signed
         (credit notes negative)."""

@@ -104,11 +104,13 @@ invoices = Table(
     Column("company_currency", String(3), nullable=False),
     Column("amount_total_company_minor", BigInteger, nullable=False),
     Column("amount_open_company_minor", BigInteger, nullable=False),
+    Column("origin", Text),
     *_sync_columns(),
     UniqueConstraint("source", "erp_model", "erp_id"),
     Index(None, "source", "credit_group_id", "state"),
     Index(None, "source", "number"),
     Index(None, "source", "due_date"),
+    Index(None, "source", "origin"),
 )
 
 orders = Table(
@@ -124,10 +126,12 @@ orders = Table(
     Column("amount_total_minor", BigInteger, nullable=False),
     Column("amount_uninvoiced_minor", BigInteger, nullable=False),
     Column("company_id", String(64), nullable=False),
+    Column("project", Text),
     *_sync_columns(),
     UniqueConstraint("source", "erp_model", "erp_id"),
     Index(None, "source", "customer_id", "state"),
     Index(None, "source", "number"),
+    Index(None, "source", "project"),
 )
 
 currency_rates = Table(

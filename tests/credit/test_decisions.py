@@ -232,3 +232,20 @@ def test_a_higher_limit_never_turns_an_approval_into_a_hold(total, limit, raise_
                 p=policy(limits=LimitSettings(precedence=(LimitSource.ERP,))))
     if before.result is Result.APPROVE:
         assert after.result is Result.APPROVE
+
+
+def test_construction_project_limit():
+    segments = {"contractors": Segment(Profile.CONSTRUCTION, project_limit=D(250000))}
+    p = policy(segments=segments)
+    c = customer(segment="contractors", erp_limit=D(10**7))
+    tower = Exposure("odoo", "Riverside Tower", "EUR", {"open_invoices": D(200000), "current_order": D(60000)})
+    d = decide(p, c, exposure(D(260000)), NO_OVERDUE, ORDER, AS_OF, convert, project=("Riverside Tower", tower))
+    assert d.result is Result.HOLD and codes(d) == ["project_limit"]
+    assert "Project 'Riverside Tower' exposure 260,000.00 EUR exceeds the project limit 250,000.00 EUR by 10,000.00 EUR" \
+        in d.reasons[0].message
+    small = Exposure("odoo", "Depot", "EUR", {"open_invoices": D(1000)})
+    assert decide(p, c, exposure(D(260000)), NO_OVERDUE, ORDER, AS_OF, convert,
+                  project=("Depot", small)).result is Result.APPROVE
+    # the group's limit still applies on top of the project's
+    assert codes(decide(p, customer(segment="contractors", erp_limit=D(1)), exposure(D(5)), NO_OVERDUE, ORDER,
+                        AS_OF, convert, project=("Depot", small))) == ["over_limit"]

@@ -191,3 +191,26 @@ def test_exposure_is_the_sum_of_its_components_and_matches_a_naive_sum(invoices)
                                 and i.kind is InvoiceKind.INVOICE and i.due_date < AS_OF - timedelta(days=30)
                                 and i.currency == "USD"), D(0))
         assert overdue.amount >= expected_overdue
+
+
+def test_project_exposure_counts_its_orders_and_the_invoices_raised_from_them(store):
+    data = {
+        Stream.CUSTOMERS: DATA[Stream.CUSTOMERS],
+        Stream.ORDERS: ("sale.order", [
+            replace(order("1", total="9000", uninvoiced="4000"), project="Tower"),
+            replace(order("2", total="700", uninvoiced="700"), project="Tower"),
+            replace(order("3", total="500", uninvoiced="500"), project="Depot"),
+        ]),
+        Stream.INVOICES: ("account.move", [
+            replace(inv("1", total="5000", open_="3000"), origin="S1"),
+            replace(inv("2", total="100", open_="100"), origin="S3"),
+            inv("3", total="50", open_="50"),
+        ]),
+        Stream.CURRENCY_RATES: DATA[Stream.CURRENCY_RATES],
+    }
+    load(store, data)
+    tower, _ = calc(store).project("odoo", "Tower", order=OrderUnderCheck("2", D(700), "USD", "1", AS_OF))
+    assert tower.components["open_invoices"] == D("3000.00")      # raised from S1
+    assert tower.components["uninvoiced_orders"] == D("4000.00")  # S1 (S2 is the order being checked)
+    assert tower.components["current_order"] == D("700.00")
+    assert tower.total == D("7700.00")

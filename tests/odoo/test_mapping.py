@@ -154,3 +154,11 @@ def test_rates():
         map_rate(ctx("res.currency.rate"), {
             "id": 3, "name": "2026-11-01", "rate": 0.0, "currency_id": [2, "EUR"], "company_id": False,
             "write_date": "2026-11-01 08:00:00"})
+
+
+def test_order_project_and_invoice_origin():
+    raw = dict(sample("17.sale.order.json")[0], analytic_account_id=[3, "Riverside Tower - Phase 2"])
+    assert map_order(ctx("sale.order"), raw).project == "Riverside Tower - Phase 2"
+    assert map_order(ctx("sale.order"), sample("19.sale.order.json")[0]).project is None
+    invoice = dict(sample("17.account.move.json")[0], invoice_origin="S00012")
+    assert map_move(ctx("account.move"), invoice).origin == "S00012"
