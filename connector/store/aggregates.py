@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy import Connection, case, func, select
 
 from . import tables as t
 
@@ -115,9 +115,12 @@ def order_sums(
     if exclude_erp_id is not None:
         query = query.where(o.c.erp_id != exclude_erp_id)
     if groups is not None:
-        # sargable: the group's members by the customers index, then their orders by the orders index
-        members = select(c.c.erp_id).where(c.c.source == source, c.c.credit_group_id.in_(list(groups)))
-        query = query.where(or_(o.c.customer_id.in_(members), o.c.customer_id.in_(list(groups))))
+        # the groups' members first (customers index), then their orders (orders index); an order whose
+        # customer is not in the store yet counts for the group its customer id names
+        members = set(conn.execute(
+            select(c.c.erp_id).where(c.c.source == source, c.c.credit_group_id.in_(list(groups)))
+        ).scalars())
+        query = query.where(o.c.customer_id.in_(sorted(members | set(groups))))
     rows = []
     for r in conn.execute(query):
         group_id, state, currency, company, *rest = r

@@ -7,7 +7,6 @@ Create Date: 2026-11-28 13:40:37.896405
 
 from alembic import op
 import sqlalchemy as sa
-import connector.store.types
 
 
 revision = '0004'
