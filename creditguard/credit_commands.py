@@ -112,7 +112,8 @@ def register(main: click.Group, guarded, App) -> None:
     @policy.command("validate")
     @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
     def policy_validate(files: tuple[str, ...]) -> None:
-        """Validate policy files; print every error as FILE:LINE:COLUMN: key.path: message."""
+        """Validate policy files and run their [[tests]]; print every error as FILE:LINE:COLUMN: key.path: message."""
+        from policy.cases import run_cases
         from policy.loader import PolicyError, load_policy
 
         failed = False
@@ -122,8 +123,16 @@ def register(main: click.Group, guarded, App) -> None:
             except PolicyError as exc:
                 failed = True
                 click.echo(str(exc), err=True)
+                continue
+            count, failures = run_cases(loaded)
+            for failure in failures:
+                click.echo(failure, err=True)
+            if failures:
+                failed = True
+                click.echo(f"{file}: {len(failures)} of {count} test case(s) failed", err=True)
             else:
-                click.echo(f"{file}: ok ({loaded.name!r}, version {loaded.version}, {loaded.content_hash[:12]})")
+                click.echo(f"{file}: ok ({loaded.name!r}, version {loaded.version}, {loaded.content_hash[:12]}; "
+                           f"{count} test case(s) passed)")
         sys.exit(1 if failed else 0)
 
     @policy.command("explain")

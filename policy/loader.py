@@ -295,6 +295,22 @@ class SegmentTable(_Model):
     project_limit: Amount | None = None
 
 
+class CaseEntry(_Model):
+    name: Text
+    customer: Text
+    exposure: Amount
+    order: Amount
+    expect: Literal["approve", "hold"]
+    as_of: TomlDate
+    overdue: Amount = Decimal(0)
+    grade: Grade | None = None
+    segment: Text | None = None
+    erp_limit: Amount | None = None
+    reasons: tuple[Text, ...] | None = None
+    release_tier: Text | None = None
+    rates: dict[str, Amount] = Field(default_factory=dict)
+
+
 class PolicyFile(_Model):
     version: Version
     name: Text
@@ -307,10 +323,11 @@ class PolicyFile(_Model):
     exemptions: ExemptionsTable = ExemptionsTable()
     approval_tiers: tuple[TierEntry, ...] = ()
     segments: dict[str, SegmentTable] = Field(default_factory=dict)
+    tests: tuple[CaseEntry, ...] = ()
 
 
 # Arrays of tables, for the hint when one is written as a single [table].
-_ARRAYS_OF_TABLES = {("limits", "insurer"), ("limits", "override"), ("approval_tiers",)}
+_ARRAYS_OF_TABLES = {("limits", "insurer"), ("limits", "override"), ("approval_tiers",), ("tests",)}
 # Keys that only mean something for one segment profile.
 _PROFILE_KEYS = {
     "large_order_threshold": "manufacturing",
@@ -694,7 +711,7 @@ def load_policy(path: str | os.PathLike[str]) -> m.Policy:
         error = ValidationError.from_exception_data("Policy", issues, hide_input=True)
         raise PolicyError(validation_messages(name, error, positions, PolicyFile))
     assert parsed is not None
-    return _convert(parsed, content_hash=hashlib.sha256(raw).hexdigest(), path=name)
+    return _convert(parsed, content_hash=hashlib.sha256(raw).hexdigest(), path=name, positions=positions)
 
 
 def validate_policy_files(paths: Iterable[str | os.PathLike[str]]) -> dict[str, list[str]]:
@@ -714,7 +731,12 @@ def validate_policy_files(paths: Iterable[str | os.PathLike[str]]) -> dict[str, 
 # Conversion into the frozen model
 
 
-def _convert(p: PolicyFile, *, content_hash: str, path: str) -> m.Policy:
+def _where(positions: TomlPositions | None, path: KeyPath) -> str:
+    found = positions.find(path) if positions is not None else None
+    return f"{found.line}:{found.column}" if found else "1:1"
+
+
+def _convert(p: PolicyFile, *, content_hash: str, path: str, positions: TomlPositions | None = None) -> m.Policy:
     base = p.base_currency
     limits = p.limits
     return m.Policy(
@@ -792,6 +814,15 @@ def _convert(p: PolicyFile, *, content_hash: str, path: str) -> m.Policy:
                 )
                 for name, s in p.segments.items()
             }
+        ),
+        tests=tuple(
+            m.PolicyCase(
+                name=c.name, customer=c.customer, exposure=c.exposure, order=c.order, expect=c.expect,
+                as_of=c.as_of, overdue=c.overdue, grade=c.grade, segment=c.segment, erp_limit=c.erp_limit,
+                reasons=c.reasons, release_tier=c.release_tier, rates=MappingProxyType(dict(c.rates)),
+                where=_where(positions, ("tests", index)),
+            )
+            for index, c in enumerate(p.tests)
         ),
         content_hash=content_hash,
         path=path,

@@ -178,6 +178,26 @@ class Segment:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyCase:
+    """A test case shipped in the policy file: facts in, the expected decision out."""
+
+    name: str
+    customer: str
+    exposure: Decimal  # total exposure including the order, base currency
+    order: Decimal  # the order's amount, base currency
+    expect: str  # "approve" | "hold"
+    as_of: date
+    overdue: Decimal = Decimal(0)
+    grade: int | None = None  # None: the customer's file decides
+    segment: str | None = None
+    erp_limit: Decimal | None = None
+    reasons: tuple[str, ...] | None = None  # exact reason codes, when given
+    release_tier: str | None = None
+    rates: Mapping[str, Decimal] = field(default_factory=_frozen_map)  # base-currency units per unit
+    where: str = ""  # "LINE:COLUMN" of the case in the file
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     version: int
     name: str
@@ -190,5 +210,6 @@ class Policy:
     exemptions: Exemptions = Exemptions()
     approval_tiers: tuple[ApprovalTier, ...] = ()
     segments: Mapping[str, Segment] = field(default_factory=_frozen_map)
+    tests: tuple[PolicyCase, ...] = ()
     content_hash: str = ""  # sha256 of the file's bytes
     path: str | None = None

@@ -1,0 +1,81 @@
+"""Test cases shipped in policy files ([[tests]]), run by `creditguard policy validate`."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from policy.cases import run_cases
+from policy.loader import load_policy
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "policy" / "examples"
+
+POLICY = """\
+version = 1
+name = "cases"
+base_currency = "EUR"
+
+[limits.grades]
+5 = 10000
+
+[[limits.override]]
+customer = "C1"
+amount = 20000
+currency = "USD"
+expires = 2026-12-31
+reason = "peak"
+approved_by = "CFO"
+
+[customers."C1"]
+grade = 5
+
+[[tests]]
+name = "passes"
+customer = "C1"
+exposure = 9000
+order = 1000
+as_of = 2027-01-01
+expect = "approve"
+
+[[tests]]
+name = "wrong expectation"
+customer = "C1"
+exposure = 12000
+order = 1000
+as_of = 2027-01-01
+expect = "approve"
+
+[[tests]]
+name = "needs a rate"
+customer = "C1"
+exposure = 12000
+order = 1000
+as_of = 2026-12-01
+expect = "approve"
+"""
+
+
+def test_examples_ship_passing_cases():
+    for path in sorted(EXAMPLES.glob("*.toml")):
+        count, failures = run_cases(load_policy(path))
+        assert count >= 1 and failures == [], path
+
+
+def test_failing_cases_are_reported_with_their_position(tmp_path):
+    path = tmp_path / "cases.toml"
+    path.write_text(POLICY)
+    count, failures = run_cases(load_policy(path))
+    assert count == 3
+    assert failures[0].startswith(f"{path}:27:1: tests.1 (wrong expectation): expected approve, got hold")
+    assert "Exposure 12,000.00 EUR exceeds the limit 10,000.00 EUR (grade)" in failures[0]
+    assert failures[1].startswith(f"{path}:35:1: tests.2 (needs a rate): no rate for USD")
+    result = subprocess.run([sys.executable, "-m", "creditguard", "policy", "validate", str(path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "2 of 3 test case(s) failed" in result.stderr
+
+
+def test_rates_let_a_case_convert_foreign_limits(tmp_path):
+    path = tmp_path / "cases.toml"
+    path.write_text(POLICY.replace('as_of = 2026-12-01\nexpect = "approve"',
+                                   'as_of = 2026-12-01\nexpect = "approve"\nrates = { USD = 0.9 }'))
+    count, failures = run_cases(load_policy(path))
+    assert [f.split(":")[3] for f in failures] == [" tests.1 (wrong expectation)"]
