@@ -377,6 +377,7 @@ class SourceConfig(_Model):
     retry_attempts: Annotated[StrictInt, Field(ge=1, le=20)] = 4
     batch_size: Annotated[StrictInt, Field(ge=1, le=10_000)] | None = None
     enabled: StrictBool = True
+    credit_controller_user_id: PositiveStrictInt | None = None
 
     @field_validator("name")
     @classmethod
@@ -494,6 +495,14 @@ def _protocol_checks(protocol: object, url: object) -> list[InitErrorDetails]:
     return []
 
 
+class OutboxConfig(_Model):
+    """``[outbox]``: how writes back into the ERPs are retried."""
+
+    max_attempts: Annotated[StrictInt, Field(ge=1, le=100)] = 8
+    retry_delay_seconds: Annotated[StrictInt, Field(ge=1, le=86_400)] = 30
+    max_retry_delay_seconds: Annotated[StrictInt, Field(ge=1, le=604_800)] = 3600
+
+
 class PolicyConfig(_Model):
     """``[policy]``: the active credit policy file."""
 
@@ -507,6 +516,7 @@ class Config(_Model):
     sync: SyncConfig = Field(default_factory=SyncConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     policy: PolicyConfig | None = None
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     sources: tuple[SourceConfig, ...] = Field(alias="source")
 
     _path: Path | None = PrivateAttr(default=None)

@@ -122,6 +122,10 @@ class SalesOrder:
     company_id: str
     changed_at: datetime
     project: str | None = None  # the project / stage the order belongs to (construction), if the ERP says
+    # the hold as the ERP shows it (only where the ERP has hold fields, e.g. Odoo's credit_guard addon)
+    erp_hold: bool | None = None
+    erp_released_at: datetime | None = None
+    erp_released_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,3 +118,16 @@ class ERPSource(Protocol):
         """How many records a full read of ``stream`` returns."""
 
     def close(self) -> None: ...
+
+
+class ERPWriter(Protocol):
+    """What the outbox needs from an adapter that writes back into its ERP.
+
+    ``apply`` brings the target to the entry's absolute state.  It first checks
+    whether the effect is already there (an earlier attempt may have succeeded
+    before its answer was lost), so applying an entry twice changes nothing.
+    It returns a short description of what it did, and raises the core's
+    errors (RetryableError, FatalError, AmbiguousWrite) when it cannot.
+    """
+
+    def apply(self, entry: Any) -> str: ...

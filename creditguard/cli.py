@@ -251,5 +251,9 @@ from .credit_commands import register as _register_credit  # noqa: E402
 
 _register_credit(main, guarded, App)
 
+from .enforce_commands import register as _register_enforce  # noqa: E402
+
+_register_enforce(main, guarded, App)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -261,6 +261,29 @@ class OdooClient:
         proxy = Model.__getattr__(connection.get_model(model), method)
         return self._call(lambda: proxy(*args, **kwargs))
 
+    def call_method(self, model: str, method: str, ids: list[int], **kwargs: Any) -> Any:
+        """A record method (``message_post``, ``action_feedback``…) on ``ids``, on every protocol."""
+        if self.protocol == "json2":
+            return self.execute(model, method, ids=ids, **kwargs)
+        return self.execute(model, method, ids, **kwargs)
+
+    def read(self, model: str, ids: list[int], fields: list[str]) -> list[dict[str, Any]]:
+        if self.protocol == "json2":
+            return self.execute(model, "read", ids=ids, fields=fields)
+        return self.execute(model, "read", ids, fields)
+
+    def write(self, model: str, ids: list[int], values: dict[str, Any]) -> bool:
+        if self.protocol == "json2":
+            return self.execute(model, "write", ids=ids, vals=values)
+        return self.execute(model, "write", ids, values)
+
+    def create(self, model: str, values: dict[str, Any]) -> int:
+        if self.protocol == "json2":
+            created = self.execute(model, "create", vals_list=[values])
+        else:
+            created = self.execute(model, "create", [values])
+        return created[0] if isinstance(created, list) else created
+
     def search_read(
         self,
         model: str,

@@ -259,6 +259,10 @@ def map_order(ctx: MappingContext, raw: dict[str, Any]) -> SalesOrder:
         company_id=r.many2one_id("company_id", required=True) or "",
         changed_at=r.timestamp("write_date", required=True),  # type: ignore[arg-type]
         project=_project(r) if "analytic_account_id" in raw else None,
+        erp_hold=r.boolean("credit_hold") if "credit_hold" in raw else None,
+        erp_released_at=r.timestamp("credit_released_at") if "credit_released_at" in raw else None,
+        erp_released_by=(r.many2one("credit_released_by") or (None, None))[1] if "credit_released_by" in raw
+        else None,
     )
 
 

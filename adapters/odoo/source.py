@@ -14,7 +14,7 @@ from connector.ports import Cursor, Entry, Page, Rejected, SourceInfo, Stream
 
 from . import mapping
 from .client import OdooClient
-from .versions import COMPANY_FIELDS, MOVE_FIELDS, PARTNER_FIELDS, RATE_FIELDS, OdooVersion
+from .versions import ADDON_ORDER_FIELDS, COMPANY_FIELDS, MOVE_FIELDS, PARTNER_FIELDS, RATE_FIELDS, OdooVersion
 
 log = structlog.get_logger("creditguard.odoo")
 
@@ -55,6 +55,7 @@ class OdooSource:
         self.client = client
         self.companies = list(companies or [])
         self.version: OdooVersion | None = None
+        self.addon = False  # the credit_guard addon is installed: orders carry hold fields
         self._default_currency: str | None = None
 
     @classmethod
@@ -90,6 +91,8 @@ class OdooSource:
         if not companies:
             raise FatalError(self.name, "the user sees no company (check its allowed companies)")
         self._default_currency = companies[0].currency
+        self.addon = bool(self.client.search_read(
+            "ir.module.module", [("name", "=", "credit_guard"), ("state", "=", "installed")], ["name"]))
         log.info("odoo.connected", source=self.name, version=self.version.label,
                  protocol=self.client.protocol, companies=len(companies))
         return SourceInfo(self.name, "odoo", self.version.label, tuple(companies))
@@ -134,7 +137,7 @@ class OdooSource:
         return {
             Stream.CUSTOMERS: PARTNER_FIELDS,
             Stream.INVOICES: MOVE_FIELDS,
-            Stream.ORDERS: self.version.order_fields(),
+            Stream.ORDERS: self.version.order_fields() + (ADDON_ORDER_FIELDS if self.addon else ()),
             Stream.CURRENCY_RATES: RATE_FIELDS,
         }[stream]
 

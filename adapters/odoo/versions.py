@@ -27,6 +27,7 @@ ORDER_FIELDS = (
     "id", "name", "partner_id", "state", "date_order", "currency_id", "company_id",
     "amount_total", "amount_invoiced", "write_date",
 )
+ADDON_ORDER_FIELDS = ("credit_hold", "credit_released_at", "credit_released_by")  # the credit_guard addon
 RATE_FIELDS = ("id", "name", "rate", "currency_id", "company_id", "write_date")
 COMPANY_FIELDS = ("id", "name", "currency_id")
 

@@ -100,6 +100,9 @@ def record_to_row(record: SyncedRecord, model: str) -> dict[str, Any]:
             amount_uninvoiced_minor=to_minor(record.amount_uninvoiced, record.currency),
             company_id=record.company_id,
             project=record.project,
+            erp_hold=record.erp_hold,
+            erp_released_at=record.erp_released_at,
+            erp_released_by=record.erp_released_by,
         )
     elif isinstance(record, CurrencyRate):
         row.update(
@@ -175,6 +178,9 @@ def row_to_order(row: Any) -> SalesOrder:
         company_id=row.company_id,
         changed_at=row.changed_at,
         project=row.project,
+        erp_hold=row.erp_hold,
+        erp_released_at=row.erp_released_at,
+        erp_released_by=row.erp_released_by,
     )
 
 

@@ -15,6 +15,7 @@ from ..domain import Company, Customer, CurrencyRate, Invoice, SalesOrder, Synce
 from ..ports import Cursor, Rejected, Stream
 from . import tables as t
 from .engine import create_store_engine, migrate, schema_status
+from .outbox import OutboxStore
 from .rows import record_to_row, row_to_customer, row_to_invoice, row_to_order, row_to_rate
 
 _CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
@@ -71,7 +72,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store:
+class Store(OutboxStore):
     """All reads and writes of CreditGuard's own database."""
 
     def __init__(self, engine: Engine) -> None:

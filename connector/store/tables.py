@@ -127,6 +127,9 @@ orders = Table(
     Column("amount_uninvoiced_minor", BigInteger, nullable=False),
     Column("company_id", String(64), nullable=False),
     Column("project", Text),
+    Column("erp_hold", Boolean),
+    Column("erp_released_at", UTCDateTime()),
+    Column("erp_released_by", Text),
     *_sync_columns(),
     UniqueConstraint("source", "erp_model", "erp_id"),
     Index(None, "source", "customer_id", "state"),
@@ -221,4 +224,41 @@ decisions = Table(
     Index(None, "source", "order_number"),
     Index(None, "customer"),
     Index(None, "taken_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("target_model", String(64), nullable=False),
+    Column("target_id", String(64), nullable=False),
+    Column("key", String(200), nullable=False),  # idempotency key, fixed before the first attempt
+    Column("payload", Text, nullable=False),  # absolute target state, JSON
+    Column("state", String(16), nullable=False),  # pending | applied | dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("last_error", Text),
+    Column("result", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("applied_at", UTCDateTime()),
+    UniqueConstraint("key"),
+    Index(None, "source", "state", "next_attempt_at"),
+)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("order_erp_id", String(64), primary_key=True),
+    Column("order_number", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # held | released
+    Column("revision", Integer, nullable=False),  # bumped on every change of state
+    Column("reasons", Text, nullable=False),  # JSON list of {code, message}
+    Column("release_tier", String(64)),
+    Column("exposure", String(40), nullable=False),  # exposure (base currency) when the state was set
+    Column("since", UTCDateTime(), nullable=False),
+    Column("released_by", Text),  # "erp:<user>" when released in the ERP, "policy" when the daemon released it
+    Column("updated_at", UTCDateTime(), nullable=False),
 )

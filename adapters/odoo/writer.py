@@ -1,0 +1,167 @@
+"""Writes back into Odoo: holds on orders, risk flags on customers, chatter, activities.
+
+Implements :class:`connector.ports.ERPWriter`.  Every write first looks for its
+own effect — the hold key stored on the order (addon), a chatter message or an
+activity carrying the entry's key, a tag already on the partner — so an entry
+applied twice (after a lost answer, a crash, a restart) changes nothing.
+
+With the ``credit_guard`` addon installed, holds are real: the order carries
+the hold and cannot be confirmed.  Without it, only standard Odoo is used — a
+chatter message and an activity for the credit controller on the order, a tag
+on the customer — and holds are advisory.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import structlog
+
+from connector.errors import FatalError
+
+from .client import OdooClient
+
+log = structlog.get_logger("creditguard.odoo")
+
+FLAG_TAGS = {"ok": "Credit: OK", "watch": "Credit: watch", "stop": "Credit: stop"}
+TODO = "mail.mail_activity_data_todo"
+
+
+def marker(key: str) -> str:
+    return f"[creditguard {key}]"
+
+
+class OdooWriter:
+    def __init__(self, client: OdooClient, *, controller_user_id: int | None = None) -> None:
+        self.client = client
+        self.controller_user_id = controller_user_id
+        self._addon: bool | None = None
+        self._tags: dict[str, int] = {}
+
+    # ---------------------------------------------------------------- detection
+
+    @property
+    def addon(self) -> bool:
+        """Whether the credit_guard addon is installed (asked once per writer)."""
+        if self._addon is None:
+            found = self.client.search_read("ir.module.module", [("name", "=", "credit_guard"),
+                                                                 ("state", "=", "installed")], ["name"])
+            self._addon = bool(found)
+            if not self._addon:
+                log.warning("odoo.advisory_holds", source=self.client.source,
+                            detail="credit_guard addon not installed: holds are advisory (chatter, activity, tag)")
+        return self._addon
+
+    # -------------------------------------------------------------------- apply
+
+    def apply(self, entry: Any) -> str:
+        if entry.kind in ("place_hold", "release_hold"):
+            return self._hold(entry)
+        if entry.kind == "set_risk_flag":
+            return self._flag(entry)
+        raise FatalError(self.client.source, f"unknown outbox entry kind {entry.kind!r}")
+
+    def _hold(self, entry: Any) -> str:
+        order_id = int(entry.target_id)
+        p = entry.payload
+        done = []
+        if self.addon:
+            [current] = self.client.read("sale.order", [order_id], ["credit_hold_key"]) or [{}]
+            if current.get("credit_hold_key") != entry.key:
+                self.client.write("sale.order", [order_id], {
+                    "credit_hold": p["held"],
+                    "credit_hold_reasons": "\n".join(r["message"] for r in p["reasons"]) or False,
+                    "credit_hold_codes": ",".join(p["codes"]) or False,
+                    "credit_release_tier": p["release_tier"] or False,
+                    "credit_hold_since": p["since"][:19].replace("T", " ") if p["held"] else False,
+                    "credit_hold_key": entry.key,
+                })
+                done.append("hold fields written")
+        if self._post_once("sale.order", order_id, entry.key, self._hold_message(p)):
+            done.append("message posted")
+        if not self.addon:
+            done.append(self._hold_activity(order_id, entry.key, p))
+        return ", ".join(d for d in done if d) or "already applied"
+
+    def _hold_message(self, p: dict[str, Any]) -> str:
+        if p["held"]:
+            lines = "".join(f"<li>{html.escape(r['message'])}</li>" for r in p["reasons"])
+            tier = html.escape(p["release_tier"] or "a credit controller")
+            mode = "" if self.addon else " (advisory: confirm only after the credit controller agrees)"
+            return (f"<p><b>Credit hold</b>{mode}: exposure {html.escape(p['exposure'])} {p['currency']}.</p>"
+                    f"<ul>{lines}</ul><p>Release needs: {tier}.</p>")
+        return "<p><b>Credit hold lifted</b>: the order is within the credit policy again.</p>"
+
+    def _post_once(self, model: str, res_id: int, key: str, body: str) -> bool:
+        tag = marker(key)
+        existing = self.client.search_count("mail.message", [("model", "=", model), ("res_id", "=", res_id),
+                                                             ("body", "ilike", tag)])
+        if existing:
+            return False
+        self.client.call_method(model, "message_post", [res_id], body=f"{body}<p><small>{html.escape(tag)}</small></p>",
+                                message_type="comment", subtype_xmlid="mail.mt_note", body_is_html=True)
+        return True
+
+    def _hold_activity(self, order_id: int, key: str, p: dict[str, Any]) -> str:
+        """Advisory mode: a To-Do for the credit controller while the order is held, done when released."""
+        prefix = key.rsplit(":r", 1)[0] + ":r"
+        open_activities = self.client.search_read(
+            "mail.activity", [("res_model", "=", "sale.order"), ("res_id", "=", order_id),
+                              ("note", "ilike", marker(prefix))], ["id", "note"])
+        if p["held"]:
+            if any(marker(key) in (a.get("note") or "") for a in open_activities):
+                return ""
+            kwargs: dict[str, Any] = {
+                "act_type_xmlid": TODO,
+                "summary": f"Credit hold: {p['order']}",
+                "note": f"<p>{html.escape('; '.join(r['message'] for r in p['reasons']))}</p>"
+                        f"<p><small>{html.escape(marker(key))}</small></p>",
+            }
+            if self.controller_user_id:
+                kwargs["user_id"] = self.controller_user_id
+            self.client.call_method("sale.order", "activity_schedule", [order_id], **kwargs)
+            return "activity scheduled"
+        if open_activities:
+            self.client.call_method("mail.activity", "action_feedback", [a["id"] for a in open_activities],
+                                    feedback="Credit hold lifted by CreditGuard")
+            return "activity done"
+        return ""
+
+    # -------------------------------------------------------------------- flags
+
+    def _flag(self, entry: Any) -> str:
+        partner_id = int(entry.target_id)
+        p = entry.payload
+        if self.addon:
+            self.client.write("res.partner", [partner_id], {
+                "credit_risk_flag": p["flag"],
+                "credit_risk_grade": p["grade"] or 0,
+                "credit_exposure": float(p["exposure"]),
+                "credit_effective_limit": float(p["limit"]) if p["limit"] is not None else 0.0,
+                "credit_headroom": float(p["limit"]) - float(p["exposure"]) if p["limit"] is not None else 0.0,
+                "credit_evaluated_at": p["evaluated_at"][:19].replace("T", " "),
+            })
+            return f"risk flag {p['flag']} written"
+        tags = self._flag_tags()
+        [current] = self.client.read("res.partner", [partner_id], ["category_id"]) or [{}]
+        have = set(current.get("category_id") or [])
+        wanted = tags[p["flag"]]
+        commands = [[3, tags[f]] for f in tags if f != p["flag"] and tags[f] in have]
+        if wanted not in have:
+            commands.append([4, wanted])
+        if not commands:
+            return "already applied"
+        self.client.write("res.partner", [partner_id], {"category_id": commands})
+        return f"tag {FLAG_TAGS[p['flag']]!r} set"
+
+    def _flag_tags(self) -> dict[str, int]:
+        if not self._tags:
+            found = self.client.search_read("res.partner.category", [("name", "in", list(FLAG_TAGS.values()))],
+                                            ["id", "name"])
+            by_name = {r["name"]: r["id"] for r in found}
+            for flag, name in FLAG_TAGS.items():
+                if name not in by_name:
+                    by_name[name] = self.client.create("res.partner.category", {"name": name})
+                self._tags[flag] = by_name[name]
+        return self._tags

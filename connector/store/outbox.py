@@ -1,0 +1,157 @@
+"""Store side of the outbox and of the hold registry (mixed into :class:`Store`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from . import tables as t
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    id: int
+    source: str
+    kind: str
+    target_model: str
+    target_id: str
+    key: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    result: str | None
+    created_at: datetime
+    applied_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRecord:
+    source: str
+    order_erp_id: str
+    order_number: str
+    state: str  # held | released
+    revision: int
+    reasons: list[dict[str, str]]
+    release_tier: str | None
+    exposure: str
+    since: datetime
+    released_by: str | None
+    updated_at: datetime
+
+
+def _entry(row: Any) -> OutboxEntry:
+    data = dict(row._mapping)
+    data["payload"] = json.loads(data["payload"])
+    return OutboxEntry(**data)
+
+
+class OutboxStore:
+    """Outbox entries and holds. Needs ``self.engine`` and ``self._insert`` from :class:`Store`."""
+
+    def outbox_enqueue(self, *, source: str, kind: str, target_model: str, target_id: str, key: str,
+                       payload: dict[str, Any], now: datetime) -> bool:
+        """Queue a write; False when an entry with this key exists already (the write is known)."""
+        o = t.outbox
+        stmt = self._insert(o).values(
+            source=source, kind=kind, target_model=target_model, target_id=target_id, key=key,
+            payload=json.dumps(payload, sort_keys=True), state="pending", attempts=0, next_attempt_at=now,
+            created_at=now,
+        ).on_conflict_do_nothing(index_elements=["key"]).returning(o.c.id)
+        with self.engine.begin() as conn:
+            return conn.execute(stmt).first() is not None
+
+    def outbox_due(self, source: str, now: datetime, limit: int = 100) -> list[OutboxEntry]:
+        o = t.outbox
+        query = (
+            select(o)
+            .where(o.c.source == source, o.c.state == "pending", o.c.next_attempt_at <= now)
+            .order_by(o.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_entry(r) for r in conn.execute(query)]
+
+    def outbox_applied(self, entry_id: int, result: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.outbox).where(t.outbox.c.id == entry_id).values(
+                state="applied", applied_at=now, result=result, attempts=t.outbox.c.attempts + 1, last_error=None))
+
+    def outbox_failed(self, entry_id: int, error: str, next_attempt_at: datetime, dead: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.outbox).where(t.outbox.c.id == entry_id).values(
+                state="dead" if dead else "pending", last_error=error, next_attempt_at=next_attempt_at,
+                attempts=t.outbox.c.attempts + 1))
+
+    def outbox_entries(self, *, source: str | None = None, state: str | None = None,
+                       limit: int = 1000) -> list[OutboxEntry]:
+        o = t.outbox
+        query = select(o).order_by(o.c.id.desc()).limit(limit)
+        if source:
+            query = query.where(o.c.source == source)
+        if state:
+            query = query.where(o.c.state == state)
+        with self.engine.connect() as conn:
+            return [_entry(r) for r in conn.execute(query)]
+
+    def outbox_latest(self, source: str, kind: str, target_id: str) -> tuple[OutboxEntry | None, int]:
+        """The latest entry of ``kind`` for a target, and how many there are."""
+        from sqlalchemy import func
+
+        o = t.outbox
+        where = (o.c.source == source, o.c.kind == kind, o.c.target_id == target_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(o).where(*where).order_by(o.c.id.desc()).limit(1)).first()
+            count = conn.execute(select(func.count()).select_from(o).where(*where)).scalar_one()
+        return (_entry(row) if row else None), count
+
+    def outbox_retry_dead(self, entry_id: int, now: datetime) -> bool:
+        """Send a dead letter back to the queue (after the cause was fixed)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(update(t.outbox).where(t.outbox.c.id == entry_id, t.outbox.c.state == "dead")
+                                  .values(state="pending", attempts=0, next_attempt_at=now))
+        return bool(result.rowcount)
+
+    # ------------------------------------------------------------------ holds
+
+    def hold(self, source: str, order_erp_id: str) -> HoldRecord | None:
+        h = t.holds
+        with self.engine.connect() as conn:
+            row = conn.execute(select(h).where(h.c.source == source, h.c.order_erp_id == order_erp_id)).first()
+        if row is None:
+            return None
+        data = dict(row._mapping)
+        data["reasons"] = json.loads(data["reasons"])
+        return HoldRecord(**data)
+
+    def holds(self, source: str | None = None, state: str | None = None) -> list[HoldRecord]:
+        h = t.holds
+        query = select(h).order_by(h.c.source, h.c.order_number)
+        if source:
+            query = query.where(h.c.source == source)
+        if state:
+            query = query.where(h.c.state == state)
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+        return [HoldRecord(**(r | {"reasons": json.loads(r["reasons"])})) for r in rows]
+
+    def save_hold(self, record: HoldRecord) -> None:
+        h = t.holds
+        values = {
+            "source": record.source, "order_erp_id": record.order_erp_id, "order_number": record.order_number,
+            "state": record.state, "revision": record.revision, "reasons": json.dumps(record.reasons),
+            "release_tier": record.release_tier, "exposure": record.exposure, "since": record.since,
+            "released_by": record.released_by, "updated_at": record.updated_at,
+        }
+        stmt = self._insert(h).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source", "order_erp_id"],
+            set_={k: v for k, v in values.items() if k not in ("source", "order_erp_id")},
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)

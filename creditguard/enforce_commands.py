@@ -1,0 +1,108 @@
+"""``creditguard enforce`` and ``creditguard outbox``."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from connector.enforce import Enforcer
+from connector.errors import SourceError
+from connector.outbox import Outbox
+
+from .credit_commands import active_policy, today
+from .render import print_json
+from .sources import build_writer
+
+
+def make_outbox(app: Any) -> Outbox:
+    cfg = app.config.outbox
+    return Outbox(app.store, max_attempts=cfg.max_attempts, base_delay=float(cfg.retry_delay_seconds),
+                  max_delay=float(cfg.max_retry_delay_seconds))
+
+
+def enforce_sources(app: Any, source_name: str | None, dry_run: bool) -> dict[str, Any]:
+    """Evaluate open orders of each source, queue the changes, then push the outbox."""
+    policy = active_policy(app.config)
+    outbox = make_outbox(app)
+    sources = [app.config.source(source_name)] if source_name else list(app.config.enabled_sources)
+    result: dict[str, Any] = {"dry_run": dry_run, "sources": []}
+    for source in sources:
+        report = Enforcer(app.store, policy, today(app.config), outbox).run(source.name, dry_run=dry_run)
+        entry: dict[str, Any] = {"source": source.name, "checked": report.checked, "held": report.held,
+                                 "changes": [asdict(c) for c in report.changes]}
+        if not dry_run:
+            writer = build_writer(source)
+            try:
+                drained = outbox.drain(writer, source.name)
+            except SourceError as exc:  # the ERP could not even be asked: writes stay queued
+                entry["outbox"] = {"error": str(exc)}
+            else:
+                entry["outbox"] = asdict(drained)
+            finally:
+                writer.client.close()
+        result["sources"].append(entry)
+    return result
+
+
+def register(main: click.Group, guarded, App) -> None:
+    @main.command()
+    @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+    @click.option("--source", "source_name", help="Only this source.")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    @guarded
+    def enforce(app: App, dry_run: bool, source_name: str | None, as_json: bool) -> None:
+        """Place and release credit holds on open orders, flag customers, push the writes to the ERP."""
+        result = enforce_sources(app, source_name, dry_run)
+        if as_json:
+            print_json(result, sys.stdout)
+            return
+        console = Console()
+        for entry in result["sources"]:
+            title = f"{entry['source']}: {entry['checked']} open orders checked, {entry['held']} to hold"
+            table = Table(title=title + (" (dry run: nothing written)" if dry_run else ""))
+            for header in ("Order", "Customer", "Action", "Why"):
+                table.add_column(header)
+            for change in entry["changes"]:
+                table.add_row(change["order"], change["customer"], change["action"], escape(change["detail"]))
+            console.print(table if entry["changes"] else f"{title}: nothing to change.")
+            outbox = entry.get("outbox")
+            if outbox:
+                if "error" in outbox or outbox.get("stopped"):
+                    console.print(f"[yellow]ERP not reachable; writes wait in the outbox:[/] "
+                                  f"{escape(outbox.get('error') or outbox.get('stopped'))}")
+                console.print(f"Outbox: {outbox.get('applied', 0)} applied, {outbox.get('retried', 0)} to retry, "
+                              f"{outbox.get('dead', 0)} dead letters")
+
+    @main.command()
+    @click.option("--state", type=click.Choice(["pending", "applied", "dead"]), help="Only entries in this state.")
+    @click.option("--source", "source_name")
+    @click.option("--retry", "retry_id", type=int, help="Send a dead letter back to the queue.")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    @guarded
+    def outbox(app: App, state: str | None, source_name: str | None, retry_id: int | None, as_json: bool) -> None:
+        """Writes waiting for, applied to, or refused by the ERP (dead letters)."""
+        if retry_id is not None:
+            ok = make_outbox(app).store.outbox_retry_dead(retry_id, make_outbox(app).clock())
+            click.echo(f"entry {retry_id} queued again" if ok else f"entry {retry_id} is not a dead letter")
+            sys.exit(0 if ok else 1)
+        entries = app.store.outbox_entries(source=source_name, state=state)
+        if as_json:
+            counts = {s: sum(1 for e in app.store.outbox_entries(source=source_name, state=s)) for s in
+                      ("pending", "applied", "dead")}
+            print_json({"counts": counts, "entries": entries}, sys.stdout)
+            return
+        table = Table(title="Outbox")
+        for header in ("Id", "Source", "Kind", "Target", "State", "Tries", "Last error / result"):
+            table.add_column(header)
+        for e in entries:
+            table.add_row(str(e.id), e.source, e.kind, f"{e.target_model}:{e.target_id}", e.state, str(e.attempts),
+                          escape(e.last_error or e.result or ""))
+        Console().print(table)
