@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import structlog
@@ -200,3 +200,69 @@ class Enforcer:
             key=f"{outcome.order.source}:risk:{outcome.facts.credit_group}:{count + 1}:{digest}",
             payload=state | {"evaluated_at": self.clock().isoformat(), "customer": outcome.facts.name},
         )
+
+
+class AgeingAlerts:
+    """Queue one alert per (invoice, threshold) crossed, and close them when the invoice is paid."""
+
+    def __init__(self, store: Store, policy: Policy, as_of: date, outbox: Outbox,
+                 controller_user_id: int | None = None) -> None:
+        self.store = store
+        self.policy = policy
+        self.as_of = as_of
+        self.outbox = outbox
+        self.controller_user_id = controller_user_id
+
+    def run(self, source: str, *, dry_run: bool = False) -> list[Change]:
+        changes: list[Change] = []
+        if not self.policy.alerts:
+            return changes
+        first = min(a.days for a in self.policy.alerts)
+        names = {}
+        for invoice in self.store.iter_invoices(source, open_only=True,
+                                                due_before=self.as_of - timedelta(days=first - 1)):
+            if invoice.kind.value != "invoice" or invoice.due_date is None:
+                continue
+            overdue = (self.as_of - invoice.due_date).days
+            for alert in self.policy.alerts:
+                if overdue < alert.days:
+                    break
+                key = f"{source}:alert:{invoice.erp_id}:{alert.days}"
+                if not names:
+                    names = {c.erp_id: c.name for c in self.store.iter_customers(source)}
+                customer = names.get(invoice.credit_group_id, invoice.credit_group_id)
+                summary = alert.summary.format(invoice=invoice.number, customer=customer, days=alert.days,
+                                               amount=invoice.amount_open, currency=invoice.currency)
+                payload = {
+                    "invoice": invoice.number, "customer": customer, "days": alert.days, "overdue": overdue,
+                    "due_date": invoice.due_date.isoformat(), "amount": str(invoice.amount_open),
+                    "currency": invoice.currency, "action": alert.action.value, "summary": summary,
+                    "activity_type": alert.activity_type,
+                    "deadline": (self.as_of + timedelta(days=alert.deadline_days)).isoformat(),
+                    "user_id": alert.user_id or self.controller_user_id,
+                }
+                if dry_run:
+                    if self.store.outbox_latest(source, "create_alert", invoice.erp_id)[1] == 0:
+                        changes.append(Change(invoice.number, customer, "create_alert", summary))
+                    continue
+                if self.outbox.enqueue(source=source, kind="create_alert", target_model="account.move",
+                                       target_id=invoice.erp_id, key=key, payload=payload):
+                    changes.append(Change(invoice.number, customer, "create_alert", summary))
+        changes += self._close_paid(source, dry_run)
+        return changes
+
+    def _close_paid(self, source: str, dry_run: bool) -> list[Change]:
+        changes = []
+        for entry in self.store.outbox_entries(source=source, state="applied", kind="create_alert", limit=None):
+            invoice = self.store.get_invoice(source, entry.target_id)
+            if invoice is not None and invoice.is_open:
+                continue
+            key = entry.key.replace(":alert:", ":alert-close:")
+            if dry_run:
+                continue
+            if self.outbox.enqueue(source=source, kind="close_alert", target_model="account.move",
+                                   target_id=entry.target_id, key=key,
+                                   payload={"alert_key": entry.key, "invoice": entry.payload["invoice"]}):
+                changes.append(Change(entry.payload["invoice"], entry.payload["customer"], "close_alert",
+                                      "invoice paid or cancelled"))
+        return changes

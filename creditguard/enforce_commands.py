@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from connector.enforce import Enforcer
+from connector.enforce import AgeingAlerts, Enforcer
 from connector.errors import SourceError
 from connector.outbox import Outbox
 
@@ -33,9 +33,12 @@ def enforce_sources(app: Any, source_name: str | None, dry_run: bool) -> dict[st
     sources = [app.config.source(source_name)] if source_name else list(app.config.enabled_sources)
     result: dict[str, Any] = {"dry_run": dry_run, "sources": []}
     for source in sources:
-        report = Enforcer(app.store, policy, today(app.config), outbox).run(source.name, dry_run=dry_run)
+        as_of = today(app.config)
+        report = Enforcer(app.store, policy, as_of, outbox).run(source.name, dry_run=dry_run)
+        alerts = AgeingAlerts(app.store, policy, as_of, outbox, source.credit_controller_user_id).run(
+            source.name, dry_run=dry_run)
         entry: dict[str, Any] = {"source": source.name, "checked": report.checked, "held": report.held,
-                                 "changes": [asdict(c) for c in report.changes]}
+                                 "changes": [asdict(c) for c in report.changes + alerts]}
         if not dry_run:
             writer = build_writer(source)
             try:

@@ -295,6 +295,19 @@ class SegmentTable(_Model):
     project_limit: Amount | None = None
 
 
+class AgeingAlertEntry(_Model):
+    days: Days
+    action: Literal["activity", "message", "both"] = "activity"
+    summary: Text = m.AgeingAlert.summary
+    activity_type: Text = "mail.mail_activity_data_todo"
+    deadline_days: Days = 0
+    user_id: Annotated[StrictInt, Field(ge=1)] | None = None
+
+
+class AlertsTable(_Model):
+    ageing: tuple[AgeingAlertEntry, ...] = ()
+
+
 class CaseEntry(_Model):
     name: Text
     customer: Text
@@ -324,10 +337,12 @@ class PolicyFile(_Model):
     approval_tiers: tuple[TierEntry, ...] = ()
     segments: dict[str, SegmentTable] = Field(default_factory=dict)
     tests: tuple[CaseEntry, ...] = ()
+    alerts: AlertsTable = AlertsTable()
 
 
 # Arrays of tables, for the hint when one is written as a single [table].
-_ARRAYS_OF_TABLES = {("limits", "insurer"), ("limits", "override"), ("approval_tiers",), ("tests",)}
+_ARRAYS_OF_TABLES = {("limits", "insurer"), ("limits", "override"), ("approval_tiers",), ("tests",),
+                     ("alerts", "ageing")}
 # Keys that only mean something for one segment profile.
 _PROFILE_KEYS = {
     "large_order_threshold": "manufacturing",
@@ -379,7 +394,23 @@ def _cross_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
         *_customer_checks(data),
         *_tier_checks(data),
         *_segment_checks(data),
+        *_alert_checks(data),
     ]
+
+
+def _alert_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
+    """Ageing thresholds strictly increasing, so each invoice crosses them in order."""
+    issues = []
+    previous = None
+    for index, entry in enumerate(_array(data, "alerts", "ageing")):
+        days = entry.get("days") if isinstance(entry, dict) else None
+        if not isinstance(days, int) or isinstance(days, bool):
+            continue
+        if previous is not None and days <= previous:
+            issues.append(_issue(("alerts", "ageing", index, "days"),
+                                 f"thresholds must increase: {days} days comes after {previous} days"))
+        previous = days
+    return issues
 
 
 def _grouping_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
@@ -814,6 +845,11 @@ def _convert(p: PolicyFile, *, content_hash: str, path: str, positions: TomlPosi
                 )
                 for name, s in p.segments.items()
             }
+        ),
+        alerts=tuple(
+            m.AgeingAlert(days=a.days, action=m.AlertAction(a.action), summary=a.summary,
+                          activity_type=a.activity_type, deadline_days=a.deadline_days, user_id=a.user_id)
+            for a in p.alerts.ageing
         ),
         tests=tuple(
             m.PolicyCase(

@@ -177,6 +177,24 @@ class Segment:
     project_limit: Decimal | None = None  # construction: limit per project
 
 
+class AlertAction(StrEnum):
+    ACTIVITY = "activity"  # a to-do on the invoice for the credit controller
+    MESSAGE = "message"  # a note in the invoice's chatter
+    BOTH = "both"
+
+
+@dataclass(frozen=True, slots=True)
+class AgeingAlert:
+    """What happens when an open invoice is ``days`` past its due date (once per invoice)."""
+
+    days: int
+    action: AlertAction = AlertAction.ACTIVITY
+    summary: str = "Invoice {invoice} of {customer} is {days} days overdue ({amount} {currency} open)"
+    activity_type: str = "mail.mail_activity_data_todo"  # the activity type's external id
+    deadline_days: int = 0  # the activity is due this many days after the alert
+    user_id: int | None = None  # assignee; default: the source's credit controller
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyCase:
     """A test case shipped in the policy file: facts in, the expected decision out."""
@@ -211,5 +229,6 @@ class Policy:
     approval_tiers: tuple[ApprovalTier, ...] = ()
     segments: Mapping[str, Segment] = field(default_factory=_frozen_map)
     tests: tuple[PolicyCase, ...] = ()
+    alerts: tuple[AgeingAlert, ...] = ()  # ageing thresholds, ascending
     content_hash: str = ""  # sha256 of the file's bytes
     path: str | None = None

@@ -60,6 +60,10 @@ class OdooWriter:
             return self._hold(entry)
         if entry.kind == "set_risk_flag":
             return self._flag(entry)
+        if entry.kind == "create_alert":
+            return self._alert(entry)
+        if entry.kind == "close_alert":
+            return self._close_alert(entry)
         raise FatalError(self.client.source, f"unknown outbox entry kind {entry.kind!r}")
 
     def _hold(self, entry: Any) -> str:
@@ -127,6 +131,47 @@ class OdooWriter:
                                     feedback="Credit hold lifted by CreditGuard")
             return "activity done"
         return ""
+
+    # ------------------------------------------------------------------- alerts
+
+    def _alert(self, entry: Any) -> str:
+        """An ageing alert on the invoice: an activity and/or a chatter note, each once."""
+        move_id = int(entry.target_id)
+        p = entry.payload
+        tag = marker(entry.key)
+        done = []
+        if p["action"] in ("activity", "both"):
+            existing = self.client.search_count("mail.activity", [("res_model", "=", "account.move"),
+                                                                  ("res_id", "=", move_id), ("note", "ilike", tag)])
+            if not existing:
+                kwargs: dict[str, Any] = {
+                    "act_type_xmlid": p["activity_type"],
+                    "summary": p["summary"][:200],
+                    "note": f"<p>{html.escape(p['summary'])} (due {p['due_date']}).</p>"
+                            f"<p><small>{html.escape(tag)}</small></p>",
+                    "date_deadline": p["deadline"],
+                }
+                if p.get("user_id"):
+                    kwargs["user_id"] = p["user_id"]
+                self.client.call_method("account.move", "activity_schedule", [move_id], **kwargs)
+                done.append("activity scheduled")
+        if p["action"] in ("message", "both"):
+            body = f"<p><b>Ageing alert</b>: {html.escape(p['summary'])} (due {p['due_date']}).</p>"
+            if self._post_once("account.move", move_id, entry.key, body):
+                done.append("message posted")
+        return ", ".join(done) or "already applied"
+
+    def _close_alert(self, entry: Any) -> str:
+        """The invoice is paid: mark the alert's activity done (a done activity is never re-opened)."""
+        move_id = int(entry.target_id)
+        found = self.client.search_read("mail.activity", [("res_model", "=", "account.move"), ("res_id", "=", move_id),
+                                                          ("note", "ilike", marker(entry.payload["alert_key"]))],
+                                        ["id"])
+        if not found:
+            return "already closed"
+        self.client.call_method("mail.activity", "action_feedback", [a["id"] for a in found],
+                                feedback="Invoice paid: closed by CreditGuard")
+        return f"{len(found)} activity done"
 
     # -------------------------------------------------------------------- flags
 

@@ -88,10 +88,12 @@ class OutboxStore:
                 state="dead" if dead else "pending", last_error=error, next_attempt_at=next_attempt_at,
                 attempts=t.outbox.c.attempts + 1))
 
-    def outbox_entries(self, *, source: str | None = None, state: str | None = None,
-                       limit: int = 1000) -> list[OutboxEntry]:
+    def outbox_entries(self, *, source: str | None = None, state: str | None = None, kind: str | None = None,
+                       limit: int | None = 1000) -> list[OutboxEntry]:
         o = t.outbox
         query = select(o).order_by(o.c.id.desc()).limit(limit)
+        if kind:
+            query = query.where(o.c.kind == kind)
         if source:
             query = query.where(o.c.source == source)
         if state:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
@@ -330,7 +330,8 @@ class Store(OutboxStore):
         return self._iter(query, row_to_customer)
 
     def iter_invoices(
-        self, source: str | None = None, *, open_only: bool = False, customer: str | None = None
+        self, source: str | None = None, *, open_only: bool = False, customer: str | None = None,
+        due_before: date | None = None,
     ) -> Iterator[Invoice]:
         i = t.invoices
         query = select(i).where(i.c.deleted_at.is_(None)).order_by(
@@ -342,7 +343,15 @@ class Store(OutboxStore):
             query = query.where(i.c.state == "posted", i.c.amount_open_minor != 0)
         if customer:
             query = query.where(i.c.credit_group_id == customer)
+        if due_before:
+            query = query.where(i.c.due_date < due_before)
         return self._iter(query, row_to_invoice)
+
+    def get_invoice(self, source: str, erp_id: str) -> Invoice | None:
+        i = t.invoices
+        with self.engine.connect() as conn:
+            row = conn.execute(select(i).where(i.c.source == source, i.c.erp_id == erp_id)).first()
+        return row_to_invoice(row) if row else None
 
     def iter_orders(self, source: str | None = None, *, customer: str | None = None) -> Iterator[SalesOrder]:
         o = t.orders
