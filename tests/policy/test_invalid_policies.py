@@ -40,6 +40,10 @@ CASES = [
                  id="unknown-table"),
     pytest.param(H + "[exposure]\ncolour = true\n", "5:1: exposure.colour",
                  "allowed keys: open_invoices, credit_notes, draft_invoices", id="unknown-key-allowed-list"),
+    pytest.param(H + "[[alerts.ageing]]\ndays = 30\n[[alerts.ageing]]\ndays = 30\n", "7:1: alerts.ageing.1.days",
+                 "thresholds must increase: 30 days comes after 30 days", id="alert-thresholds-not-increasing"),
+    pytest.param(H + '[[alerts.ageing]]\ndays = 1\naction = "email"\n', "6:1: alerts.ageing.0.action",
+                 "activity", id="alert-unknown-action"),
     # -- types ----------------------------------------------------------------------
     pytest.param(H + '[exposure]\nquotations = "yes"\n', "5:1: exposure.quotations",
                  "expected a boolean (true or false), got a string", id="wrong-type-bool"),
