@@ -1,0 +1,284 @@
+"""Runs the credit_guard addons' Python code on the stand-in ``odoo`` package (tests/addon/standin).
+
+* ``install_standin()`` puts the stand-in in ``sys.modules['odoo']`` (the caller removes it);
+* ``define_base_models()`` declares what ``base``, ``mail`` and ``sale`` provide to the addon
+  (``sale.order.action_confirm`` confirms and counts the calls, ``message_post`` records the
+  messages, ``ir.config_parameter`` holds the system parameters, ...);
+* ``load_addon()`` imports an addon directory as ``odoo.addons.<name>``;
+* ``World`` is a database with users, a customer and orders, and ``World.call`` runs a method
+  the way an RPC call does: in a transaction that an exception rolls back, except for what the
+  code committed on a cursor of its own (``env.registry.cursor()``).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ADDONS_DIR = ROOT / "adapters" / "odoo" / "addon"
+STANDIN_DIR = Path(__file__).resolve().parent / "standin" / "odoo"
+BASE_MODULE = "odoo.addons.standin_base"
+
+ADMIN, SALESMAN, CONTROLLER, DAEMON = "admin", "salesman", "controller", "daemon"
+SALESMAN_GROUPS = {"base.group_user", "sales_team.group_sale_salesman"}
+CONTROLLER_GROUP = "credit_guard.group_credit_controller"
+
+
+def install_standin():
+    """Import the stand-in package as ``odoo`` (registered in sys.modules)."""
+    spec = importlib.util.spec_from_file_location(
+        "odoo", STANDIN_DIR / "__init__.py", submodule_search_locations=[str(STANDIN_DIR)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["odoo"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_addon(name: str):
+    """Import ``adapters/odoo/addon/<name>`` as ``odoo.addons.<name>``."""
+    path = ADDONS_DIR / name
+    full_name = f"odoo.addons.{name}"
+    spec = importlib.util.spec_from_file_location(
+        full_name, path / "__init__.py", submodule_search_locations=[str(path)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[full_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class LockNotAvailable(Exception):
+    """What psycopg2 raises for ``FOR UPDATE NOWAIT`` on a locked row."""
+
+
+class SideCursor:
+    """``env.registry.cursor()``: a transaction of its own, committed when the block ends."""
+
+    def __init__(self, registry):
+        self.registry = registry
+        self.pending = []
+        self.statements = []
+        self._result = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.registry.side_commits.extend(self.pending)
+            self.registry.commits += 1
+        else:
+            for model, record_id, old, _new in reversed(self.pending):
+                self.registry.rows[model][record_id].update(old)
+        return False
+
+    def execute(self, query, params=()):
+        self.statements.append((query, tuple(params)))
+        if "FOR UPDATE NOWAIT" in query:
+            (record_id,) = params
+            if record_id in self.registry.locked_ids:
+                raise LockNotAvailable("could not obtain lock on row in relation \"sale_order\"")
+            self._result = (record_id,) if record_id in self.registry.committed_ids("sale.order") else None
+
+    def fetchone(self):
+        return self._result
+
+
+class MainCursor:
+    """The cursor of the current request."""
+
+
+class Registry:
+    def __init__(self, classes):
+        self.classes = classes
+        self.rows = defaultdict(dict)
+        self.params = {}
+        self.messages = []
+        self.confirm_calls = []
+        self.side_commits = []
+        self.commits = 0
+        self.locked_ids = set()
+        self.uncommitted = set()
+        self.company_id = None
+        self.main_cursor = MainCursor()
+        self._last_id = 0
+
+    def next_id(self):
+        self._last_id += 1
+        return self._last_id
+
+    def cursor(self):
+        return SideCursor(self)
+
+    def committed_ids(self, model):
+        return set(self.rows[model]) - self.uncommitted
+
+    def log_write(self, cr, model, record_id, old, new):
+        if isinstance(cr, SideCursor):
+            cr.pending.append((model, record_id, old, new))
+
+    def call(self, env, model, method, ids, *args, **kwargs):
+        """Call ``env[model].browse(ids).method(...)`` in a transaction, like an RPC call."""
+        snapshot = copy.deepcopy(self.rows)
+        self.side_commits = []
+        try:
+            return getattr(env[model].browse(ids), method)(*args, **kwargs)
+        except Exception:
+            self.rows.clear()
+            self.rows.update(snapshot)
+            for model_name, record_id, _old, new in self.side_commits:
+                self.rows[model_name][record_id].update(new)
+            raise
+
+
+_BASE_DEFINED = False
+
+
+def define_base_models():
+    """Declare the stand-ins of the models of base, mail and sale (once per process)."""
+    global _BASE_DEFINED
+    if _BASE_DEFINED:
+        return
+    _BASE_DEFINED = True
+    from odoo import fields, models
+    from odoo.exceptions import AccessError, UserError
+
+    class ResCurrency(models.Model):
+        __module__ = BASE_MODULE
+        _name = "res.currency"
+
+        name = fields.Char()
+        rounding = fields.Float(default=0.01)
+
+        def round(self, amount):
+            return round(round(amount / self.rounding) * self.rounding, 6)
+
+        def compare_amounts(self, amount1, amount2):
+            delta = self.round(amount1 - amount2)
+            return 0 if self.is_zero(delta) else (1 if delta > 0 else -1)
+
+        def is_zero(self, amount):
+            return abs(self.round(amount)) < self.rounding / 2
+
+    class ResCompany(models.Model):
+        __module__ = BASE_MODULE
+        _name = "res.company"
+
+        name = fields.Char()
+        currency_id = fields.Many2one("res.currency")
+
+    class ResUsers(models.Model):
+        __module__ = BASE_MODULE
+        _name = "res.users"
+
+        name = fields.Char()
+        login = fields.Char()
+        group_xmlids = fields.Field()
+
+        def has_group(self, group_ext_id):
+            self.ensure_one()
+            return group_ext_id in (self.group_xmlids or ())
+
+    class ResPartner(models.Model):
+        __module__ = BASE_MODULE
+        _name = "res.partner"
+
+        name = fields.Char()
+
+    class IrConfigParameter(models.Model):
+        __module__ = BASE_MODULE
+        _name = "ir.config_parameter"
+
+        def get_param(self, key, default=False):
+            if not (self.env.su or self.env.user.has_group("base.group_system")):
+                raise AccessError("You are not allowed to access 'System Parameter' (ir.config_parameter) records.")
+            return self.env.registry.params.get(key, default)
+
+        def set_param(self, key, value):
+            self.env.registry.params[key] = value
+            return True
+
+    class SaleOrder(models.Model):
+        __module__ = BASE_MODULE
+        _name = "sale.order"
+
+        name = fields.Char()
+        state = fields.Selection(
+            [("draft", "Quotation"), ("sent", "Quotation Sent"), ("sale", "Sales Order"), ("cancel", "Cancelled")],
+            default="draft",
+        )
+        partner_id = fields.Many2one("res.partner")
+        currency_id = fields.Many2one("res.currency")
+        amount_total = fields.Monetary(currency_field="currency_id")
+
+        def action_confirm(self):
+            for order in self:
+                if order.state not in ("draft", "sent"):
+                    raise UserError("Some orders are not in a state requiring confirmation.")
+            self.env.registry.confirm_calls.append(tuple(self.ids))
+            self.write({"state": "sale"})
+            return True
+
+        def message_post(self, body="", subtype_xmlid=None, **kwargs):
+            self.ensure_one()
+            self.env.registry.messages.append(
+                {"model": self._name, "res_id": self.id, "body": body, "subtype_xmlid": subtype_xmlid,
+                 "author_uid": self.env.uid}
+            )
+            return len(self.env.registry.messages)
+
+
+class World:
+    """A database: the company (USD), four users, a customer, and helpers to make orders."""
+
+    def __init__(self, addon_name: str):
+        from odoo.api import Environment
+        from odoo.models import build_classes
+
+        self.addon_name = addon_name
+        self.registry = Registry(build_classes([BASE_MODULE, f"odoo.addons.{addon_name}."]))
+        root = Environment(self.registry, None, su=True)
+        usd = root["res.currency"].create({"name": "USD"})
+        company = root["res.company"].create({"name": "YourCompany", "currency_id": usd.id})
+        self.registry.company_id = company.id
+        self.usd = usd
+        users = root["res.users"]
+        self.uids = {
+            ADMIN: users.create({"name": "Mitchell Admin", "login": "admin",
+                                 "group_xmlids": frozenset(SALESMAN_GROUPS | {"base.group_system",
+                                                                             CONTROLLER_GROUP})}).id,
+            SALESMAN: users.create({"name": "Sam Sales", "login": "sam",
+                                    "group_xmlids": frozenset(SALESMAN_GROUPS)}).id,
+            CONTROLLER: users.create({"name": "Carla Credit", "login": "carla",
+                                      "group_xmlids": frozenset(SALESMAN_GROUPS | {CONTROLLER_GROUP})}).id,
+            DAEMON: users.create({"name": "CreditGuard", "login": "creditguard",
+                                  "group_xmlids": frozenset(SALESMAN_GROUPS | {CONTROLLER_GROUP})}).id,
+        }
+        self.customer = root["res.partner"].create({"name": "Deco Addict"})
+        self._seq = 0
+
+    def env(self, who=SALESMAN, su=False):
+        from odoo.api import Environment
+
+        return Environment(self.registry, self.uids[who], su=su)
+
+    def order(self, **vals):
+        self._seq += 1
+        values = {"name": "S%05d" % self._seq, "partner_id": self.customer.id, "currency_id": self.usd.id,
+                  "amount_total": 1000.0}
+        values.update(vals)
+        return self.env(ADMIN, su=True)["sale.order"].create(values)
+
+    def read(self, record):
+        return self.registry.rows[record._name][record.id]
+
+    def call(self, who, method, records, *args, **kwargs):
+        return self.registry.call(self.env(who), records._name, method, records.ids, *args, **kwargs)
+
+    def set_params(self, **params):
+        self.registry.params.update({f"credit_guard.{key}": value for key, value in params.items()})

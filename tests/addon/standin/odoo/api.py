@@ -1,0 +1,60 @@
+"""odoo.api: decorators (no-ops here) and the Environment."""
+
+from .translate import translate
+
+
+def _identity_decorator(*args):
+    if len(args) == 1 and callable(args[0]):
+        return args[0]
+
+    def decorate(method):
+        return method
+
+    return decorate
+
+
+model = depends = constrains = onchange = model_create_multi = depends_context = _identity_decorator
+
+
+def ondelete(**kwargs):
+    return _identity_decorator
+
+
+class Environment:
+    """``env``: model access by name, the user, the company, the context, sudo and the cursor."""
+
+    def __init__(self, registry, uid, context=None, su=False, cr=None):
+        self.registry = registry
+        self.uid = uid
+        self.context = dict(context or {})
+        self.su = su
+        self.cr = cr if cr is not None else registry.main_cursor
+
+    def __getitem__(self, model_name):
+        return self.registry.classes[model_name](self, ())
+
+    def __call__(self, cr=None, user=None, context=None, su=None):
+        uid = self.uid if user is None else getattr(user, "id", user)
+        return Environment(
+            self.registry,
+            uid,
+            self.context if context is None else context,
+            self.su if su is None else su,
+            self.cr if cr is None else cr,
+        )
+
+    @property
+    def user(self):
+        return self["res.users"].browse(self.uid)
+
+    @property
+    def company(self):
+        return self["res.company"].browse(self.registry.company_id)
+
+    @property
+    def lang(self):
+        return self.context.get("lang")
+
+    def _(self, source, *args, **kwargs):
+        """Odoo 18+: ``self.env._(...)``."""
+        return translate(source, *args, **kwargs)

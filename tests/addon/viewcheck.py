@@ -1,0 +1,286 @@
+"""Checks an addon's inherited views against the views captured from real Odoo servers.
+
+The captured data (``shared/odoo17`` and ``shared/odoo-next`` beside the work tree or in ``/work``,
+or the folders named by ``CREDITGUARD_ODOO17_DATA`` / ``CREDITGUARD_ODOO19_DATA``) holds, per view external id, the stored
+``arch_db`` (``<module>.<id>.xml``), ``index.json`` / ``all_views_sale_order_res_partner.json``
+(model, type, parent, mode) and ``_combined.*``: the architecture the web client receives.
+
+A primary view that inherits another (``sale.view_quotation_tree`` from ``sale.sale_order_tree``)
+is stored as an inheritance spec; ``resolved_arch`` applies it to its parent, as Odoo does, so that
+an addon's xpaths can be evaluated against the view it really extends.  XPaths are evaluated with
+ElementTree's XPath subset (``//tag``, ``//tag[@attr='v']``, ``a/b``, positions).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from functools import lru_cache
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _data_dir(env_var: str, folder: str) -> Path:
+    """The captured data: $env_var, else shared/<folder> beside the work tree, else /work/shared/<folder>."""
+    if os.environ.get(env_var):
+        return Path(os.environ[env_var])
+    for shared in (REPO.parent / "shared", Path("/work/shared")):
+        if (shared / folder / "views").is_dir():
+            return shared / folder
+    return Path("/work/shared") / folder
+
+
+DATA_DIRS = {
+    "17.0": _data_dir("CREDITGUARD_ODOO17_DATA", "odoo17"),
+    "19.0": _data_dir("CREDITGUARD_ODOO19_DATA", "odoo-next"),
+}
+COMBINED = {
+    ("sale.order", "form"): "_combined.sale.order.form.xml",
+    ("sale.order", "tree"): "_combined.sale.order.tree.xml",
+    ("sale.order", "list"): "_combined.sale.order.list.xml",
+    ("sale.order", "search"): "_combined.sale.order.search.xml",
+    ("res.partner", "form"): "_combined.res.partner.form.xml",
+}
+
+
+class ViewError(AssertionError):
+    pass
+
+
+class CapturedViews:
+    """The captured views of one Odoo version."""
+
+    def __init__(self, version: str):
+        self.version = version
+        self.root = DATA_DIRS[version]
+        self.views_dir = self.root / "views"
+        index = json.loads((self.views_dir / "index.json").read_text())
+        every = json.loads((self.views_dir / "all_views_sale_order_res_partner.json").read_text())
+        self.meta: dict[str, dict] = {}
+        for xmlid, info in every.items():
+            self.meta[xmlid] = {"model": info["model"], "type": info["type"], "mode": info["mode"],
+                                "inherit": info["inherit"] or None}
+        for xmlid, info in index.items():
+            if isinstance(info, dict) and xmlid not in self.meta:
+                self.meta[xmlid] = {"model": info["model"], "type": info["type"], "mode": info["mode"],
+                                    "inherit": None}
+        self.missing = {xmlid for xmlid, info in index.items() if info == "missing"}
+
+    def available(self) -> bool:
+        return self.views_dir.is_dir()
+
+    def exists(self, xmlid: str) -> bool:
+        return xmlid in self.meta and (self.views_dir / f"{xmlid}.xml").is_file()
+
+    def stored_arch(self, xmlid: str) -> ET.Element:
+        return ET.fromstring((self.views_dir / f"{xmlid}.xml").read_text())
+
+    def resolved_arch(self, xmlid: str) -> ET.Element:
+        """The view's architecture as Odoo builds it from its primary ancestors (before extensions)."""
+        return copy.deepcopy(self._resolved(xmlid))
+
+    @lru_cache(maxsize=None)
+    def _resolved(self, xmlid: str) -> ET.Element:
+        meta = self.meta[xmlid]
+        arch = self.stored_arch(xmlid)
+        parent = meta["inherit"]
+        if not parent:
+            return arch
+        if not self.exists(parent):
+            raise ViewError(f"{xmlid}: its parent {parent} is not captured")
+        return apply_inheritance(self.resolved_arch(parent), arch, source=xmlid)
+
+    def combined_arch(self, model: str, view_type: str) -> ET.Element | None:
+        name = COMBINED.get((model, view_type))
+        if not name or not (self.views_dir / name).is_file():
+            return None
+        return ET.fromstring((self.views_dir / name).read_text())
+
+    @lru_cache(maxsize=None)
+    def model_fields(self, model: str) -> dict:
+        path = self.root / "fields" / f"{model}.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    @lru_cache(maxsize=None)
+    def all_text(self) -> str:
+        """Every captured file's text (to look up group external ids the data mentions)."""
+        parts = []
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and path.suffix in (".json", ".xml"):
+                parts.append(path.read_text(errors="replace"))
+        return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------- xpath
+
+
+def find_all(arch: ET.Element, expr: str) -> list[ET.Element]:
+    """Nodes of ``arch`` (root included) matched by an absolute ``//...`` XPath."""
+    if not expr.startswith("//"):
+        raise ViewError(f"only '//...' expressions are checked here, got {expr!r}")
+    wrapper = ET.Element("__document__")
+    wrapper.append(arch)
+    try:
+        return wrapper.findall("." + expr)
+    except SyntaxError as exc:
+        raise ViewError(f"xpath {expr!r} is outside ElementTree's XPath subset: {exc}") from None
+    finally:
+        wrapper.remove(arch)
+
+
+def locate(arch: ET.Element, spec: ET.Element) -> ET.Element | None:
+    """The node an inheritance spec element designates (first match, as Odoo)."""
+    if spec.tag == "xpath":
+        found = find_all(arch, spec.get("expr"))
+        return found[0] if found else None
+    if spec.tag == "field":
+        found = find_all(arch, "//field[@name='%s']" % spec.get("name"))
+        return found[0] if found else None
+    wanted = {k: v for k, v in spec.attrib.items() if k not in ("position", "version")}
+    for node in arch.iter(spec.tag):
+        if all(node.get(k) == v for k, v in wanted.items()):
+            return node
+    return None
+
+
+def apply_inheritance(arch: ET.Element, spec_root: ET.Element, source: str = "") -> ET.Element:
+    """Apply an inheritance spec (``<data>`` of specs, or a single spec) to ``arch``."""
+    specs = list(spec_root) if spec_root.tag == "data" else [spec_root]
+    for spec in specs:
+        if not isinstance(spec.tag, str):
+            continue
+        node = locate(arch, spec)
+        if node is None:
+            raise ViewError(f"{source}: {ET.tostring(spec, encoding='unicode')[:120]} matches nothing")
+        position = spec.get("position", "inside")
+        parents = {child: parent for parent in arch.iter() for child in parent}
+        parent = parents.get(node)
+        new = [copy.deepcopy(child) for child in spec if isinstance(child.tag, str)]
+        if position == "attributes":
+            for attribute in spec.findall("attribute"):
+                value = (attribute.text or "").strip()
+                if value:
+                    node.set(attribute.get("name"), value)
+                else:
+                    node.attrib.pop(attribute.get("name"), None)
+        elif position == "inside":
+            node.extend(new)
+        elif position in ("after", "before", "replace"):
+            if parent is None:
+                if position == "replace" and len(new) == 1:
+                    arch = new[0]
+                    continue
+                raise ViewError(f"{source}: cannot put nodes {position} the root")
+            index = list(parent).index(node) + (1 if position == "after" else 0)
+            if position == "replace":
+                parent.remove(node)
+            for offset, child in enumerate(new):
+                parent.insert(index + offset, child)
+        else:
+            raise ViewError(f"{source}: unknown position {position!r}")
+    return arch
+
+
+# ------------------------------------------------------------ addon analysis
+
+
+def addon_fields(addon_dir: Path) -> dict[str, dict[str, dict]]:
+    """``{model: {field: {"type": "boolean", **keyword literals}}}`` declared by the addon's models."""
+    result: dict[str, dict[str, dict]] = {}
+    for path in sorted((addon_dir / "models").glob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
+            model = None
+            for stmt in cls.body:
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                    if stmt.targets[0].id in ("_inherit", "_name") and isinstance(stmt.value, ast.Constant):
+                        model = model or stmt.value.value
+            if not model:
+                continue
+            for stmt in cls.body:
+                if (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)
+                        and isinstance(stmt.value.func, ast.Attribute)
+                        and isinstance(stmt.value.func.value, ast.Name) and stmt.value.func.value.id == "fields"):
+                    info = {"type": stmt.value.func.attr.lower()}
+                    for kw in stmt.value.keywords:
+                        try:
+                            info[kw.arg] = ast.literal_eval(kw.value)
+                        except ValueError:
+                            info[kw.arg] = ast.unparse(kw.value)
+                    if stmt.value.args:
+                        try:
+                            info["_args"] = [ast.literal_eval(a) for a in stmt.value.args]
+                        except ValueError:
+                            info["_args"] = [ast.unparse(a) for a in stmt.value.args]
+                    result.setdefault(model, {})[stmt.targets[0].id] = info
+    return result
+
+
+def addon_methods(addon_dir: Path) -> dict[str, set[str]]:
+    methods: dict[str, set[str]] = {}
+    for path in sorted((addon_dir / "models").glob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
+            model = next((s.value.value for s in cls.body if isinstance(s, ast.Assign)
+                          and isinstance(s.targets[0], ast.Name) and s.targets[0].id in ("_inherit", "_name")
+                          and isinstance(s.value, ast.Constant)), None)
+            if model:
+                methods.setdefault(model, set()).update(
+                    n.name for n in cls.body if isinstance(n, ast.FunctionDef))
+    return methods
+
+
+EXPRESSION_ATTRIBUTES = ("invisible", "readonly", "required", "column_invisible")
+EXPRESSION_NAMES_OK = {"True", "False", "None", "context", "uid", "parent", "context_today", "datetime",
+                       "relativedelta", "time", "today", "now", "id"}
+
+
+def expression_names(expr: str) -> set[str]:
+    """The field names a view modifier expression (``not credit_hold and x``) reads."""
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ViewError(f"modifier {expr!r} is not a Python expression: {exc}") from None
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id not in EXPRESSION_NAMES_OK:
+            names.add(node.id)
+    return names
+
+
+def domain_fields(domain: str) -> set[str]:
+    value = ast.literal_eval(domain)
+    return {leaf[0].split(".")[0] for leaf in value if isinstance(leaf, (list, tuple))}
+
+
+def view_records(xml_path: Path) -> list[dict]:
+    """The ``ir.ui.view`` records of a data file: id, model, inherit_id, arch root."""
+    root = ET.parse(xml_path).getroot()
+    records = []
+    for record in root.iter("record"):
+        if record.get("model") != "ir.ui.view":
+            continue
+        info = {"id": record.get("id"), "file": xml_path.name}
+        for field in record.findall("field"):
+            name = field.get("name")
+            if name == "inherit_id":
+                info["inherit_id"] = field.get("ref")
+            elif name == "arch":
+                children = [c for c in field if isinstance(c.tag, str)]
+                if len(children) == 1:
+                    info["arch"] = children[0]
+                else:  # several roots: Odoo wraps them in <data> (convert.py, _fix_multiple_roots)
+                    info["arch"] = ET.Element("data")
+                    info["arch"].extend(children)
+            else:
+                info[name] = (field.text or "").strip()
+        records.append(info)
+    return records
+
+
+XMLID = re.compile(r"^[a-z0-9_]+\.[A-Za-z0-9_]+$")
