@@ -88,9 +88,10 @@ def fresh() -> Iterator[Callable[..., tuple[OdooSandbox, Client, Clock]]]:
     """Factory of private sandboxes (for tests that write), stopped at teardown."""
     started: list[OdooSandbox] = []
 
-    def make(version: str = "17", data: str = "demo") -> tuple[OdooSandbox, Client, Clock]:
-        clock = Clock()
-        sb = OdooSandbox(version=version, data=data, clock=clock).start()
+    def make(version: str = "17", data: str = "demo", addons: tuple[str, ...] = (),
+             start: datetime = START) -> tuple[OdooSandbox, Client, Clock]:
+        clock = Clock(start)
+        sb = OdooSandbox(version=version, data=data, clock=clock, addons=addons).start()
         started.append(sb)
         return sb, Client(sb), clock
 

@@ -9,6 +9,7 @@ from typing import Any
 from . import access
 from .convert import round_money
 from .faults import UserError
+from .mail import MailThread
 from .orm import BaseModel, register
 
 DRAFT_LABELS = {
@@ -140,7 +141,7 @@ class AccountPaymentTerm(BaseModel):
 
 
 @register
-class AccountMove(BaseModel):
+class AccountMove(MailThread, BaseModel):
     _name = "account.move"
     _description = "Journal Entry"
     _order = "date desc, name desc, id desc"

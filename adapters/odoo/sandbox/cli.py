@@ -12,9 +12,9 @@ from .sandbox import OdooSandbox
 
 
 def serve(port: int = 8069, data: str = "demo", version: str = "17", host: str = "127.0.0.1",
-          database: str = "demo") -> None:
+          database: str = "demo", addons: Sequence[str] = ()) -> None:
     """Build the sandbox, print one line saying where it serves, serve until stopped."""
-    sandbox = OdooSandbox(version=version, data=data, host=host, port=port, database=database)
+    sandbox = OdooSandbox(version=version, data=data, host=host, port=port, database=database, addons=tuple(addons))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:  # handlers only set a flag
@@ -26,7 +26,8 @@ def serve(port: int = 8069, data: str = "demo", version: str = "17", host: str =
             previous[sig] = signal.signal(sig, on_signal)
     try:
         sandbox.start()
-        print(f"Odoo {sandbox.version}.0 sandbox serving database {sandbox.database!r} on {sandbox.url} "
+        with_addons = f" with {', '.join(sandbox.addons)}" if sandbox.addons else ""
+        print(f"Odoo {sandbox.version}.0 sandbox{with_addons} serving database {sandbox.database!r} on {sandbox.url} "
               f"(login admin/admin)", flush=True)
         sandbox.serve_forever(stop)
     finally:
@@ -42,9 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", default="demo", help="demo, large:N or empty")
     parser.add_argument("--version", default="17", choices=["17", "19", "17.0", "19.0"])
     parser.add_argument("--database", default="demo")
+    parser.add_argument("--addons", default="", help="comma-separated sandbox addons to install (credit_guard)")
     args = parser.parse_args(argv)
+    addons = [name.strip() for name in args.addons.split(",") if name.strip()]
     try:
-        serve(port=args.port, data=args.data, version=args.version, host=args.host, database=args.database)
+        serve(port=args.port, data=args.data, version=args.version, host=args.host, database=args.database,
+              addons=addons)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -13,6 +13,8 @@ import sqlite3
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
+from . import credit_guard, mail, schema
+from .orm import model_class
 from .partners import complete_name
 
 USD, EUR, GBP, JPY = 1, 2, 3, 4
@@ -95,8 +97,9 @@ class Fixtures:
     """Writes the base records and offers rates and partner helpers to the data sets."""
 
     def __init__(self, conn: sqlite3.Connection, version: str, today: date, now: datetime,
-                 rng: random.Random) -> None:
+                 rng: random.Random, addons: tuple[str, ...] = ()) -> None:
         self.conn, self.version, self.today, self.now, self.rng = conn, version, today, now, rng
+        self.addons = tuple(addons)
         self.base_stamp = stamp(now - timedelta(days=30))
         self.rates: dict[tuple[int, int], list[tuple[str, float]]] = {}
         self.sale_journal: dict[int, int] = {}
@@ -116,6 +119,7 @@ class Fixtures:
         self._accounting()
         self._modules_and_tags()
         self._rates()
+        self._mail_and_xmlids()
 
     def _countries(self) -> None:
         insert(self.conn, "res_country", ["id", "code", "name", "currency_id", "phone_code", *self.LOG],
@@ -240,13 +244,49 @@ class Fixtures:
         modules = list(MODULES)
         if self.version == "19":
             modules.append(("rpc", "RPC endpoints", "installed", False, 100))
-        insert(self.conn, "ir_module_module", ["id", "name", "shortdesc", "state", "application", "sequence",
-                                               "latest_version", "author", "license", *self.LOG],
-               [(i, name, desc, state, int(app), seq,
-                 f"{self.version}.0.1.0" if state == "installed" else None, "Odoo S.A.", "LGPL-3", *self.log())
-                for i, (name, desc, state, app, seq) in enumerate(modules, start=1)])
-        insert(self.conn, "res_partner_category", ["id", "name", "active", "color", *self.LOG],
-               [(i, name, 1, i, *self.log()) for i, name in TAGS])
+        rows = [{"id": i, "name": name, "shortdesc": desc, "state": state, "application": int(app), "sequence": seq,
+                 "latest_version": f"{self.version}.0.1.0" if state == "installed" else None, "author": "Odoo S.A.",
+                 "license": "LGPL-3"} for i, (name, desc, state, app, seq) in enumerate(modules, start=1)]
+        if "credit_guard" in self.addons:
+            rows.append({"id": len(rows) + 1, **credit_guard.module_row(self.version)})
+        columns = sorted({c for r in rows for c in r})
+        insert(self.conn, "ir_module_module", [*columns, *self.LOG],
+               [[r.get(c) for c in columns] + self.log() for r in rows])
+        insert(self.conn, "res_partner_category", ["id", "name", "active", "color", "parent_path", *self.LOG],
+               [(i, name, 1, i, f"{i}/", *self.log()) for i, name in TAGS])
+
+    def _mail_and_xmlids(self) -> None:
+        """Message subtypes, activity types, ``ir.model`` and the external ids (``ir.model.data``)."""
+        insert(self.conn, "mail_message_subtype", ["id", "name", "internal", "default", "sequence", "hidden",
+                                                   "track_recipients", *self.LOG],
+               [(i, name, int(internal), int(default), seq, 0, 0, *self.log())
+                for i, _xmlid, name, internal, default, seq in mail.SUBTYPES])
+        types = mail.activity_type_rows(self.version)
+        columns = sorted(types[0])
+        insert(self.conn, "mail_activity_type", [*columns, *self.LOG],
+               ([t[c] for c in columns] + self.log() for t in types))
+        models = list(schema.load(self.version))
+        descriptions = {name: model_class(name)._description for name in models}
+        threads = {name for name in models if issubclass(model_class(name), mail.MailThread)}
+        irm = mail.model_rows(models, descriptions, threads)
+        columns = [c for c in irm[0] if c != "module"]
+        insert(self.conn, "ir_model", [*columns, *self.LOG], ([m[c] for c in columns] + self.log() for m in irm))
+        xmlids: list[tuple[str, str, str, int]] = [
+            (m["module"], f"model_{m['model'].replace('.', '_')}", "ir.model", m["id"]) for m in irm]
+        xmlids += [("mail", xmlid, "mail.message.subtype", i) for i, xmlid, *_rest in mail.SUBTYPES]
+        xmlids += [(*xmlid.split("."), "mail.activity.type", i) for i, xmlid, *_rest in mail.ACTIVITY_TYPES]
+        xmlids += [("base", "main_company", "res.company", COMPANY_US), ("base", "main_partner", "res.partner", 1),
+                   ("base", "partner_root", "res.partner", 2), ("base", "partner_admin", "res.partner", ADMIN_PARTNER),
+                   ("base", "partner_demo_portal", "res.partner", PORTAL_PARTNER),
+                   ("base", "user_root", "res.users", 1), ("base", "user_admin", "res.users", ADMIN_UID),
+                   ("base", "demo_user0", "res.users", PORTAL_UID)]
+        xmlids += [("base", code, "res.currency", i) for i, code, *_rest in CURRENCIES]
+        xmlids += [("base", code.lower(), "res.country", i) for i, code, *_rest in COUNTRIES]
+        xmlids += [("base", f"module_{name}", "ir.module.module", i) for i, name in
+                   self.conn.execute('SELECT "id", "name" FROM "ir_module_module" ORDER BY "id"')]
+        insert(self.conn, "ir_model_data", ["id", "module", "name", "model", "res_id", "noupdate", *self.LOG],
+               [(i, module, name, model, res_id, 0, *self.log())
+                for i, (module, name, model, res_id) in enumerate(xmlids, start=1)])
 
     def _rates(self) -> None:
         """Monthly rates over the last 15 months, for both companies, within 3% of the base rates."""

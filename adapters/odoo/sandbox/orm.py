@@ -229,17 +229,37 @@ class BaseModel:
         """WHERE clause for a searchable non-stored field without SQL expression."""
         return None
 
+    def _m2m_storage(self, fname: str) -> tuple[str, str, bool]:
+        """Where a stored many2many keeps its links in ``x_sb_rel``: ``(model, field, flipped)``.
+
+        ``flipped`` is true for the second field of a relation table (e.g. ``res.partner.category.partner_ids``
+        shares the rows of ``res.partner.category_id``, with ``id1``/``id2`` swapped).
+        """
+        return self._name, fname, False
+
+    def _m2m_table(self, fname: str) -> tuple[str, str, str]:
+        """Odoo's relation table and columns of a many2many (for constraint names in error messages)."""
+        field = self._fields[fname]
+        comodel_table = table_name(field.relation or "")
+        tables = sorted([self._table, comodel_table])
+        return f"{tables[0]}_{tables[1]}_rel", f"{self._table}_id", f"{comodel_table}_id"
+
     def _x2many_pairs_sql(self, fname: str) -> str | None:
         """``SELECT id1, id2`` rows linking this model's records to the comodel's."""
         field = self._fields[fname]
         if field.type == "many2many" and field.store:
-            return (f"SELECT id1, id2 FROM x_sb_rel WHERE model = '{self._name}' AND field = '{fname}'")
+            owner, owner_field, flipped = self._m2m_storage(fname)
+            columns = "id2 AS id1, id1 AS id2" if flipped else "id1, id2"
+            return f"SELECT {columns} FROM x_sb_rel WHERE model = '{owner}' AND field = '{owner_field}'"
         if field.type == "one2many" and field.relation in self.env.registry:
             comodel = self.env[field.relation]
             inverse = field.relation_field
             if inverse and inverse in comodel._fields and comodel._fields[inverse].has_column:
-                return (f'SELECT "{inverse}" AS id1, "id" AS id2 FROM "{comodel._table}" '
-                        f'WHERE "{inverse}" IS NOT NULL')
+                where = f'"{inverse}" IS NOT NULL'
+                model_field = getattr(comodel, "_res_model_field", None)
+                if comodel._fields[inverse].type == "many2one_reference" and model_field:
+                    where += f' AND "{model_field}" = \'{self._name}\''  # message_ids, activity_ids
+                return f'SELECT "{inverse}" AS id1, "id" AS id2 FROM "{comodel._table}" WHERE {where}'
         return None
 
     # ------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .mail import MailThread
 from .orm import BaseModel, model_api, register
 
 TYPE_LABELS = {
@@ -30,7 +31,7 @@ def complete_name(version: str, name: str | None, is_company: bool, parent_name:
 
 
 @register
-class ResPartner(BaseModel):
+class ResPartner(MailThread, BaseModel):
     _name = "res.partner"
     _description = "Contact"
     _order = "complete_name ASC, id DESC"
@@ -41,6 +42,11 @@ class ResPartner(BaseModel):
 
     def _display_name_sql(self, alias: str) -> str:
         return f'COALESCE({alias}."complete_name", {alias}."name", \'\')'
+
+    def _m2m_table(self, fname: str) -> tuple[str, str, str]:
+        if fname == "category_id":  # fields.Many2many(column1='partner_id', column2='category_id')
+            return "res_partner_res_partner_category_rel", "partner_id", "category_id"
+        return super()._m2m_table(fname)
 
     def _portal_rule_sql(self, alias: str) -> str:
         user = self.env.user

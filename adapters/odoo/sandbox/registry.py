@@ -1,4 +1,4 @@
-"""The models of one Odoo version: their fields and their Python classes."""
+"""The models of one Odoo version (and of the installed addons): their fields and their Python classes."""
 
 from __future__ import annotations
 
@@ -7,13 +7,20 @@ from .orm import BaseModel, model_class
 
 
 class Registry:
-    def __init__(self, version: str) -> None:
+    def __init__(self, version: str, addons: tuple[str, ...] = ()) -> None:
         # importing the business models registers their classes
-        from . import accounting, base_models, partners, sales  # noqa: F401
+        from . import accounting, base_models, credit_guard, mail, partners, sales  # noqa: F401
 
         self.version = version
-        self.fields = schema.load(version)
+        self.addons = tuple(addons)
+        self.fields = dict(schema.load(version))  # per registry: addons add fields to some models
         self.classes = {name: model_class(name) for name in self.fields}
+        for addon in self.addons:
+            for model, extra in schema.load_addon(addon).items():
+                self.fields[model] = {**self.fields[model], **extra}
+            for model, mixin in credit_guard.MIXINS.get(addon, {}).items():
+                base = self.classes[model]
+                self.classes[model] = type(base.__name__, (mixin, base), {"_name": model})
 
     def __contains__(self, model: object) -> bool:
         return model in self.classes

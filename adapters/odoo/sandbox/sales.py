@@ -14,13 +14,14 @@ from typing import Any
 
 from . import access
 from .faults import UserError
+from .mail import MailThread
 from .orm import BaseModel, register
 
 CANCEL_WIZARD_VIEW_ID = 1187
 
 
 @register
-class SaleOrder(BaseModel):
+class SaleOrder(MailThread, BaseModel):
     _name = "sale.order"
     _description = "Sales Order"
     _order = "date_order desc, id desc"

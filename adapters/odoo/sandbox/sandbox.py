@@ -7,7 +7,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from . import demo, large
+from . import credit_guard, demo, large, schema
 from .accounting import currency_digits
 from .convert import round_money
 from .domain import Compiler
@@ -23,6 +23,15 @@ def _version(value: object) -> str:
     if major not in ("17", "19"):
         raise ValueError(f"unsupported Odoo version {value!r}: expected 17 or 19")
     return major
+
+
+def _addons(value: object) -> tuple[str, ...]:
+    names = (value,) if isinstance(value, str) else tuple(value or ())  # type: ignore[arg-type]
+    known = schema.addon_names()
+    for name in names:
+        if name not in known:
+            raise ValueError(f"unknown addon {name!r}: expected one of {', '.join(known)}")
+    return tuple(dict.fromkeys(names))
 
 
 def _utc_now() -> datetime:
@@ -44,8 +53,10 @@ class OdooSandbox:
 
     def __init__(self, version: str = "17", data: str = "demo", host: str = "127.0.0.1", port: int = 0,
                  clock: Callable[[], datetime] | None = None, database: str = "demo",
-                 api_key: str = DEFAULT_API_KEY, tls: ssl.SSLContext | None = None) -> None:
+                 api_key: str = DEFAULT_API_KEY, tls: ssl.SSLContext | None = None,
+                 addons: tuple[str, ...] | list[str] = ()) -> None:
         self.version = _version(version)
+        self.addons = _addons(addons)
         self.data = data
         self.host = host
         self.requested_port = port
@@ -54,7 +65,7 @@ class OdooSandbox:
         self.api_key = api_key
         self.clock = clock or _utc_now
         self.tls = tls  # a server-side SSLContext: serve HTTPS (xmlrpcs / jsonrpcs / json2 over https)
-        self.db = Database(self.version, database, self.clock)
+        self.db = Database(self.version, database, self.clock, self.addons)
         self.started_at = self.db.now()
         self.today = self.started_at.date()
         self._load(data)
@@ -67,7 +78,8 @@ class OdooSandbox:
 
     def _load(self, data: str) -> None:
         with self.db.transaction():
-            fixtures = Fixtures(self.db.conn, self.version, self.today, self.started_at, demo.make_rng())
+            fixtures = Fixtures(self.db.conn, self.version, self.today, self.started_at, demo.make_rng(),
+                                self.addons)
             fixtures.load()
             if data == "demo":
                 demo.load(fixtures)
@@ -75,6 +87,8 @@ class OdooSandbox:
                 large.load(fixtures, large.parse(data))
             elif data != "empty":
                 raise ValueError(f"invalid data set {data!r}: expected 'demo', 'large:N' or 'empty'")
+            if "credit_guard" in self.addons:
+                credit_guard.install(self.db.conn)
         self.db.conn.execute("ANALYZE")
 
     # -- lifecycle ---------------------------------------------------------------
@@ -207,4 +221,5 @@ class OdooSandbox:
         return self.services.call(uid, model, method, list(args), kwargs)
 
     def __repr__(self) -> str:
-        return f"OdooSandbox(version={self.version!r}, data={self.data!r}, url={self.url!r})"
+        addons = f", addons={self.addons!r}" if self.addons else ""
+        return f"OdooSandbox(version={self.version!r}, data={self.data!r}{addons}, url={self.url!r})"

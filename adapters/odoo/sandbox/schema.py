@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 FIELDS_DIR = Path(__file__).parent / "fields"
+ADDONS_DIR = FIELDS_DIR / "addons"
 VERSIONS = ("17", "19")
 
 SQL_TYPES = {
@@ -101,6 +102,22 @@ def load(version: str) -> dict[str, dict[str, Field]]:
                 name: Field(model, name, attrs["type"], attrs) for name, attrs in raw.items()
             }
     return models
+
+
+def addon_names() -> list[str]:
+    """The addons the sandbox can install (``fields/addons/<name>.json``)."""
+    return sorted(path.stem for path in ADDONS_DIR.glob("*.json"))
+
+
+@lru_cache(maxsize=None)
+def load_addon(name: str) -> dict[str, dict[str, Field]]:
+    """``{model: {field: Field}}`` added by one addon (the same on 17 and 19)."""
+    path = ADDONS_DIR / f"{name}.json"
+    if not path.is_file():
+        raise ValueError(f"unknown addon {name!r}: expected one of {', '.join(addon_names())}")
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {model: {fname: Field(model, fname, attrs["type"], attrs) for fname, attrs in fields.items()}
+            for model, fields in raw.items()}
 
 
 def table_name(model: str) -> str:

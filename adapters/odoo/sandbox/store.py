@@ -19,15 +19,15 @@ def _lower(value: Any) -> Any:
 class Database:
     """Tables for every model of one Odoo version; calls run one at a time under ``lock``."""
 
-    def __init__(self, version: str, name: str, clock: Callable[[], datetime]) -> None:
+    def __init__(self, version: str, name: str, clock: Callable[[], datetime], addons: tuple[str, ...] = ()) -> None:
         self.version = version
         self.name = name
         self.clock = clock
-        self.registry = Registry(version)
+        self.registry = Registry(version, addons)
         self.conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self.conn.create_function("sb_lower", 1, _lower, deterministic=True)
         self.conn.execute("PRAGMA case_sensitive_like = ON")
-        self.conn.execute("PRAGMA journal_mode = OFF")
+        self.conn.execute("PRAGMA journal_mode = MEMORY")
         self.conn.execute("PRAGMA synchronous = OFF")
         self.lock = threading.RLock()
         self.passwords: dict[str, tuple[int, str]] = {}

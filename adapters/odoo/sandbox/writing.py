@@ -111,28 +111,57 @@ def write_commands(model: BaseModel, commands: dict[str, Any]) -> None:
 
 
 def _write_m2m(model: BaseModel, field: Field, value: Any) -> None:
+    """Odoo's x2many commands on a stored many2many: 0 create, 1 update, 2 delete, 3 unlink, 4 link, 5 clear, 6 set."""
     if not field.store:
         return
+    owner, owner_field, flipped = model._m2m_storage(field.name)
+    mine, theirs = ("id2", "id1") if flipped else ("id1", "id2")
+    comodel = model.env[field.relation] if field.relation in model.env.registry else None
     for record_id in model.ids:
         current = [r[0] for r in model._sql(
-            "SELECT id2 FROM x_sb_rel WHERE model = ? AND field = ? AND id1 = ? ORDER BY rowid",
-            [model._name, field.name, record_id])]
+            f"SELECT {theirs} FROM x_sb_rel WHERE model = ? AND field = ? AND {mine} = ? ORDER BY rowid",
+            [owner, owner_field, record_id])]
+        added: list[int] = []
         for command in commands_of(value):
             code = command[0]
             if code == 6:
-                current = [int(i) for i in command[2]]
+                current = [int(i) for i in command[2] or []]
+                added.extend(current)
             elif code == 5:
                 current = []
-            elif code == 4 and int(command[1]) not in current:
-                current.append(int(command[1]))
+            elif code == 4:
+                added.append(int(command[1]))
+                if int(command[1]) not in current:
+                    current.append(int(command[1]))
             elif code in (3, 2):
                 current = [i for i in current if i != int(command[1])]
-            elif code == 0 and field.relation in model.env.registry:
-                current.append(model.env[field.relation]._create_one(command[2]))
-        model.env.cr.execute("DELETE FROM x_sb_rel WHERE model = ? AND field = ? AND id1 = ?",
-                             [model._name, field.name, record_id])
-        model.env.cr.executemany("INSERT INTO x_sb_rel (model, field, id1, id2) VALUES (?, ?, ?, ?)",
-                                 [(model._name, field.name, record_id, i) for i in dict.fromkeys(current)])
+                if code == 2 and comodel is not None:
+                    comodel._browse([command[1]]).unlink()
+            elif code == 1 and comodel is not None:
+                comodel._browse([command[1]]).write(command[2] or {})
+            elif code == 0 and comodel is not None:
+                current.append(comodel._create_one(command[2]))
+        if comodel is not None and added:
+            check_m2m_targets(model, field, comodel, added)
+        model.env.cr.execute(f"DELETE FROM x_sb_rel WHERE model = ? AND field = ? AND {mine} = ?",
+                             [owner, owner_field, record_id])
+        rows = [(owner, owner_field, record_id, i) if not flipped else (owner, owner_field, i, record_id)
+                for i in dict.fromkeys(current)]
+        model.env.cr.executemany("INSERT INTO x_sb_rel (model, field, id1, id2) VALUES (?, ?, ?, ?)", rows)
+
+
+def check_m2m_targets(model: BaseModel, field: Field, comodel: BaseModel, ids: list[int]) -> None:
+    """The foreign key of the relation table: linking a record that does not exist is refused."""
+    found = {row[0] for row in model._sql(
+        f'SELECT "id" FROM "{comodel._table}" WHERE "id" IN (SELECT value FROM json_each(?))',
+        [json.dumps(sorted(set(ids)))])}
+    if set(ids) - found:
+        table, _column1, column2 = model._m2m_table(field.name)
+        raise ValidationError(
+            "The operation cannot be completed: another model requires the record being deleted. "
+            "If possible, archive it instead.\n\n"
+            "Model: Unknown (unknown)\n"
+            f"Constraint: {table}_{column2}_fkey\n")
 
 
 def _write_o2m(model: BaseModel, field: Field, value: Any) -> None:
