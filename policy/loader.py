@@ -298,7 +298,7 @@ class SegmentTable(_Model):
 class AgeingAlertEntry(_Model):
     days: Days
     action: Literal["activity", "message", "both"] = "activity"
-    summary: Text = m.AgeingAlert.summary
+    summary: Text = m.DEFAULT_ALERT_SUMMARY
     activity_type: Text = "mail.mail_activity_data_todo"
     deadline_days: Days = 0
     user_id: Annotated[StrictInt, Field(ge=1)] | None = None

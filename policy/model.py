@@ -183,13 +183,16 @@ class AlertAction(StrEnum):
     BOTH = "both"
 
 
+DEFAULT_ALERT_SUMMARY = "Invoice {invoice} of {customer} is {days} days overdue ({amount} {currency} open)"
+
+
 @dataclass(frozen=True, slots=True)
 class AgeingAlert:
     """What happens when an open invoice is ``days`` past its due date (once per invoice)."""
 
     days: int
     action: AlertAction = AlertAction.ACTIVITY
-    summary: str = "Invoice {invoice} of {customer} is {days} days overdue ({amount} {currency} open)"
+    summary: str = DEFAULT_ALERT_SUMMARY
     activity_type: str = "mail.mail_activity_data_todo"  # the activity type's external id
     deadline_days: int = 0  # the activity is due this many days after the alert
     user_id: int | None = None  # assignee; default: the source's credit controller

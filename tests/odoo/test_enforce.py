@@ -1,0 +1,246 @@
+"""Enforcement end to end against the sandbox: holds, releases, flags, outbox, ERP outages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from adapters.odoo.sandbox import OdooSandbox
+from adapters.odoo.writer import OdooWriter
+from connector.checks import CreditChecker
+from connector.enforce import Enforcer
+from connector.outbox import Outbox
+from connector.sync import SyncEngine
+from policy.loader import load_policy
+
+from .conftest import make_source
+
+POLICY = """\
+version = 1
+name = "enforce test"
+base_currency = "USD"
+
+[limits.grades]
+6 = {limit}
+
+[customers."{ref}"]
+grade = 6
+
+[rules.over_limit]
+tolerance_percent = 0
+[rules.overdue]
+enabled = false
+[rules.no_limit]
+enabled = false
+
+[[approval_tiers]]
+role = "credit_manager"
+"""
+
+
+class Loop:
+    """One daemon cycle: sync, enforce, push the outbox."""
+
+    def __init__(self, sb, store, tmp_path, clock):
+        self.sb, self.store, self.tmp_path = sb, store, tmp_path
+        self.as_of = clock.now.date()
+        self.now = clock.now  # the daemon's clock, in step with the ERP's
+        self.outbox = Outbox(store, base_delay=30, max_delay=60, clock=lambda: self.now)
+        self.policy = None
+
+    def sync(self):
+        source = make_source(self.sb, retry_attempts=1)
+        try:
+            SyncEngine(self.store).sync_source(source)
+        finally:
+            source.close()
+
+    def set_policy(self, ref, limit):
+        path = self.tmp_path / "policy.toml"
+        path.write_text(POLICY.format(ref=ref, limit=limit))
+        self.policy = load_policy(path)
+
+    def enforce(self):
+        report = Enforcer(self.store, self.policy, self.as_of, self.outbox, clock=lambda: self.now).run("odoo")
+        writer = OdooWriter(make_source(self.sb, retry_attempts=1).client, controller_user_id=2)
+        drained = self.outbox.drain(writer, "odoo")
+        writer.client.close()
+        return report, drained
+
+    def exposure(self, number):
+        return CreditChecker(self.store, self.policy, self.as_of).check(number, "odoo", record=False)
+
+
+def target(store):
+    """A quotation of a customer with a reference and an open invoice."""
+    customers = {c.erp_id: c for c in store.iter_customers("odoo")}
+    open_groups = {i.credit_group_id for i in store.iter_invoices("odoo", open_only=True) if i.kind.value == "invoice"}
+    for order in store.iter_orders("odoo"):
+        head = customers.get(customers[order.customer_id].credit_group_id)
+        if order.state.value == "draft" and head and head.ref and head.erp_id in open_groups:
+            return order, head
+    raise AssertionError("no suitable order in the demo data")
+
+
+@pytest.fixture
+def loop_factory(store, tmp_path, clock):
+    def make(sb):
+        return Loop(sb, store, tmp_path, clock)
+    return make
+
+
+def messages(sb, order_id):
+    return sb.search_count("mail.message", [("model", "=", "sale.order"), ("res_id", "=", order_id),
+                                            ("body", "ilike", "creditguard")])
+
+
+def test_advisory_mode_without_addon(sandbox, loop_factory):
+    loop = loop_factory(sandbox)
+    loop.sync()
+    order, head = target(loop.store)
+    loop.set_policy(head.ref, 1)
+    report, drained = loop.enforce()
+    assert any(c.order == order.number and c.action == "place_hold" for c in report.changes)
+    assert drained.applied >= 1 and drained.dead == 0
+    oid = int(order.erp_id)
+    assert messages(sandbox, oid) == 1
+    assert sandbox.search_count("mail.activity", [("res_model", "=", "sale.order"), ("res_id", "=", oid)]) == 1
+    stop = sandbox.search_read("res.partner.category", [("name", "=", "Credit: stop")], ["id"])
+    assert stop and stop[0]["id"] in sandbox.search_read("res.partner", [("id", "=", int(head.erp_id))],
+                                                         ["category_id"])[0]["category_id"]
+    # a second cycle changes nothing: no duplicate message, activity or tag
+    loop.sync()
+    report, drained = loop.enforce()
+    assert report.changes == [] and drained.applied == 0
+    assert messages(sandbox, oid) == 1
+    assert sandbox.search_count("mail.activity", [("res_model", "=", "sale.order"), ("res_id", "=", oid)]) == 1
+
+
+@pytest.fixture
+def addon_sandbox(clock):
+    with OdooSandbox(version="17", data="demo", clock=clock, addons=("credit_guard",)) as sb:
+        yield sb
+
+
+def test_addon_hold_blocks_confirmation_and_release_is_honoured(addon_sandbox, loop_factory):
+    sb = addon_sandbox
+    loop = loop_factory(sb)
+    loop.sync()
+    order, head = target(loop.store)
+    loop.set_policy(head.ref, 1)
+    loop.enforce()
+    oid = int(order.erp_id)
+    [row] = sb.search_read("sale.order", [("id", "=", oid)], ["credit_hold", "credit_hold_codes", "credit_hold_key"])
+    assert row["credit_hold"] is True and row["credit_hold_codes"] == "over_limit"
+    with pytest.raises(Exception, match="credit hold"):
+        sb.call("sale.order", "action_confirm", [oid])
+    # a credit controller releases it in Odoo; the next cycle honours the release
+    sb.call("sale.order", "action_release_credit_hold", [oid])
+    loop.sync()
+    report, _ = loop.enforce()
+    assert [c.action for c in report.changes if c.order == order.number] == ["honour_release"]
+    loop.sync()
+    report, drained = loop.enforce()
+    assert [c for c in report.changes if c.order == order.number] == []
+    assert sb.search_read("sale.order", [("id", "=", oid)], ["credit_hold"])[0]["credit_hold"] is False
+    sb.call("sale.order", "action_confirm", [oid])  # now it can be confirmed
+
+
+def test_payment_under_the_limit_releases_the_hold(addon_sandbox, loop_factory):
+    sb = addon_sandbox
+    loop = loop_factory(sb)
+    loop.sync()
+    order, head = target(loop.store)
+    loop.set_policy(head.ref, 10**9)
+    total = loop.exposure(order.number).exposure.total
+    invoice = max((i for i in loop.store.iter_invoices("odoo", open_only=True, customer=head.erp_id)
+                   if i.kind.value == "invoice" and i.currency == "USD"), key=lambda i: i.amount_open)
+    loop.set_policy(head.ref, total - Decimal("0.01"))
+    loop.enforce()
+    oid = int(order.erp_id)
+    assert sb.search_read("sale.order", [("id", "=", oid)], ["credit_hold"])[0]["credit_hold"] is True
+    sb.register_payment(int(invoice.erp_id), float(invoice.amount_open))
+    loop.sync()
+    report, drained = loop.enforce()
+    assert [c.action for c in report.changes if c.order == order.number] == ["release_hold"]
+    assert sb.search_read("sale.order", [("id", "=", oid)], ["credit_hold"])[0]["credit_hold"] is False
+
+
+def test_writes_wait_in_the_outbox_while_the_erp_is_down(addon_sandbox, loop_factory):
+    sb = addon_sandbox
+    loop = loop_factory(sb)
+    loop.sync()
+    order, head = target(loop.store)
+    loop.set_policy(head.ref, 1)
+    sb.stop()
+    report, drained = loop.enforce()
+    assert drained.applied == 0 and drained.stopped and "connection refused" in drained.stopped
+    pending = loop.store.outbox_entries(state="pending")
+    assert any(e.kind == "place_hold" and e.target_id == order.erp_id for e in pending)
+    [first] = [e for e in loop.store.outbox_entries(state="pending") if e.attempts == 1]
+    sb.start()
+    _, drained = loop.enforce()  # everything but the entry that met the outage, which backs off
+    assert [e.id for e in loop.store.outbox_entries(state="pending")] == [first.id]
+    loop.now += timedelta(minutes=2)
+    _, drained = loop.enforce()
+    assert drained.applied == 1
+    assert loop.store.outbox_entries(state="pending") == []
+    oid = int(order.erp_id)
+    assert sb.search_read("sale.order", [("id", "=", oid)], ["credit_hold"])[0]["credit_hold"] is True
+    assert messages(sb, oid) == 1
+    _, drained = loop.enforce()
+    assert drained.applied == 0 and messages(sb, oid) == 1
+
+
+ALERTS = """
+[[alerts.ageing]]
+days = 1
+action = "message"
+[[alerts.ageing]]
+days = 30
+action = "both"
+deadline_days = 3
+"""
+
+
+def test_ageing_alerts_once_per_threshold_and_closed_when_paid(sandbox, loop_factory):
+    from connector.enforce import AgeingAlerts
+
+    loop = loop_factory(sandbox)
+    loop.sync()
+    order, head = target(loop.store)
+    path = loop.tmp_path / "alerts.toml"
+    path.write_text(POLICY.format(ref=head.ref, limit=10**9) + ALERTS)
+    loop.policy = load_policy(path)
+
+    def cycle():
+        changes = AgeingAlerts(loop.store, loop.policy, loop.as_of, loop.outbox, controller_user_id=2).run("odoo")
+        writer = OdooWriter(make_source(sandbox, retry_attempts=1).client)
+        drained = loop.outbox.drain(writer, "odoo", limit=10_000)
+        writer.client.close()
+        return changes, drained
+
+    overdue = [i for i in loop.store.iter_invoices("odoo", open_only=True)
+               if i.kind.value == "invoice" and i.due_date and (loop.as_of - i.due_date).days >= 1]
+    over_30 = [i for i in overdue if (loop.as_of - i.due_date).days >= 30]
+    changes, drained = cycle()
+    assert len(changes) == len(overdue) + len(over_30) and drained.dead == 0
+    activities = [("res_model", "=", "account.move"), ("note", "ilike", "creditguard")]
+    assert sandbox.search_count("mail.activity", activities) == len(over_30)
+    notes = [("model", "=", "account.move"), ("body", "ilike", "creditguard")]
+    assert sandbox.search_count("mail.message", notes) == len(overdue) + len(over_30)
+    # the next cycle and a restart (a new outbox over the same store) create nothing new
+    changes, drained = cycle()
+    assert changes == [] and drained.applied == 0
+    loop.outbox = Outbox(loop.store, clock=lambda: loop.now)
+    assert cycle()[0] == []
+    assert sandbox.search_count("mail.activity", activities) == len(over_30)
+    # paying an alerted invoice closes its activity
+    paid = over_30[0]
+    sandbox.register_payment(int(paid.erp_id), float(paid.amount_open))
+    loop.sync()
+    changes, drained = cycle()
+    assert [c.action for c in changes] == ["close_alert"] * 2 and drained.applied == 2
+    assert sandbox.search_count("mail.activity", activities) == len(over_30) - 1
