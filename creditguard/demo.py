@@ -65,7 +65,7 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
     for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         stale.unlink(missing_ok=True)
 
-    with OdooSandbox(version="17", data="demo") as sandbox:
+    with OdooSandbox(version="17", data="demo", addons=("credit_guard",)) as sandbox:
         config_path = workdir / "config.toml"
         config_path.write_text(CONFIG.format(db=db, url=sandbox.url, env=PASSWORD_ENV, protocol=protocol,
                                              policy=DEFAULT_POLICY))
@@ -88,9 +88,9 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
                          ("quarantined", ">Quarantined"), ("calls", ">Calls"), ("seconds", ">Seconds")],
                         rows, console)
             _print_receivables(store, console)
-            _print_decisions(store, config, console)
+            _enforce_demo(store, config, sandbox, engine, console)
     console.print(f"\nExplore: creditguard --config {config_path} customers | invoices --open | orders | "
-                  "exposure | check ORDER | decisions")
+                  "exposure | check ORDER | decisions | outbox")
     return 0
 
 
@@ -124,33 +124,72 @@ def _print_receivables(store: Store, console: Console) -> None:
     console.print(table)
 
 
-def _print_decisions(store: Store, config, console: Console) -> None:
-    """Every open order checked under the example policy; the held ones with their reasons."""
+def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Console) -> None:
+    """Two enforcement cycles: holds and alerts pushed into Odoo, then a release made in Odoo honoured."""
+    import xmlrpc.client
+
     from rich.markup import escape
 
-    from connector.checks import CreditChecker
-    from connector.domain import OrderState
+    from connector.enforce import AgeingAlerts, Enforcer
+    from connector.outbox import Outbox
     from policy.loader import load_policy
 
+    from .sources import build_writer
+
     policy = load_policy(config.policy.path)
-    checker = CreditChecker(store, policy, datetime.now(config.sync.tzinfo).date())
-    held, approved = [], 0
-    for order in store.iter_orders():
-        if order.state not in (OrderState.DRAFT, OrderState.SENT, OrderState.CONFIRMED):
-            continue
-        outcome = checker.check(order.number, order.source)
-        if outcome.decision.result.value == "hold":
-            held.append(outcome)
-        else:
-            approved += 1
-    console.print(f"\n[bold]Credit decisions[/] under {policy.name!r} ({config.policy.path.name}): "
-                  f"{approved} open orders approved, {len(held)} on hold (all recorded in the decision log)")
-    table = Table(title="Orders on hold (first 8)")
-    for header in ("Order", "Customer", "Exposure", "Limit", "Release by", "Why"):
-        table.add_column(header, justify="right" if header in ("Exposure", "Limit") else "left")
-    for outcome in held[:8]:
-        d = outcome.decision
-        table.add_row(outcome.order.number, outcome.facts.name, str(outcome.exposure.total),
-                      f"{d.limit.amount} ({d.limit.source.value})" if d.limit.amount is not None else "none",
-                      d.release_tier or "-", escape(", ".join(r.code for r in d.reasons)))
+    as_of = datetime.now(config.sync.tzinfo).date()
+    outbox = Outbox(store)
+    source_config = config.sources[0]
+
+    def cycle():
+        source = build_source(source_config)
+        try:
+            engine.sync_source(source)
+        finally:
+            source.close()
+        report = Enforcer(store, policy, as_of, outbox).run(source_config.name)
+        alerts = AgeingAlerts(store, policy, as_of, outbox, controller_user_id=2).run(source_config.name)
+        writer = build_writer(source_config)
+        try:
+            drained = outbox.drain(writer, source_config.name, limit=10_000)
+        finally:
+            writer.client.close()
+        return report, alerts, drained
+
+    report, alerts, drained = cycle()
+    holds = [c for c in report.changes if c.action == "place_hold"]
+    flags = [c for c in report.changes if c.action == "set_risk_flag"]
+    console.print(f"\n[bold]Enforcement[/] under {policy.name!r}: {report.checked} open orders checked, "
+                  f"{len(holds)} put on credit hold, {len(flags)} customers flagged, {len(alerts)} ageing alerts; "
+                  f"{drained.applied} writes applied in Odoo through the outbox ({drained.dead} refused)")
+    table = Table(title="Orders put on credit hold in Odoo (first 8)")
+    table.add_column("Order")
+    table.add_column("Customer")
+    table.add_column("Why")
+    for change in holds[:8]:
+        table.add_row(change.order, change.customer, escape(change.detail))
     console.print(table)
+    if holds:
+        # a credit controller releases the first hold in Odoo; the next cycle honours it
+        order = holds[0].order
+        [order_id] = sandbox.search_read("sale.order", [("name", "=", order)], ["id"])
+        proxy = xmlrpc.client.ServerProxy(f"{sandbox.url}/xmlrpc/2/object", allow_none=True)
+        try:
+            proxy.execute_kw("demo", 2, "admin", "sale.order", "action_confirm", [[order_id["id"]]])
+        except xmlrpc.client.Fault as fault:
+            console.print(f"Confirming {order} in Odoo is refused: [italic]{escape(fault.faultString)}[/]")
+        proxy.execute_kw("demo", 2, "admin", "sale.order", "action_release_credit_hold", [[order_id["id"]]])
+        report, _, _ = cycle()
+        released = [c for c in report.changes if c.action in ("honour_release", "release_hold")]
+        for change in released:
+            console.print(f"Released: {change.order} ({change.customer}) — {escape(change.detail)}")
+    held = sandbox.search_count("sale.order", [("credit_hold", "=", True)])
+    activities = sandbox.search_count("mail.activity", [("res_model", "=", "account.move")])
+    console.print(
+        "\nWhere a user sees this in Odoo:\n"
+        f"  • Sales › Orders, filter [bold]Credit hold[/]: {held} orders, each with a red banner giving the reasons "
+        "and who may release it; Confirm is refused until a Credit Controller clicks [bold]Release credit hold[/].\n"
+        f"  • Invoicing › Customers › Invoices: {activities} ageing-alert activities (and chatter notes) on overdue "
+        "invoices, assigned to the credit controller; they close when the invoice is paid.\n"
+        "  • Contacts › a customer › [bold]Credit[/] tab: risk flag, grade, exposure, limit and headroom."
+    )

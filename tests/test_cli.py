@@ -123,6 +123,8 @@ def test_demo_runs_end_to_end(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Sync of Odoo 17.0 over xmlrpc" in result.stdout
     assert "Open receivables" in result.stdout
+    assert "put on credit hold" in result.stdout and "is refused" in result.stdout
+    assert "Released: " in result.stdout and "Where a user sees this in Odoo" in result.stdout
     assert (tmp_path / "demo" / "creditguard.db").exists()
     listed = run(tmp_path / "demo" / "config.toml", "customers", "--json")
     assert len(json.loads(listed.stdout)["customers"]) >= 50

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xmlrpc.client
 from datetime import timedelta
 from decimal import Decimal
 
@@ -134,10 +135,13 @@ def test_addon_hold_blocks_confirmation_and_release_is_honoured(addon_sandbox, l
     oid = int(order.erp_id)
     [row] = sb.search_read("sale.order", [("id", "=", oid)], ["credit_hold", "credit_hold_codes", "credit_hold_key"])
     assert row["credit_hold"] is True and row["credit_hold_codes"] == "over_limit"
-    with pytest.raises(Exception, match="credit hold"):
-        sb.call("sale.order", "action_confirm", [oid])
+    odoo = xmlrpc.client.ServerProxy(f"{sb.url}/xmlrpc/2/object", allow_none=True)
+    with pytest.raises(xmlrpc.client.Fault) as refused:
+        odoo.execute_kw("demo", 2, "admin", "sale.order", "action_confirm", [[oid]])
+    assert refused.value.faultCode == 2 and f"{order.number} is on credit hold" in refused.value.faultString
+    assert "release tier: credit_manager" in refused.value.faultString
     # a credit controller releases it in Odoo; the next cycle honours the release
-    sb.call("sale.order", "action_release_credit_hold", [oid])
+    odoo.execute_kw("demo", 2, "admin", "sale.order", "action_release_credit_hold", [[oid]])
     loop.sync()
     report, _ = loop.enforce()
     assert [c.action for c in report.changes if c.order == order.number] == ["honour_release"]
@@ -145,7 +149,8 @@ def test_addon_hold_blocks_confirmation_and_release_is_honoured(addon_sandbox, l
     report, drained = loop.enforce()
     assert [c for c in report.changes if c.order == order.number] == []
     assert sb.search_read("sale.order", [("id", "=", oid)], ["credit_hold"])[0]["credit_hold"] is False
-    sb.call("sale.order", "action_confirm", [oid])  # now it can be confirmed
+    odoo.execute_kw("demo", 2, "admin", "sale.order", "action_confirm", [[oid]])  # now it can be confirmed
+    assert sb.search_read("sale.order", [("id", "=", oid)], ["state"])[0]["state"] == "sale"
 
 
 def test_payment_under_the_limit_releases_the_hold(addon_sandbox, loop_factory):
