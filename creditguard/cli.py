@@ -255,5 +255,9 @@ from .enforce_commands import register as _register_enforce  # noqa: E402
 
 _register_enforce(main, guarded, App)
 
+from .doctor import register as _register_doctor  # noqa: E402
+
+_register_doctor(main)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
