@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, func, literal, select
 
 from . import tables as t
 
@@ -46,6 +46,66 @@ class OrderSum:
     count: int
 
 
+def _invoice_query(group, where, *, overdue_before: date, by_date: bool, base_currency: str | None):
+    """Grouped invoice sums keyed by ``group`` (a column or a literal) and what conversion needs.
+
+    With ``by_date``, sums are split per invoice date, except where the company currency is
+    ``base_currency`` (those need no conversion, so no date).
+    """
+    i = t.invoices
+    overdue = case((i.c.due_date < overdue_before, 1), else_=0)
+    keys = [group, i.c.kind, i.c.state, i.c.currency, i.c.company_id, i.c.company_currency, overdue]
+    if by_date:
+        keys.append(case((i.c.company_currency == base_currency, None), else_=i.c.invoice_date))
+    return (
+        select(*keys, func.sum(i.c.amount_open_minor), func.sum(i.c.amount_open_company_minor),
+               func.sum(i.c.amount_total_minor), func.sum(i.c.amount_total_company_minor), func.count(),
+               func.min(i.c.due_date))
+        .where(i.c.deleted_at.is_(None), i.c.state.in_(("posted", "draft")), *where)
+        .group_by(*keys)
+    )
+
+
+def _invoice_rows(conn: Connection, query, by_date: bool) -> list[InvoiceSum]:
+    rows = []
+    for r in conn.execute(query):
+        group, kind, state, currency, company, company_currency, is_overdue, *rest = r
+        day = rest.pop(0) if by_date else None
+        open_minor, open_company, total, total_company, count, oldest = rest
+        rows.append(InvoiceSum(str(group), kind, state, currency, company, company_currency, day, bool(is_overdue),
+                               int(open_minor or 0), int(open_company or 0), int(total or 0),
+                               int(total_company or 0), int(count), oldest))
+    return rows
+
+
+def _order_query(group, where, *, exclude_erp_id: str | None, by_date: bool, base_currency: str | None,
+                 join_customers: bool):
+    o, c = t.orders, t.customers
+    keys = [group, o.c.state, o.c.currency, o.c.company_id]
+    if by_date:
+        keys.append(case((o.c.currency == base_currency, None), else_=func.date(o.c.order_date)))
+    query = select(*keys, func.sum(o.c.amount_uninvoiced_minor), func.sum(o.c.amount_total_minor), func.count())
+    if join_customers:
+        query = query.select_from(o.outerjoin(c, (c.c.source == o.c.source) & (c.c.erp_id == o.c.customer_id)))
+    query = query.where(o.c.deleted_at.is_(None), o.c.state.in_(("draft", "sent", "confirmed", "done")), *where)
+    if exclude_erp_id is not None:
+        query = query.where(o.c.erp_id != exclude_erp_id)
+    return query.group_by(*keys)
+
+
+def _order_rows(conn: Connection, query, by_date: bool) -> list[OrderSum]:
+    rows = []
+    for r in conn.execute(query):
+        group, state, currency, company, *rest = r
+        day = rest.pop(0) if by_date else None
+        if isinstance(day, str):  # SQLite's date() answers text
+            day = date.fromisoformat(day)
+        uninvoiced, total, count = rest
+        rows.append(OrderSum(str(group), state, currency, company, day, int(uninvoiced or 0), int(total or 0),
+                             int(count)))
+    return rows
+
+
 def invoice_sums(
     conn: Connection,
     source: str,
@@ -55,40 +115,14 @@ def invoice_sums(
     by_date: bool,
     base_currency: str | None = None,
 ) -> list[InvoiceSum]:
-    """With ``by_date``, sums are split per invoice date, except where the company currency is
-    ``base_currency`` (those need no conversion, so no date)."""
+    """Sums per credit group (all groups when ``groups`` is None)."""
     i = t.invoices
-    overdue = case((i.c.due_date < overdue_before, 1), else_=0)
-    keys = [i.c.credit_group_id, i.c.kind, i.c.state, i.c.currency, i.c.company_id, i.c.company_currency, overdue]
-    day = case((i.c.company_currency == base_currency, None), else_=i.c.invoice_date) if by_date else None
-    if day is not None:
-        keys.append(day)
-    query = (
-        select(
-            *keys,
-            func.sum(i.c.amount_open_minor),
-            func.sum(i.c.amount_open_company_minor),
-            func.sum(i.c.amount_total_minor),
-            func.sum(i.c.amount_total_company_minor),
-            func.count(),
-            func.min(i.c.due_date),
-        )
-        .where(i.c.source == source, i.c.deleted_at.is_(None), i.c.state.in_(("posted", "draft")))
-        .group_by(*keys)
-    )
+    where = [i.c.source == source]
     if groups is not None:
-        query = query.where(i.c.credit_group_id.in_(list(groups)))
-    rows = []
-    for r in conn.execute(query):
-        (group, kind, state, currency, company, company_currency, is_overdue, *rest) = r
-        invoice_day = rest.pop(0) if by_date else None
-        open_minor, open_company, total, total_company, count, oldest = rest
-        rows.append(
-            InvoiceSum(group, kind, state, currency, company, company_currency, invoice_day, bool(is_overdue),
-                       int(open_minor or 0), int(open_company or 0), int(total or 0), int(total_company or 0),
-                       int(count), oldest)
-        )
-    return rows
+        where.append(i.c.credit_group_id.in_(list(groups)))
+    query = _invoice_query(i.c.credit_group_id, where, overdue_before=overdue_before, by_date=by_date,
+                           base_currency=base_currency)
+    return _invoice_rows(conn, query, by_date)
 
 
 def order_sums(
@@ -100,37 +134,19 @@ def order_sums(
     by_date: bool,
     base_currency: str | None = None,
 ) -> list[OrderSum]:
+    """Sums per credit group, through each order's customer (all groups when ``groups`` is None)."""
     o, c = t.orders, t.customers
-    group = func.coalesce(c.c.credit_group_id, o.c.customer_id)
-    day = case((o.c.currency == base_currency, None), else_=func.date(o.c.order_date)) if by_date else None
-    keys = [group, o.c.state, o.c.currency, o.c.company_id] + ([day] if day is not None else [])
-    query = (
-        select(*keys, func.sum(o.c.amount_uninvoiced_minor), func.sum(o.c.amount_total_minor), func.count())
-        .select_from(
-            o.outerjoin(c, (c.c.source == o.c.source) & (c.c.erp_id == o.c.customer_id))
-        )
-        .where(o.c.source == source, o.c.deleted_at.is_(None), o.c.state.in_(("draft", "sent", "confirmed", "done")))
-        .group_by(*keys)
-    )
-    if exclude_erp_id is not None:
-        query = query.where(o.c.erp_id != exclude_erp_id)
+    where = [o.c.source == source]
     if groups is not None:
         # the groups' members first (customers index), then their orders (orders index); an order whose
         # customer is not in the store yet counts for the group its customer id names
         members = set(conn.execute(
             select(c.c.erp_id).where(c.c.source == source, c.c.credit_group_id.in_(list(groups)))
         ).scalars())
-        query = query.where(o.c.customer_id.in_(sorted(members | set(groups))))
-    rows = []
-    for r in conn.execute(query):
-        group_id, state, currency, company, *rest = r
-        order_day = rest.pop(0) if by_date else None
-        if isinstance(order_day, str):
-            order_day = date.fromisoformat(order_day)
-        uninvoiced, total, count = rest
-        rows.append(OrderSum(group_id, state, currency, company, order_day, int(uninvoiced or 0), int(total or 0),
-                             int(count)))
-    return rows
+        where.append(o.c.customer_id.in_(sorted(members | set(groups))))
+    query = _order_query(func.coalesce(c.c.credit_group_id, o.c.customer_id), where, exclude_erp_id=exclude_erp_id,
+                         by_date=by_date, base_currency=base_currency, join_customers=True)
+    return _order_rows(conn, query, by_date)
 
 
 def project_sums(
@@ -149,44 +165,11 @@ def project_sums(
     """
     i, o = t.invoices, t.orders
     numbers = select(o.c.number).where(o.c.source == source, o.c.project == project, o.c.deleted_at.is_(None))
-    overdue = case((i.c.due_date < overdue_before, 1), else_=0)
-    keys = [i.c.kind, i.c.state, i.c.currency, i.c.company_id, i.c.company_currency, overdue]
-    if by_date:
-        keys.append(case((i.c.company_currency == base_currency, None), else_=i.c.invoice_date))
-    invoice_query = (
-        select(*keys, func.sum(i.c.amount_open_minor), func.sum(i.c.amount_open_company_minor),
-               func.sum(i.c.amount_total_minor), func.sum(i.c.amount_total_company_minor), func.count(),
-               func.min(i.c.due_date))
-        .where(i.c.source == source, i.c.deleted_at.is_(None), i.c.state.in_(("posted", "draft")),
-               i.c.origin.in_(numbers))
-        .group_by(*keys)
-    )
-    invoices = []
-    for r in conn.execute(invoice_query):
-        kind, state, currency, company, company_currency, is_overdue, *rest = r
-        day = rest.pop(0) if by_date else None
-        open_minor, open_company, total, total_company, count, oldest = rest
-        invoices.append(InvoiceSum(project, kind, state, currency, company, company_currency, day, bool(is_overdue),
-                                   int(open_minor or 0), int(open_company or 0), int(total or 0),
-                                   int(total_company or 0), int(count), oldest))
-    okeys = [o.c.state, o.c.currency, o.c.company_id]
-    if by_date:
-        okeys.append(case((o.c.currency == base_currency, None), else_=func.date(o.c.order_date)))
-    order_query = (
-        select(*okeys, func.sum(o.c.amount_uninvoiced_minor), func.sum(o.c.amount_total_minor), func.count())
-        .where(o.c.source == source, o.c.project == project, o.c.deleted_at.is_(None),
-               o.c.state.in_(("draft", "sent", "confirmed", "done")))
-        .group_by(*okeys)
-    )
-    if exclude_erp_id is not None:
-        order_query = order_query.where(o.c.erp_id != exclude_erp_id)
-    orders = []
-    for r in conn.execute(order_query):
-        state, currency, company, *rest = r
-        day = rest.pop(0) if by_date else None
-        if isinstance(day, str):
-            day = date.fromisoformat(day)
-        uninvoiced, total, count = rest
-        orders.append(OrderSum(project, state, currency, company, day, int(uninvoiced or 0), int(total or 0),
-                               int(count)))
+    label = literal(project)
+    invoices = _invoice_rows(conn, _invoice_query(
+        label, [i.c.source == source, i.c.origin.in_(numbers)], overdue_before=overdue_before, by_date=by_date,
+        base_currency=base_currency), by_date)
+    orders = _order_rows(conn, _order_query(
+        label, [o.c.source == source, o.c.project == project], exclude_erp_id=exclude_erp_id, by_date=by_date,
+        base_currency=base_currency, join_customers=False), by_date)
     return invoices, orders
