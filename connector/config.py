@@ -43,6 +43,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     StrictBool,
+    StrictStr,
     StrictInt,
     StringConstraints,
     ValidationError,
@@ -77,7 +78,7 @@ __all__ = [
 DEFAULT_CONFIG_PATH = Path("/etc/creditguard/config.toml")
 CONFIG_ENV = "CREDITGUARD_CONFIG"
 
-SourceKind = Literal["odoo"]
+SourceKind = Literal["odoo", "sap_soap"]
 """ERP kinds. Add a name here (``Literal["odoo", "sap"]``) to add a kind."""
 
 RpcProtocol = Literal["xmlrpc", "xmlrpcs", "jsonrpc", "jsonrpcs", "json2"]
@@ -365,11 +366,22 @@ class SourceConfig(_Model):
     name: NonEmptyStr
     kind: SourceKind
     url: NonEmptyStr
-    database: NonEmptyStr
+    database: NonEmptyStr | None = None  # odoo
     username: NonEmptyStr
     password_env: EnvName | None = None
     password_file: FilePath | None = None
-    protocol: RpcProtocol
+    protocol: RpcProtocol | None = None  # odoo
+    # sap_soap
+    client: StrictStr | None = None
+    company_codes: tuple[StrictStr, ...] | None = None
+    sales_organization: StrictStr | None = None
+    credit_control_area: StrictStr | None = None
+    delivery_block: StrictStr = "01"
+    change_mode: Literal["stateful", "wrapper"] = "stateful"
+    wsdl_dir: FilePath | None = None
+    client_cert: FilePath | None = None
+    client_key: FilePath | None = None
+    timezone: NonEmptyStr | None = None
     timeout: Seconds = 30.0
     verify_tls: StrictBool = True
     ca_file: FilePath | None = None
@@ -391,6 +403,35 @@ class SourceConfig(_Model):
     def _check_url(cls, value: str) -> str:
         return _erp_url(value)
 
+    @field_validator("client")
+    @classmethod
+    def _check_client(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{3}", value):
+            _fail("a SAP client is three digits, e.g. \"100\"")
+        return value
+
+    @field_validator("company_codes", "sales_organization", "credit_control_area")
+    @classmethod
+    def _check_org_codes(cls, value):
+        for code in (value if isinstance(value, tuple) else (value,)):
+            if code is not None and not re.fullmatch(r"[A-Z0-9]{4}", code):
+                _fail("SAP organisational keys are four capitals or digits, e.g. \"1000\"")
+        if isinstance(value, tuple) and not value:
+            _fail("list at least one company code")
+        return value
+
+    @field_validator("delivery_block")
+    @classmethod
+    def _check_block(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z0-9]{2}", value):
+            _fail("a delivery block is two capitals or digits, e.g. \"01\"")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_source_timezone(cls, value: str | None) -> str | None:
+        return None if value is None else SyncConfig._check_timezone(value)
+
     @field_validator("password_env")
     @classmethod
     def _check_env(cls, value: str | None) -> str | None:
@@ -411,9 +452,10 @@ class SourceConfig(_Model):
     @model_validator(mode="wrap")
     @classmethod
     def _cross_checks(cls, data: Any, handler: Any) -> Any:
-        checks = _password_checks(data, required=True)
+        checks = _password_checks(data, required=not (isinstance(data, dict) and data.get("client_cert")))
         if isinstance(data, dict):
             checks += _protocol_checks(data.get("protocol"), data.get("url"))
+            checks += _kind_checks(data)
         return _with_checks(cls.__name__, data, handler, checks)
 
     # -- derived -------------------------------------------------------------
@@ -426,6 +468,13 @@ class SourceConfig(_Model):
     @property
     def uses_tls(self) -> bool:
         return self.scheme == "https"
+
+    @property
+    def tzinfo(self):
+        """The ERP system's time zone (sap_soap), for its calendar dates."""
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.timezone or "UTC")
 
     @property
     def secret_name(self) -> str:
@@ -445,6 +494,30 @@ class SourceConfig(_Model):
         return _read_secret(
             f"source {self.name!r}", self.secret_name, self.password_env, self.password_file
         )
+
+
+_KIND_KEYS = {
+    "odoo": ("database", "protocol"),
+    "sap_soap": ("client", "company_codes", "sales_organization"),
+}
+_KIND_ONLY = {
+    "odoo": ("database", "protocol", "companies", "credit_controller_user_id"),
+    "sap_soap": ("client", "company_codes", "sales_organization", "credit_control_area", "delivery_block",
+                 "change_mode", "wsdl_dir", "client_cert", "client_key", "timezone"),
+}
+
+
+def _kind_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
+    """Keys each kind of source needs, and keys that belong to the other kind."""
+    kind = data.get("kind")
+    if kind not in _KIND_KEYS:
+        return []
+    issues = [_issue((key,), f"missing required key {key!r}") for key in _KIND_KEYS[kind] if key not in data]
+    for other, keys in _KIND_ONLY.items():
+        if other != kind:
+            issues += [_issue((key,), f"{key!r} is for kind = {other!r} sources, not {kind!r}")
+                       for key in keys if key in data and key not in _KIND_ONLY[kind]]
+    return issues
 
 
 def _erp_url(value: str) -> str:

@@ -96,6 +96,9 @@ class SyncEngine:
         return report
 
     def sync_stream(self, source: ERPSource, stream: Stream, *, full: bool = False) -> StreamStats:
+        # sources without change times (SAP open items) re-read a stream whole every time: only changed
+        # records are written (content hashes) and records gone from the ERP are swept
+        full = full or _is_snapshot(source, stream)
         logger = log.bind(source=source.name, stream=stream.value)
         stats = StreamStats(source.name, stream.value, full=full)
         started = time.perf_counter()
@@ -150,6 +153,13 @@ class SyncEngine:
                               now=self.clock())
         logger.info("sync.stream_done", **{k: v for k, v in stats.as_dict().items() if k not in ("source", "stream")})
         return stats
+
+
+def _is_snapshot(source: ERPSource, stream: Stream) -> bool:
+    check = getattr(source, "is_snapshot", None)
+    if callable(check):
+        return bool(check(stream))
+    return bool(getattr(source, "snapshot_streams", False))
 
 
 def _beyond(position: Cursor | None, cursor: Cursor | None) -> bool:

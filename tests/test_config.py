@@ -657,3 +657,40 @@ def test_models_can_be_built_in_code() -> None:
             {"name": "a", "kind": "odoo", "url": "https://x", "database": "d", "username": "u", "protocol": "jsonrpc"}
         )
     assert {e["loc"] for e in info.value.errors()} == {("password_env",), ("protocol",)}
+
+
+SAP_SOURCE = """\
+[store]
+url = "sqlite:///x.db"
+
+[[source]]
+name = "sap"
+kind = "sap_soap"
+url = "https://sap.example.com:44300"
+username = "CGUSER"
+password_env = "CREDITGUARD_SAP_PASSWORD"
+client = "100"
+company_codes = ["1000", "3000"]
+sales_organization = "1000"
+"""
+
+
+def test_sap_source_loads_with_its_own_keys(tmp_path):
+    path = tmp_path / "sap.toml"
+    path.write_text(SAP_SOURCE + 'timezone = "Europe/Berlin"\nchange_mode = "wrapper"\n')
+    source = load_config(path).source("sap")
+    assert source.kind == "sap_soap" and source.company_codes == ("1000", "3000")
+    assert source.delivery_block == "01" and source.change_mode == "wrapper" and str(source.tzinfo) == "Europe/Berlin"
+    assert source.protocol is None and source.database is None
+
+
+def test_sap_source_errors_name_the_keys(tmp_path):
+    path = tmp_path / "sap.toml"
+    path.write_text(SAP_SOURCE.replace('client = "100"\n', 'protocol = "xmlrpc"\n')
+                    .replace('"3000"', '"30"'))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    lines = str(err.value).splitlines()
+    assert f"{path}:4:1: source.0.client: missing required key 'client'" in lines
+    assert f"{path}:10:1: source.0.protocol: 'protocol' is for kind = 'odoo' sources, not 'sap_soap'" in lines
+    assert any("source.0.company_codes" in line and "four capitals or digits" in line for line in lines)
