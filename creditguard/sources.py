@@ -13,7 +13,26 @@ def build_source(config: Any) -> ERPSource:
         from adapters.odoo import OdooSource
 
         return OdooSource.from_config(config)
+    if config.kind == "sap_soap":
+        return build_sap_source(config)
     raise ConfigError(f"source {config.name!r}: kind {config.kind!r} is not supported yet")
+
+
+def build_sap_source(config: Any) -> ERPSource:
+    from adapters.sap_soap.client import SapClient
+    from adapters.sap_soap.source import SapSoapSource
+
+    secret = config.secret if (config.password_env or config.password_file) else (lambda: "")
+    cert = (str(config.client_cert), str(config.client_key)) if config.client_cert and config.client_key \
+        else (str(config.client_cert) if config.client_cert else None)
+    client = SapClient(
+        source=config.name, base_url=str(config.url), client=config.client, username=config.username,
+        secret=secret, wsdl_dir=config.wsdl_dir, timeout=float(config.timeout), verify_tls=config.verify_tls,
+        ca_file=str(config.ca_file) if config.ca_file else None, client_cert=cert,
+        retry_attempts=config.retry_attempts,
+    )
+    return SapSoapSource(config.name, client, list(config.company_codes), config.sales_organization,
+                         config.credit_control_area, config.timezone or "UTC")
 
 
 def build_writer(config: Any) -> Any:

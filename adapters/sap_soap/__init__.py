@@ -1,1 +1,1 @@
-"""SAP ECC / S/4HANA adapter over SOAP (zeep). Not implemented yet."""
+"""SAP ECC / S/4HANA adapter over SOAMANAGER RFC web services (zeep). Read side; see README.md."""

@@ -1,0 +1,223 @@
+"""Calls to SOAMANAGER-generated RFC web services of one SAP system, through zeep.
+
+One ``requests.Session`` (HTTP Basic logon, TLS settings, cookies) carries every
+call; each service is described by a local WSDL file (the system's own export
+belongs in ``wsdl_dir``) and bound to the real endpoint
+``<base_url>/sap/bc/srt/rfc/sap/<svc>/<client>/<svc>/<svc>``.  Every call is
+counted, retried on transient errors only (tenacity) and its errors translated
+once into the core's taxonomy (see :mod:`adapters.sap_soap.errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+import structlog
+import zeep
+import zeep.exceptions
+import zeep.helpers
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from connector.errors import FatalError, RetryableError, SourceError
+
+from . import errors
+
+log = structlog.get_logger("creditguard.sap")
+
+MC = "urn:sap-com:document:sap:soap:functions:mc-style"
+WSDL_DIR = Path(__file__).with_name("wsdl")
+
+# service definition (SOAMANAGER) -> WSDL file in wsdl_dir
+SERVICES: dict[str, str] = {
+    "Z_BAPI_AR_ACC_GETOPENITEMS": "z_bapi_ar_acc_getopenitems.wsdl",
+    "ZFI_CREDIT_DETAIL": "zfi_credit_detail.wsdl",
+    "Z_BAPI_CUSTOMER_GETLIST": "z_bapi_customer_getlist.wsdl",
+    "Z_BAPI_CUSTOMER_GETDETAIL2": "z_bapi_customer_getdetail2.wsdl",
+    "Z_BAPI_SALESORDER_GETLIST": "z_bapi_salesorder_getlist.wsdl",
+    "ZCG_SALESORDER_SET_DLV_BLOCK": "zcg_salesorder_set_dlv_block.wsdl",
+}
+
+
+def rows(table: Any) -> list[dict[str, Any]]:
+    """A TABLES parameter (``TableOf…`` = sequence of ``item``) as a list of dicts."""
+    if table is None:
+        return []
+    if isinstance(table, dict):
+        table = table.get("item") or []
+    return [dict(r) for r in table if r is not None]
+
+
+class SapClient:
+    """Counted, retried and translated calls to one SAP client (Mandant)."""
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        base_url: str,
+        client: str,
+        username: str,
+        secret: Callable[[], str],
+        wsdl_dir: Path | str | None = None,
+        timeout: float = 30.0,
+        verify_tls: bool = True,
+        ca_file: str | None = None,
+        client_cert: str | tuple[str, str] | None = None,
+        retry_attempts: int = 4,
+        retry_wait_max: float = 15.0,
+    ) -> None:
+        self.source = source
+        self.base_url = base_url.rstrip("/")
+        self.client = client
+        self.username = username
+        self.wsdl_dir = Path(wsdl_dir) if wsdl_dir else WSDL_DIR
+        self.timeout = timeout
+        self.calls = 0
+        self._secret = secret
+        self._session: requests.Session | None = None
+        self._tls = (verify_tls, ca_file, client_cert)
+        self._zeep: dict[str, Any] = {}
+        self._last_status: int | None = None
+        self._last_ctype = ""
+        self._retrying = Retrying(
+            retry=retry_if_exception_type(RetryableError),
+            stop=stop_after_attempt(max(1, retry_attempts)),
+            wait=wait_exponential_jitter(multiplier=0.5, max=retry_wait_max, jitter=min(1.0, retry_wait_max)),
+            reraise=True,
+        )
+
+    # --------------------------------------------------------------- plumbing
+
+    def endpoint(self, service: str) -> str:
+        s = service.lower()
+        return f"{self.base_url}/sap/bc/srt/rfc/sap/{s}/{self.client}/{s}/{s}"
+
+    def _http(self) -> requests.Session:
+        if self._session is None:
+            verify_tls, ca_file, client_cert = self._tls
+            session = requests.Session()
+            session.auth = (self.username, self._secret())
+            session.verify = ca_file if (verify_tls and ca_file) else verify_tls
+            if client_cert:
+                session.cert = client_cert
+            session.hooks["response"].append(self._record_response)
+            self._session = session
+        return self._session
+
+    def _record_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._last_status = response.status_code
+        self._last_ctype = response.headers.get("Content-Type", "")
+
+    def _service(self, service: str) -> Any:
+        if service not in self._zeep:
+            if service not in SERVICES:
+                raise FatalError(self.source, f"unknown SAP service {service!r}")
+            path = self.wsdl_dir / SERVICES[service]
+            if not path.is_file():
+                raise FatalError(self.source, f"WSDL of {service} not found: {path}")
+            transport = zeep.Transport(session=self._http(), timeout=self.timeout, operation_timeout=self.timeout)
+            zc = zeep.Client(str(path), transport=transport,
+                             settings=zeep.Settings(strict=False, xml_huge_tree=True))
+            self._zeep[service] = zc.create_service(f"{{{MC}}}{service}", self.endpoint(service))
+        return self._zeep[service]
+
+    def _attempt(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        what = f"{service}.{operation}"
+        proxy = getattr(self._service(service), operation)
+        self.calls += 1
+        self._last_status, self._last_ctype = None, ""
+        try:
+            result = proxy(**params)
+        except SourceError:
+            raise
+        except zeep.exceptions.Fault as fault:
+            raise errors.from_fault(self.source, fault, self._last_status, self._last_ctype, what) from None
+        except zeep.exceptions.TransportError as exc:
+            raise errors.from_http_status(self.source, exc.status_code, what) from None
+        except (zeep.exceptions.XMLSyntaxError, zeep.exceptions.XMLParseError):
+            if self._last_status not in (None, 200):
+                raise errors.from_http_status(self.source, self._last_status, what) from None
+            raise FatalError(self.source, f"{what}: unreadable answer (not the SOAP response the WSDL describes)") \
+                from None
+        except zeep.exceptions.ValidationError as exc:
+            raise FatalError(self.source, f"{what}: request does not fit the WSDL ({exc.message})") from None
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise errors.from_transport(self.source, exc, what, self.base_url) from None
+        if self._last_status not in (None, 200):
+            raise errors.from_http_status(self.source, self._last_status, what)
+        answer = zeep.helpers.serialize_object(result, dict)
+        if not isinstance(answer, dict):  # single output parameter
+            answer = {"result": answer}
+        return answer
+
+    def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        """One operation; returns its output parameters as a dict (empty elements are ``None``)."""
+        return self._retrying(self._attempt, service, operation, params)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        self._zeep.clear()
+
+    # ------------------------------------------------------------------ BAPIs
+
+    def _log_messages(self, operation: str, lines: list[dict]) -> None:
+        for line in lines:
+            msg_id, number = errors.message_key(line)
+            log.info("sap.return_message", source=self.source, operation=operation, type=line.get("Type"),
+                     msg_id=msg_id, number=number, message=line.get("Message"))
+
+    def customer_list(self, *, after: str | None = None, max_rows: int = 0) -> list[dict[str, Any]]:
+        """``BAPI_CUSTOMER_GETLIST``: address rows in customer number order, after ``after`` (keyset)."""
+        idrange = {"item": [{"Sign": "I", "Option": "GT", "Low": after, "High": ""}]} if after else \
+            {"item": [{"Sign": "I", "Option": "CP", "Low": "*", "High": ""}]}
+        answer = self.call("Z_BAPI_CUSTOMER_GETLIST", "CustomerGetlist", Idrange=idrange, Maxrows=max_rows,
+                           Addressdata={}, Specialdata={}, Cpdonly="")
+        self._log_messages("CustomerGetlist",
+                           errors.check_return(self.source, "CustomerGetlist", answer.get("Return")))
+        return sorted(rows(answer.get("Addressdata")), key=lambda r: r.get("Customer") or "")
+
+    def customer_detail(self, customer: str, company_code: str = "") -> dict[str, Any]:
+        """``BAPI_CUSTOMER_GETDETAIL2``; unknown customer → :class:`errors.CustomerError`."""
+        answer = self.call("Z_BAPI_CUSTOMER_GETDETAIL2", "CustomerGetdetail2", Customerno=customer,
+                           Companycode=company_code, Customerbankdetail={})
+        self._log_messages("CustomerGetdetail2", errors.check_return(
+            self.source, "CustomerGetdetail2", answer.get("Return"), model="KNA1", customer=customer))
+        return answer
+
+    def credit_detail(self, customer: str, company_code: str, credit_control_area: str = "") -> dict | None:
+        """``ZFI_CREDIT_DETAIL`` (KNKK); None when the customer has no credit master in that area."""
+        answer = self.call("ZFI_CREDIT_DETAIL", "ZfiCreditDetail", Bukrs=company_code, Kkber=credit_control_area,
+                           Kunnr=customer)
+        try:
+            self._log_messages("ZfiCreditDetail", errors.check_return(
+                self.source, "ZfiCreditDetail", answer.get("Return"), model="KNKK", customer=customer,
+                customer_keys=errors.NO_CREDIT_DATA))
+        except errors.CustomerError as exc:
+            if exc.no_credit_data:
+                return None
+            raise
+        return answer.get("Zsfi013") or None
+
+    def open_items(self, customer: str, company_code: str, key_date: str) -> list[dict[str, Any]]:
+        """``BAPI_AR_ACC_GETOPENITEMS`` at ``key_date`` (YYYY-MM-DD); customer errors → CustomerError."""
+        answer = self.call("Z_BAPI_AR_ACC_GETOPENITEMS", "ArAccGetopenitems", Companycode=company_code,
+                           Customer=customer, Keydate=key_date, Lineitems={})
+        self._log_messages("ArAccGetopenitems", errors.check_return(
+            self.source, "ArAccGetopenitems", answer.get("Return"), model="BSID", customer=customer))
+        return rows(answer.get("Lineitems"))
+
+    def sales_orders(self, customer: str, sales_organization: str) -> list[dict[str, Any]]:
+        """``BAPI_SALESORDER_GETLIST``: one row per order item."""
+        answer = self.call("Z_BAPI_SALESORDER_GETLIST", "SalesorderGetlist", CustomerNumber=customer,
+                           SalesOrganization=sales_organization, SalesOrders={}, Extensionin={}, Extensionex={})
+        self._log_messages("SalesorderGetlist", errors.check_return(
+            self.source, "SalesorderGetlist", answer.get("Return"), model="VBAK", customer=customer))
+        return rows(answer.get("SalesOrders"))
+
+
+__all__ = ["SapClient", "SERVICES", "WSDL_DIR", "rows"]

@@ -1,0 +1,225 @@
+"""The SAP (SOAP, RFC-based web services) implementation of :class:`connector.ports.ERPSource`.
+
+SAP's BAPIs have no change timestamps: every stream is a *snapshot* — read in
+full each cycle, every entry without position (``Entry.position is None``).
+The engine treats such reads as full reads (mark and sweep); unchanged records
+are recognised by their content hash and not written.  See README.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from connector.domain import Company
+from connector.errors import BadRecord, FatalError
+from connector.ports import Cursor, Entry, Page, Rejected, SourceInfo, Stream
+
+from . import mapping
+from .client import SapClient
+from .errors import CustomerError
+
+log = structlog.get_logger("creditguard.sap")
+
+MODELS = {Stream.CUSTOMERS: "KNA1", Stream.INVOICES: "BSID", Stream.ORDERS: "VBAK"}
+
+
+class SapSoapSource:
+    """Reads customers (KNA1 + KNKK), open items (BSID) and sales orders (VBAK) of one SAP client."""
+
+    kind = "sap_soap"
+    snapshot_streams = True  # no change times: every read is a full read
+
+    def __init__(
+        self,
+        name: str,
+        client: SapClient,
+        company_codes: list[str],
+        sales_organization: str | Mapping[str, str],
+        credit_control_area: str | None = None,
+        timezone: str = "UTC",
+        *,
+        company_currencies: Mapping[str, str] | None = None,
+        curr_internal: bool = False,
+    ) -> None:
+        if not company_codes:
+            raise FatalError(name, "no company code configured")
+        self.name = name
+        self.client = client
+        self.company_codes = [str(c) for c in company_codes]
+        # sales organization -> company code the orders count for
+        if isinstance(sales_organization, str):
+            self.sales_organizations = {sales_organization: self.company_codes[0]}
+        else:
+            self.sales_organizations = dict(sales_organization)
+        self.credit_control_area = credit_control_area
+        self.timezone = timezone
+        ZoneInfo(timezone)  # fail early on a bad name
+        self.company_currencies = dict(company_currencies or {})
+        self.ctx = mapping.MappingContext(name, timezone, curr_internal)
+        self.credit: dict[str, mapping.CreditInfo] = {}  # customer -> credit master (risk, blocked…)
+        self.special_gl_skipped = 0  # special G/L items (down payments…) left out of INVOICES, last read
+        self._companies: tuple[Company, ...] = ()
+
+    @property
+    def calls(self) -> int:
+        return self.client.calls
+
+    def is_snapshot(self, stream: Stream) -> bool:
+        return True
+
+    # ------------------------------------------------------------- ERPSource
+
+    def open(self) -> SourceInfo:
+        first = self.client.customer_list(max_rows=1)  # logon + service reachable
+        currencies = dict(self.company_currencies)
+        missing = [cc for cc in self.company_codes if cc not in currencies]
+        if missing:
+            currencies.update(self._probe_currencies(missing, first))
+        unknown = [cc for cc in self.company_codes if cc not in currencies]
+        if unknown:
+            raise FatalError(self.name, f"cannot tell the currency of company code(s) {', '.join(unknown)}: "
+                                        "no open item found; configure company_currencies")
+        self._companies = tuple(Company(self.name, cc, f"Company code {cc}", currencies[cc])
+                                for cc in self.company_codes)
+        log.info("sap.connected", source=self.name, client=self.client.client, companies=len(self._companies))
+        return SourceInfo(self.name, self.kind, f"SAP client {self.client.client}", self._companies)
+
+    def streams(self) -> tuple[Stream, ...]:
+        return (Stream.CUSTOMERS, Stream.INVOICES, Stream.ORDERS)
+
+    def model_of(self, stream: Stream) -> str:
+        if stream not in MODELS:
+            raise FatalError(self.name, f"stream {stream.value} is not provided by SAP")
+        return MODELS[stream]
+
+    def read(self, stream: Stream, since: Cursor | None, batch_size: int) -> Iterator[Page]:
+        """Everything, ``batch_size`` customers per page (``since`` is ignored: snapshot stream)."""
+        model = self.model_of(stream)
+        per_customer = {
+            Stream.CUSTOMERS: self._customer_entries,
+            Stream.INVOICES: self._invoice_entries,
+            Stream.ORDERS: self._order_entries,
+        }[stream]
+        if stream is Stream.INVOICES:
+            self.special_gl_skipped = 0
+        key_date = datetime.now(ZoneInfo(self.timezone)).date().isoformat()
+        for customers in self._customer_pages(batch_size):
+            entries: list[Entry] = []
+            for address in customers:
+                entries.extend(per_customer(address, key_date))
+            if entries:
+                yield Page(model=model, entries=tuple(entries))
+
+    def count(self, stream: Stream) -> int:
+        return sum(len(page.entries) for page in self.read(stream, None, 500))
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -------------------------------------------------------------- helpers
+
+    def _customer_pages(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        """Keyset paging over BAPI_CUSTOMER_GETLIST: customer number > last one, MAXROWS = batch."""
+        after: str | None = None
+        size = max(1, batch_size)
+        while True:
+            customers = self.client.customer_list(after=after, max_rows=size)
+            if not customers:
+                return
+            yield customers
+            last = customers[-1].get("Customer") or ""
+            if len(customers) < size:
+                return
+            if after is not None and last <= after:
+                raise FatalError(self.name, f"customer list paging did not advance past {after}")
+            after = last
+
+    def _customer_entries(self, address: dict[str, Any], key_date: str) -> list[Entry]:
+        customer = mapping.alpha(address.get("Customer") or "")
+        try:
+            detail = self.client.customer_detail(customer)
+            credit = self._credit(customer)
+            return [Entry(None, mapping.map_customer(self.ctx, address, detail, credit))]
+        except CustomerError as exc:  # vanished between list and detail
+            log.warning("sap.customer_skipped", source=self.name, customer=customer, reason=exc.reason)
+            return []
+        except BadRecord as exc:
+            return [Entry(None, Rejected("KNA1", exc.erp_id, exc.reason, _jsonable(address)))]
+
+    def _credit(self, customer: str) -> mapping.CreditInfo | None:
+        if self.credit_control_area:
+            pairs = [(self.company_codes[0], self.credit_control_area)]
+        else:  # the credit control area assigned to each company code
+            pairs = [(cc, "") for cc in self.company_codes]
+        for company_code, area in pairs:
+            raw = self.client.credit_detail(customer, company_code, area)
+            info = mapping.map_credit(raw, customer, area)
+            if info is not None:
+                self.credit[customer] = info
+                return info
+        self.credit.pop(customer, None)
+        return None
+
+    def _invoice_entries(self, address: dict[str, Any], key_date: str) -> list[Entry]:
+        customer = mapping.alpha(address.get("Customer") or "")
+        entries: list[Entry] = []
+        for company_code in self.company_codes:
+            try:
+                items = self.client.open_items(customer, company_code, key_date)
+            except CustomerError as exc:
+                if not exc.not_in_company_code:
+                    log.warning("sap.customer_skipped", source=self.name, customer=customer, reason=exc.reason)
+                    return entries
+                continue
+            for raw in items:
+                if mapping.is_special_gl(raw):
+                    self.special_gl_skipped += 1
+                    continue
+                try:
+                    entries.append(Entry(None, mapping.map_open_item(self.ctx, raw)))
+                except BadRecord as exc:
+                    entries.append(Entry(None, Rejected("BSID", exc.erp_id, exc.reason, _jsonable(raw))))
+        return entries
+
+    def _order_entries(self, address: dict[str, Any], key_date: str) -> list[Entry]:
+        customer = mapping.alpha(address.get("Customer") or "")
+        entries: list[Entry] = []
+        for sales_org, company_code in self.sales_organizations.items():
+            try:
+                items = self.client.sales_orders(customer, sales_org)
+            except CustomerError as exc:
+                log.warning("sap.customer_skipped", source=self.name, customer=customer, reason=exc.reason)
+                return entries
+            for result in mapping.map_orders(self.ctx, items, company_code):
+                if isinstance(result, BadRecord):
+                    payload = [_jsonable(i) for i in items if (i.get("SdDoc") or "?").strip() == result.erp_id]
+                    entries.append(Entry(None, Rejected("VBAK", result.erp_id, result.reason, {"items": payload})))
+                else:
+                    entries.append(Entry(None, result))
+        return entries
+
+    def _probe_currencies(self, company_codes: list[str], first: list[dict[str, Any]]) -> dict[str, str]:
+        """Local currency of each company code, from the first open item found (bounded probe)."""
+        found: dict[str, str] = {}
+        candidates = self.client.customer_list(max_rows=50) if first else []
+        key_date = datetime.now(UTC).date().isoformat()
+        for company_code in company_codes:
+            for address in candidates[:50]:
+                try:
+                    items = self.client.open_items(mapping.alpha(address["Customer"]), company_code, key_date)
+                except CustomerError:
+                    continue
+                currency = next((i.get("LocCurrcy") for i in items if i.get("LocCurrcy")), None)
+                if currency:
+                    found[company_code] = currency
+                    break
+        return found
+
+
+def _jsonable(raw: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v if isinstance(v, (str, int, float, bool, type(None))) else str(v)) for k, v in raw.items()}
