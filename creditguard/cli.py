@@ -259,5 +259,17 @@ from .doctor import register as _register_doctor  # noqa: E402
 
 _register_doctor(main)
 
+
+@main.command()
+@click.pass_obj
+@guarded
+def run(app: App) -> None:
+    """Run as a service: sync, enforce and push writes on schedule; SIGHUP reloads, SIGTERM stops."""
+    from connector.config import default_config_path
+
+    from .daemon_runner import Daemon
+
+    sys.exit(Daemon(app.config_path or str(default_config_path())).run())
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -20,37 +20,42 @@ from .render import print_json
 from .sources import build_writer
 
 
-def make_outbox(app: Any) -> Outbox:
-    cfg = app.config.outbox
-    return Outbox(app.store, max_attempts=cfg.max_attempts, base_delay=float(cfg.retry_delay_seconds),
+def make_outbox(config: Any, store: Any) -> Outbox:
+    cfg = config.outbox
+    return Outbox(store, max_attempts=cfg.max_attempts, base_delay=float(cfg.retry_delay_seconds),
                   max_delay=float(cfg.max_retry_delay_seconds))
 
 
+def enforce_source(config: Any, store: Any, policy: Any, source: Any, *, dry_run: bool = False) -> dict[str, Any]:
+    """Evaluate one source's open orders and ageing, queue the changes, then push its outbox."""
+    outbox = make_outbox(config, store)
+    as_of = today(config)
+    report = Enforcer(store, policy, as_of, outbox).run(source.name, dry_run=dry_run)
+    alerts = AgeingAlerts(store, policy, as_of, outbox, source.credit_controller_user_id).run(
+        source.name, dry_run=dry_run)
+    entry: dict[str, Any] = {"source": source.name, "checked": report.checked, "held": report.held,
+                             "changes": [asdict(c) for c in report.changes + alerts]}
+    if not dry_run:
+        entry["outbox"] = push_outbox(config, store, source)
+    return entry
+
+
+def push_outbox(config: Any, store: Any, source: Any) -> dict[str, Any]:
+    """Apply what waits in the source's outbox; an ERP that cannot be asked leaves it queued."""
+    writer = build_writer(source)
+    try:
+        return asdict(make_outbox(config, store).drain(writer, source.name))
+    except SourceError as exc:
+        return {"error": str(exc)}
+    finally:
+        writer.client.close()
+
+
 def enforce_sources(app: Any, source_name: str | None, dry_run: bool) -> dict[str, Any]:
-    """Evaluate open orders of each source, queue the changes, then push the outbox."""
     policy = active_policy(app.config)
-    outbox = make_outbox(app)
     sources = [app.config.source(source_name)] if source_name else list(app.config.enabled_sources)
-    result: dict[str, Any] = {"dry_run": dry_run, "sources": []}
-    for source in sources:
-        as_of = today(app.config)
-        report = Enforcer(app.store, policy, as_of, outbox).run(source.name, dry_run=dry_run)
-        alerts = AgeingAlerts(app.store, policy, as_of, outbox, source.credit_controller_user_id).run(
-            source.name, dry_run=dry_run)
-        entry: dict[str, Any] = {"source": source.name, "checked": report.checked, "held": report.held,
-                                 "changes": [asdict(c) for c in report.changes + alerts]}
-        if not dry_run:
-            writer = build_writer(source)
-            try:
-                drained = outbox.drain(writer, source.name)
-            except SourceError as exc:  # the ERP could not even be asked: writes stay queued
-                entry["outbox"] = {"error": str(exc)}
-            else:
-                entry["outbox"] = asdict(drained)
-            finally:
-                writer.client.close()
-        result["sources"].append(entry)
-    return result
+    return {"dry_run": dry_run,
+            "sources": [enforce_source(app.config, app.store, policy, s, dry_run=dry_run) for s in sources]}
 
 
 def register(main: click.Group, guarded, App) -> None:
@@ -93,7 +98,8 @@ def register(main: click.Group, guarded, App) -> None:
     def outbox(app: App, state: str | None, source_name: str | None, retry_id: int | None, as_json: bool) -> None:
         """Writes waiting for, applied to, or refused by the ERP (dead letters)."""
         if retry_id is not None:
-            ok = make_outbox(app).store.outbox_retry_dead(retry_id, make_outbox(app).clock())
+            outbox_ = make_outbox(app.config, app.store)
+            ok = outbox_.store.outbox_retry_dead(retry_id, outbox_.clock())
             click.echo(f"entry {retry_id} queued again" if ok else f"entry {retry_id} is not a dead letter")
             sys.exit(0 if ok else 1)
         entries = app.store.outbox_entries(source=source_name, state=state)

@@ -1,0 +1,159 @@
+"""``creditguard run``: the service's main loop.
+
+Signal handlers only set flags; the main loop acts on them (gunicorn's arbiter,
+systemd's notify example).  APScheduler runs, per source, the sync and the
+enforcement jobs at the configured interval, one instance each, coalesced, with
+a misfire grace time; a job that raises is logged and runs again next time.
+SIGHUP reloads configuration and policy — a reload that fails validation keeps
+the running ones and logs every error.  SIGTERM/SIGINT stop: running jobs
+finish (each page is its own transaction, so nothing is half-written), the
+store closes, the process exits 0.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from connector.errors import CreditGuardError
+from connector.logs import configure_logging
+from connector.notify import Notifier, watchdog_interval
+
+log = structlog.get_logger("creditguard.daemon")
+
+
+class Daemon:
+    def __init__(self, config_path: str, notifier: Notifier | None = None) -> None:
+        self.config_path = config_path
+        self.notifier = notifier or Notifier()
+        self.config: Any = None
+        self.policy: Any = None
+        self.store: Any = None
+        self.scheduler: BackgroundScheduler | None = None
+        self._wake = threading.Event()
+        self._stop = False
+        self._reload = False
+
+    # ------------------------------------------------------------ load/reload
+
+    def _load(self) -> tuple[Any, Any]:
+        """Configuration and policy, both validated; raises CreditGuardError listing every problem."""
+        from connector.config import load_config
+        from policy.loader import load_policy
+
+        config = load_config(self.config_path)
+        policy = load_policy(config.policy.path) if config.policy is not None else None
+        return config, policy
+
+    def start(self) -> None:
+        from connector.store import Store
+
+        self.config, self.policy = self._load()
+        configure_logging(self.config.logging.level, self.config.logging.format)
+        self.store = Store.open(self.config.store.url_with_password())
+        self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+        self._schedule()
+        self.scheduler.start()
+        self.notifier.ready(self._status())
+        log.info("daemon.ready", sources=[s.name for s in self.config.enabled_sources],
+                 policy=self.policy.content_hash[:12] if self.policy else None)
+
+    def _schedule(self) -> None:
+        assert self.scheduler is not None
+        self.scheduler.remove_all_jobs()
+        now = datetime.now(UTC)
+        for source in self.config.enabled_sources:
+            self.scheduler.add_job(self._sync_job, "interval", args=[source.name], id=f"sync:{source.name}",
+                                   seconds=self.config.sync.interval_seconds, next_run_time=now)
+            if self.policy is not None:
+                self.scheduler.add_job(self._enforce_job, "interval", args=[source.name],
+                                       id=f"enforce:{source.name}", seconds=self.config.sync.interval_seconds)
+
+    def reload(self) -> bool:
+        self.notifier.reloading()
+        try:
+            config, policy = self._load()
+        except CreditGuardError as exc:
+            for line in str(exc).splitlines():
+                log.error("daemon.reload_rejected", error=line)
+            self.notifier.ready(self._status("reload rejected, running the previous configuration"))
+            return False
+        self.config, self.policy = config, policy
+        self._schedule()
+        log.info("daemon.reloaded", policy=policy.content_hash[:12] if policy else None)
+        self.notifier.ready(self._status())
+        return True
+
+    def _status(self, note: str = "") -> str:
+        sources = ", ".join(s.name for s in self.config.enabled_sources)
+        policy = f"policy {self.policy.name!r} {self.policy.content_hash[:12]}" if self.policy else "no policy"
+        return f"running: {sources}; {policy}" + (f"; {note}" if note else "")
+
+    # ------------------------------------------------------------------- jobs
+
+    def _sync_job(self, source_name: str) -> None:
+        from .sync_command import sync_all
+
+        logger = log.bind(source=source_name, job="sync")
+        try:
+            reports, errors = sync_all(self.config, self.store, full=False, source_name=source_name)
+        except Exception as exc:  # a job never kills the daemon: log it, run again next time
+            logger.exception("daemon.job_failed", error=str(exc))
+            return
+        for error in errors:
+            logger.error("sync.source_failed", error=error)
+        for report in reports:
+            logger.info("sync.source_done", streams={s.stream: s.as_dict() for s in report.streams})
+
+    def _enforce_job(self, source_name: str) -> None:
+        from .enforce_commands import enforce_source
+
+        logger = log.bind(source=source_name, job="enforce")
+        try:
+            result = enforce_source(self.config, self.store, self.policy, self.config.source(source_name))
+        except Exception as exc:
+            logger.exception("daemon.job_failed", error=str(exc))
+            return
+        logger.info("enforce.done", checked=result["checked"], held=result["held"],
+                    changes=len(result["changes"]), outbox=result.get("outbox"))
+
+    # -------------------------------------------------------------- main loop
+
+    def request_stop(self, *_args: Any) -> None:
+        self._stop = True
+        self._wake.set()
+
+    def request_reload(self, *_args: Any) -> None:
+        self._reload = True
+        self._wake.set()
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+        signal.signal(signal.SIGHUP, self.request_reload)
+        self.start()
+        interval = watchdog_interval()
+        while not self._stop:
+            self._wake.wait(interval)
+            self._wake.clear()
+            if self._reload and not self._stop:
+                self._reload = False
+                self.reload()
+            self.notifier.watchdog()
+        return self.shutdown()
+
+    def shutdown(self) -> int:
+        self.notifier.stopping()
+        log.info("daemon.stopping")
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)  # running jobs finish their current page and return
+        if self.store is not None:
+            self.store.close()
+        log.info("daemon.stopped")
+        return 0
