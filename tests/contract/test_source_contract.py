@@ -1,0 +1,149 @@
+"""The contract every ERP adapter meets, run against the Odoo and the SAP adapter alike.
+
+Each adapter runs against its own sandbox over real sockets.  The assertions are
+the core's expectations: typed records, exact money, paging that neither loses
+nor repeats, a counted read, one way of detecting change (cursors or snapshot),
+and the error taxonomy for bad credentials and unreachable servers.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from datetime import UTC, date
+from decimal import Decimal
+from typing import Callable
+
+import pytest
+
+from adapters.odoo.client import OdooClient
+from adapters.odoo.sandbox import OdooSandbox
+from adapters.odoo.source import OdooSource
+from adapters.sap_soap.client import SapClient
+from adapters.sap_soap.sandbox import SapSandbox
+from adapters.sap_soap.source import SapSoapSource
+from connector.domain import Customer, CurrencyRate, Invoice, SalesOrder
+from connector.errors import AuthenticationFailed, RetryableError
+from connector.money import currency_precision
+from connector.ports import Cursor, Rejected, Stream
+
+TYPES = {Stream.CUSTOMERS: Customer, Stream.INVOICES: Invoice, Stream.ORDERS: SalesOrder,
+         Stream.CURRENCY_RATES: CurrencyRate}
+
+
+@dataclass
+class Adapter:
+    make: Callable[..., object]  # (url, password, retry_attempts) -> source
+    url: str
+    snapshot: bool
+
+
+def odoo_source(url, password="admin"):
+    client = OdooClient(source="erp", url=url, database="demo", username="admin", secret=lambda: password,
+                        protocol="jsonrpc", timeout=10, retry_attempts=1)
+    return OdooSource("erp", client)
+
+
+def sap_source(url, password="secret"):
+    client = SapClient(source="erp", base_url=url, client="100", username="CGUSER", secret=lambda: password,
+                       timeout=10, retry_attempts=1, retry_wait_max=0.1)
+    return SapSoapSource("erp", client, ["1000", "3000"], {"1000": "1000", "3000": "3000"}, None, "Europe/Berlin",
+                         company_currencies={"1000": "EUR", "3000": "JPY"})
+
+
+@pytest.fixture(scope="module", params=["odoo", "sap"])
+def adapter(request):
+    if request.param == "odoo":
+        with OdooSandbox(version="17", data="demo") as sb:
+            yield Adapter(odoo_source, sb.url, snapshot=False)
+    else:
+        with SapSandbox() as sb:
+            yield Adapter(sap_source, sb.url, snapshot=True)
+
+
+def read_all(source, stream, batch):
+    entries = []
+    pages = 0
+    for page in source.read(stream, None, batch):
+        pages += 1
+        entries.extend(page.entries)
+    return entries, pages
+
+
+def exact(amount: Decimal, currency: str) -> bool:
+    return isinstance(amount, Decimal) and -amount.as_tuple().exponent <= currency_precision(currency)
+
+
+def test_open_describes_the_source(adapter):
+    source = adapter.make(adapter.url)
+    info = source.open()
+    assert info.name == "erp" and info.server_version and info.companies
+    for company in info.companies:
+        currency_precision(company.currency)  # an ISO 4217 code
+    assert set(source.streams()) <= set(Stream) and Stream.INVOICES in source.streams()
+    assert all(source.model_of(s) for s in source.streams())
+    source.close()
+
+
+def test_records_are_typed_and_money_is_exact(adapter):
+    source = adapter.make(adapter.url)
+    source.open()
+    for stream in source.streams():
+        entries, _ = read_all(source, stream, 1000)
+        assert entries, stream
+        for entry in entries:
+            item = entry.item
+            if isinstance(item, Rejected):
+                continue
+            assert isinstance(item, TYPES[stream]) and isinstance(item.erp_id, str) and item.source == "erp"
+            assert item.changed_at.tzinfo is not None and item.changed_at.utcoffset() == UTC.utcoffset(None)
+            if isinstance(item, Invoice):
+                assert exact(item.amount_open, item.currency) and exact(item.amount_total, item.currency)
+                assert exact(item.amount_open_company, item.company_currency)
+                assert item.amount_open >= 0 and (item.due_date is None or isinstance(item.due_date, date))
+            if isinstance(item, SalesOrder):
+                assert exact(item.amount_total, item.currency) and exact(item.amount_uninvoiced, item.currency)
+            if isinstance(item, Customer) and item.credit_limit is not None:
+                assert exact(item.credit_limit, item.credit_limit_currency)
+    source.close()
+
+
+def test_paging_neither_loses_nor_repeats(adapter):
+    source = adapter.make(adapter.url)
+    source.open()
+    for stream in (Stream.CUSTOMERS, Stream.INVOICES):
+        big, _ = read_all(source, stream, 1000)
+        small, pages = read_all(source, stream, 7)
+        keys = [(e.item.model if isinstance(e.item, Rejected) else "", e.item.erp_id) for e in small]
+        assert len(keys) == len(set(keys)), f"{stream}: a record came twice"
+        assert sorted(keys) == sorted((e.item.model if isinstance(e.item, Rejected) else "", e.item.erp_id)
+                                      for e in big)
+        assert pages > 1
+        assert source.count(stream) == len(big)
+    source.close()
+
+
+def test_change_detection(adapter):
+    source = adapter.make(adapter.url)
+    source.open()
+    entries, _ = read_all(source, Stream.INVOICES, 50)
+    positions = [e.position for e in entries]
+    if adapter.snapshot:
+        # no change times: every read is whole, unchanged records are recognised by their content
+        assert all(p is None for p in positions) and source.is_snapshot(Stream.INVOICES)
+    else:
+        assert all(isinstance(p, Cursor) for p in positions) and positions == sorted(positions)
+        later = Cursor(positions[-1].changed_at, positions[-1].last_id)
+        assert [e for page in source.read(Stream.INVOICES, later, 50) for e in page.entries] == []
+    source.close()
+
+
+def test_error_taxonomy(adapter):
+    with pytest.raises(AuthenticationFailed):
+        adapter.make(adapter.url, password="wrong").open()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(RetryableError):
+        adapter.make(f"http://127.0.0.1:{port}").open()
+
