@@ -121,8 +121,16 @@ def main() -> None:
     parser.add_argument("--protocol", default="xmlrpc", choices=["xmlrpc", "jsonrpc"])
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--erp", choices=["odoo", "sap"], default="odoo",
+                        help="sap: the SAP SOAP sandbox (sizes are open items; see bench/sync_sap.py)")
     args = parser.parse_args()
     configure_logging("warning")
+    if args.erp == "sap":
+        import sync_sap
+
+        sys.argv = [sys.argv[0], "--sizes", args.sizes]
+        sync_sap.main()
+        return
     if args.worker:
         print(json.dumps(bench_size(args.worker, args.protocol, args.batch)))
         return

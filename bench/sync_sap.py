@@ -1,0 +1,93 @@
+"""SAP sync benchmark: the SAP SOAP sandbox serving N open items, synced into SQLite.
+
+    python bench/sync_sap.py [--sizes 2000,10000]
+
+Per size: starts `python -m adapters.sap_soap.sandbox --data large:N` in its own process, runs a
+first sync of customers, open items and orders (SAP has no change times: every sync reads whole and
+writes only what changed), then an unchanged second sync, and prints open items per second, calls per
+1,000 items, and the unchanged cycle's seconds, calls and writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from adapters.sap_soap.client import SapClient  # noqa: E402
+from adapters.sap_soap.source import SapSoapSource  # noqa: E402
+from connector.logs import configure_logging  # noqa: E402
+from connector.store import Store  # noqa: E402
+from connector.sync import SyncEngine  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port: int, process: subprocess.Popen, seconds: float = 300) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"sandbox exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("sandbox did not start in time")
+
+
+def bench_size(n: int) -> dict:
+    port = free_port()
+    sandbox = subprocess.Popen([sys.executable, "-m", "adapters.sap_soap.sandbox", "--port", str(port),
+                                "--data", f"large:{n}"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        wait_for(port, sandbox)
+        with tempfile.TemporaryDirectory() as tmp, Store.open(f"sqlite:///{tmp}/bench.db") as store:
+            client = SapClient(source="sap", base_url=f"http://127.0.0.1:{port}", client="100", username="CGUSER",
+                               secret=lambda: "secret", timeout=120)
+            source = SapSoapSource("sap", client, ["1000", "3000"], {"1000": "1000", "3000": "3000"}, None,
+                                   "Europe/Berlin", company_currencies={"1000": "EUR", "3000": "JPY"})
+            engine = SyncEngine(store, batch_size=100)
+            t0, c0 = time.perf_counter(), source.calls
+            first = engine.sync_source(source)
+            first_s, first_calls = time.perf_counter() - t0, source.calls - c0
+            items = next(s for s in first.streams if s.stream == "invoices").written
+            t1, c1 = time.perf_counter(), source.calls
+            second = engine.sync_source(source)
+            second_s, second_calls = time.perf_counter() - t1, source.calls - c1
+            source.close()
+        return {"items": items, "first_s": first_s, "per_s": items / first_s,
+                "calls_per_1000": first_calls / max(items, 1) * 1000, "second_s": second_s,
+                "second_calls": second_calls, "second_written": sum(s.written for s in second.streams)}
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="2000,10000")
+    args = parser.parse_args()
+    configure_logging("warning")
+    print(f"{'open items':>10} {'first s':>8} {'items/s':>8} {'calls/1k':>9} {'unchanged s':>12} "
+          f"{'calls':>6} {'written':>8}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        r = bench_size(size)
+        print(f"{r['items']:>10} {r['first_s']:>8.1f} {r['per_s']:>8.0f} {r['calls_per_1000']:>9.1f} "
+              f"{r['second_s']:>12.1f} {r['second_calls']:>6} {r['second_written']:>8}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
