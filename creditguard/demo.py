@@ -20,6 +20,7 @@ from .render import print_table
 from .sources import build_source
 
 PASSWORD_ENV = "CREDITGUARD_ODOO_PASSWORD"
+SAP_PASSWORD_ENV = "CREDITGUARD_SAP_PASSWORD"
 DEFAULT_POLICY = Path(__file__).resolve().parents[1] / "policy" / "examples" / "default.toml"
 
 CONFIG = """\
@@ -35,6 +36,17 @@ database = "demo"
 username = "admin"
 password_env = "{env}"
 protocol = "{protocol}"
+
+[[source]]
+name = "sap"
+kind = "sap_soap"
+url = "{sap_url}"
+username = "CGUSER"
+password_env = "{sap_env}"
+client = "100"
+company_codes = ["1000", "3000"]
+sales_organization = "1000"
+timezone = "Europe/Berlin"
 
 [policy]
 path = "{policy}"
@@ -57,6 +69,7 @@ def _bucket(days_overdue: int) -> str:
 
 def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
     from adapters.odoo.sandbox import OdooSandbox
+    from adapters.sap_soap.sandbox import SapSandbox
 
     console = Console()
     workdir = workdir.resolve()
@@ -65,27 +78,33 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
     for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         stale.unlink(missing_ok=True)
 
-    with OdooSandbox(version="17", data="demo", addons=("credit_guard",)) as sandbox:
+    with OdooSandbox(version="17", data="demo", addons=("credit_guard",)) as sandbox, SapSandbox() as sap:
         config_path = workdir / "config.toml"
         config_path.write_text(CONFIG.format(db=db, url=sandbox.url, env=PASSWORD_ENV, protocol=protocol,
-                                             policy=DEFAULT_POLICY))
+                                             policy=DEFAULT_POLICY, sap_url=sap.url, sap_env=SAP_PASSWORD_ENV))
         os.environ[PASSWORD_ENV] = "admin"
+        os.environ[SAP_PASSWORD_ENV] = "secret"
         config = load_config(config_path)
-        console.print(f"[bold]Odoo sandbox[/] on {sandbox.url} (database 'demo'); store {db}")
+        console.print(f"[bold]Odoo sandbox[/] on {sandbox.url} (database 'demo'), [bold]SAP sandbox[/] on "
+                      f"{sap.url} (client 100); one store {db}")
         with Store.open(config.store.url_with_password()) as store:
             engine = SyncEngine(store, batch_size=config.sync.batch_size,
                                 overlap_seconds=float(config.sync.overlap_seconds))
-            source = build_source(config.sources[0])
-            try:
-                first = engine.sync_source(source)
-                second = engine.sync_source(source)
-            finally:
-                source.close()
-            rows = [s.as_dict() | {"pass": "first"} for s in first.streams]
-            rows += [s.as_dict() | {"pass": "again"} for s in second.streams]
-            print_table(f"Sync of Odoo {first.server_version} over {protocol}",
-                        [("pass", "Pass"), ("stream", "Stream"), ("read", ">Read"), ("written", ">Written"),
-                         ("quarantined", ">Quarantined"), ("calls", ">Calls"), ("seconds", ">Seconds")],
+            rows, versions = [], []
+            for source_config in config.sources:
+                source = build_source(source_config)
+                try:
+                    first = engine.sync_source(source)
+                    second = engine.sync_source(source)
+                finally:
+                    source.close()
+                versions.append(f"{source_config.name}: {first.server_version}")
+                rows += [s.as_dict() | {"pass": "first"} for s in first.streams]
+                rows += [s.as_dict() | {"pass": "again"} for s in second.streams]
+            print_table(f"Sync of Odoo 17.0 over {protocol} and SAP over SOAP ({'; '.join(versions)})",
+                        [("source", "Source"), ("pass", "Pass"), ("stream", "Stream"), ("read", ">Read"),
+                         ("written", ">Written"), ("quarantined", ">Quarantined"), ("calls", ">Calls"),
+                         ("seconds", ">Seconds")],
                         rows, console)
             _print_receivables(store, console)
             _enforce_demo(store, config, sandbox, engine, console)

@@ -121,10 +121,11 @@ def test_demo_runs_end_to_end(tmp_path):
     result = subprocess.run([sys.executable, "-m", "creditguard", "demo", "--dir", str(tmp_path / "demo")],
                             capture_output=True, text=True, timeout=300, env=dict(os.environ, COLUMNS="160"))
     assert result.returncode == 0, result.stderr
-    assert "Sync of Odoo 17.0 over xmlrpc" in result.stdout
+    assert "Sync of Odoo 17.0 over xmlrpc and SAP over SOAP" in result.stdout
     assert "Open receivables" in result.stdout
     assert "put on credit hold" in result.stdout and "is refused" in result.stdout
     assert "Released: " in result.stdout and "Where a user sees this in Odoo" in result.stdout
     assert (tmp_path / "demo" / "creditguard.db").exists()
     listed = run(tmp_path / "demo" / "config.toml", "customers", "--json")
-    assert len(json.loads(listed.stdout)["customers"]) >= 50
+    sources = {c["source"] for c in json.loads(listed.stdout)["customers"]}
+    assert len(json.loads(listed.stdout)["customers"]) >= 50 and sources == {"odoo", "sap"}
