@@ -24,6 +24,7 @@ from .checks import CheckError, CheckOutcome, CreditChecker
 from .decisions import Result
 from .domain import OrderState, SalesOrder
 from .outbox import Outbox
+from .rates import MissingRate
 from .store import Store
 from .store.outbox import HoldRecord
 
@@ -90,7 +91,7 @@ class Enforcer:
                 continue
             try:
                 outcome = self.checker.check(order.number, source, trigger="enforce", record=not dry_run)
-            except CheckError as exc:
+            except (CheckError, MissingRate) as exc:  # one order's facts are incomplete; the others go on
                 log.warning("enforce.order_skipped", source=source, order=order.number, error=str(exc))
                 continue
             report.checked += 1

@@ -37,6 +37,11 @@ class RetryableError(SourceError):
     """A transient failure: the same call may succeed later."""
 
 
+class RecordLocked(RetryableError):
+    """One record is being edited in the ERP; the ERP itself answers.  Retry that record later
+    without stopping work on the others."""
+
+
 class FatalError(SourceError):
     """A failure that retrying cannot fix."""
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from .errors import AmbiguousWrite, AuthenticationFailed, RetryableError, SourceError
+from .errors import AmbiguousWrite, AuthenticationFailed, RecordLocked, RetryableError, SourceError
 from .ports import ERPWriter
 from .store import Store
 
@@ -89,7 +89,7 @@ class Outbox:
                 else:
                     report.retried += 1
                     logger.warning("outbox.push_failed", error=str(exc), error_kind=exc.__class__.__name__)
-                if isinstance(exc, RetryableError):
+                if isinstance(exc, RetryableError) and not isinstance(exc, RecordLocked):
                     report.stopped = str(exc)  # the ERP is not answering: try again next cycle
                     break
             except SourceError as exc:  # refused for good (validation, access): a dead letter now

@@ -42,7 +42,7 @@ def enforce_source(config: Any, store: Any, policy: Any, source: Any, *, dry_run
 
 def push_outbox(config: Any, store: Any, source: Any) -> dict[str, Any]:
     """Apply what waits in the source's outbox; an ERP that cannot be asked leaves it queued."""
-    writer = build_writer(source)
+    writer = build_writer(source, store)
     try:
         return asdict(make_outbox(config, store).drain(writer, source.name))
     except SourceError as exc:

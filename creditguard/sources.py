@@ -35,8 +35,14 @@ def build_sap_source(config: Any) -> ERPSource:
                          config.credit_control_area, config.timezone or "UTC")
 
 
-def build_writer(config: Any) -> Any:
+def build_writer(config: Any, store: Any = None) -> Any:
     """The adapter that writes back into this source's ERP (holds, flags, messages)."""
+    if config.kind == "sap_soap":
+        from adapters.sap_soap.writer import SapWriter, store_locator
+
+        source = build_sap_source(config)
+        return SapWriter(source.client, delivery_block=config.delivery_block, mode=config.change_mode,
+                         locate=store_locator(store, config.name, config.sales_organization))
     if config.kind == "odoo":
         from adapters.odoo import OdooSource
         from adapters.odoo.writer import OdooWriter

@@ -21,7 +21,7 @@ import zeep.exceptions
 import zeep.helpers
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from connector.errors import FatalError, RetryableError, SourceError
+from connector.errors import AmbiguousWrite, FatalError, RecordLocked, RetryableError, SourceError
 
 from . import errors
 
@@ -38,7 +38,14 @@ SERVICES: dict[str, str] = {
     "Z_BAPI_CUSTOMER_GETDETAIL2": "z_bapi_customer_getdetail2.wsdl",
     "Z_BAPI_SALESORDER_GETLIST": "z_bapi_salesorder_getlist.wsdl",
     "ZCG_SALESORDER_SET_DLV_BLOCK": "zcg_salesorder_set_dlv_block.wsdl",
+    "Z_BAPI_SALESORDER_CHANGE": "z_bapi_salesorder_change.wsdl",  # stateful: change + commit in one session
 }
+
+CHANGE_SERVICE = "Z_BAPI_SALESORDER_CHANGE"
+WRAPPER_SERVICE = "ZCG_SALESORDER_SET_DLV_BLOCK"
+LOCKED = {("V1", "042")}  # sales document is being processed by another user (enqueue lock)
+LOCK_EXCEPTIONS = {"ForeignLock"}  # the wrapper's RFC exception for the same
+SESSION_COOKIES = ("sap-contextid", "SAP_SESSIONID_")
 
 
 def rows(table: Any) -> list[dict[str, Any]]:
@@ -218,6 +225,118 @@ class SapClient:
         self._log_messages("SalesorderGetlist", errors.check_return(
             self.source, "SalesorderGetlist", answer.get("Return"), model="VBAK", customer=customer))
         return rows(answer.get("SalesOrders"))
+
+    # ------------------------------------------------------------ write side
+
+    def request_message(self, service: str, operation: str, **params: Any) -> Any:
+        """The SOAP envelope (lxml element) this client would POST for ``operation`` — no network.
+
+        Used by the golden-request tests; ``params`` are exactly what :meth:`call` / :meth:`send` get.
+        """
+        proxy = self._service(service)
+        return proxy._client.create_message(proxy, operation, **params)
+
+    def empty_structure(self, service: str, type_name: str) -> dict[str, Any]:
+        """Every field of a WSDL structure set to ``''`` (SAP structures have no optional fields).
+
+        Built from the WSDL in use, so a full system export (116 fields of ``Bapisdh1``) works like
+        the sandbox's abridged one.
+        """
+        proxy = self._service(service)
+        xsd_type = proxy._client.get_type(f"{{{MC}}}{type_name}")
+        return {name: "" for name, _element in xsd_type.elements}
+
+    def send(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        """One *writing* call: never retried here (the outbox retries after re-reading).
+
+        * a timeout after the request went out → :class:`AmbiguousWrite` (it may have been applied);
+        * the wrapper's ``ForeignLock`` RFC exception → :class:`RetryableError` (order being edited);
+        * everything else as :meth:`call` translates it (connection refused, 503 → RetryableError).
+        """
+        what = f"{service}.{operation}"
+        try:
+            return self._attempt(service, operation, params)
+        except RetryableError as exc:
+            cause = exc.__context__
+            if isinstance(cause, requests.exceptions.Timeout) and \
+                    not isinstance(cause, requests.exceptions.ConnectTimeout):
+                raise AmbiguousWrite(self.source, f"{what}: no answer in {self.timeout:g}s; the change may "
+                                                  "have been applied (re-read before any resend)") from None
+            raise
+        except FatalError as exc:
+            cause = exc.__context__
+            if isinstance(cause, zeep.exceptions.Fault):
+                rfc = errors.rfc_exception(cause.detail) or {}
+                if rfc.get("Name") in LOCK_EXCEPTIONS or (rfc.get("Id"), rfc.get("Number")) in LOCKED:
+                    detail = " ".join(p for p in (rfc.get("Id"), rfc.get("Number"), rfc.get("Text")) if p)
+                    raise RecordLocked(self.source, f"{what}: order locked by another user ({detail}); "
+                                                      "retry later") from None
+            raise
+
+    @staticmethod
+    def _return_of(answer: dict[str, Any]) -> Any:
+        """RETURN of an answer; zeep unwraps a single output parameter (``TransactionCommit``'s
+        ``Bapiret2`` comes back as the structure itself, the wrapper's table as ``result``)."""
+        if "Return" in answer:
+            return answer["Return"]
+        if "result" in answer:
+            return answer["result"]
+        return answer or None
+
+    def _check_write(self, operation: str, answer: dict[str, Any]) -> list[dict]:
+        """RETURN of a write: E/A → ReturnError, a lock (V1 042) → RetryableError; W/I/S logged."""
+        ret = self._return_of(answer)
+        for line in errors.failures(ret):
+            if errors.message_key(line) in LOCKED:
+                raise RecordLocked(self.source, f"{operation}: {' '.join(errors.message_key(line))} "
+                                                  f"{(line.get('Message') or '').strip()} (retry later)")
+        lines = errors.check_return(self.source, operation, ret)
+        self._log_messages(operation, lines)
+        return lines
+
+    def has_session(self, service: str) -> bool:
+        """Whether the HTTP session holds the ABAP session cookie (``sap-contextid``) for ``service``."""
+        if self._session is None:
+            return False
+        path = requests.utils.urlparse(self.endpoint(service)).path
+        return any(c.name == "sap-contextid" and path.startswith(c.path or "/") for c in self._session.cookies)
+
+    def drop_session(self) -> None:
+        """Forget the ABAP session cookies: the next stateful call opens a new session; the old one
+        ends on its timeout and discards whatever was not committed."""
+        if self._session is None:
+            return
+        for cookie in list(self._session.cookies):
+            if cookie.name.startswith(SESSION_COOKIES):
+                self._session.cookies.clear(cookie.domain, cookie.path, cookie.name)
+
+    def change_args(self, order: str, block: str) -> dict[str, Any]:
+        """Arguments of ``BAPI_SALESORDER_CHANGE`` that set (or, with ``''``, clear) the header delivery block."""
+        header = self.empty_structure(CHANGE_SERVICE, "Bapisdh1") | {"DlvBlock": block}
+        headerx = self.empty_structure(CHANGE_SERVICE, "Bapisdh1x") | {"Updateflag": "U", "DlvBlock": "X"}
+        return {"Salesdocument": order, "OrderHeaderIn": header, "OrderHeaderInx": headerx, "Return": {}}
+
+    def salesorder_change(self, order: str, block: str) -> list[dict]:
+        """Stateful ``SalesorderChange`` (pending in the ABAP session until :meth:`transaction_commit`)."""
+        answer = self.send(CHANGE_SERVICE, "SalesorderChange", **self.change_args(order, block))
+        return self._check_write("SalesorderChange", answer)
+
+    def transaction_commit(self) -> list[dict]:
+        """``BAPI_TRANSACTION_COMMIT`` with ``WAIT = 'X'`` in the same HTTP (= ABAP) session as the change."""
+        answer = self.send(CHANGE_SERVICE, "TransactionCommit", Wait="X")
+        return self._check_write("TransactionCommit", answer)
+
+    def transaction_rollback(self) -> list[dict]:
+        answer = self.send(CHANGE_SERVICE, "TransactionRollback")
+        return self._check_write("TransactionRollback", answer)
+
+    def wrapper_args(self, order: str, block: str) -> dict[str, Any]:
+        return {"Salesdocument": order, "DlvBlock": block, "Return": {}, "Testrun": ""}
+
+    def set_delivery_block(self, order: str, block: str) -> list[dict]:
+        """Wrapper ``ZCG_SALESORDER_SET_DLV_BLOCK``: change + commit (or rollback) in one call."""
+        answer = self.send(WRAPPER_SERVICE, "ZcgSalesorderSetDlvBlock", **self.wrapper_args(order, block))
+        return self._check_write("ZcgSalesorderSetDlvBlock", answer)
 
 
 __all__ = ["SapClient", "SERVICES", "WSDL_DIR", "rows"]
