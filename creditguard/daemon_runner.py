@@ -38,6 +38,7 @@ class Daemon:
         self._wake = threading.Event()
         self._stop = False
         self._reload = False
+        self.lock: Any = None
 
     # ------------------------------------------------------------ load/reload
 
@@ -53,8 +54,12 @@ class Daemon:
     def start(self) -> None:
         from connector.store import Store
 
+        from connector.instance import InstanceLock
+
         self.config, self.policy = self._load()
         configure_logging(self.config.logging.level, self.config.logging.format)
+        self.lock = InstanceLock(self.config.store.url_with_password())
+        self.lock.acquire()
         self.store = Store.open(self.config.store.url_with_password())
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
@@ -155,5 +160,7 @@ class Daemon:
             self.scheduler.shutdown(wait=True)  # running jobs finish their current page and return
         if self.store is not None:
             self.store.close()
+        if self.lock is not None:
+            self.lock.release()
         log.info("daemon.stopped")
         return 0

@@ -127,3 +127,24 @@ def test_daemon_ready_reload_and_stop(tmp_path, notify_socket):
     except TimeoutError:
         pass
     assert any(m.get("STOPPING") == "1" for m in stops)
+
+
+def test_second_daemon_on_the_same_sqlite_store_says_so(tmp_path):
+    policy = tmp_path / "policy.toml"
+    shutil.copy(ROOT / "policy" / "examples" / "default.toml", policy)
+    with OdooSandbox(version="17", data="demo") as sb:
+        config = tmp_path / "config.toml"
+        config.write_text(CONFIG.format(db=tmp_path / "cg.db", policy=policy, url=sb.url))
+        env = dict(os.environ, CG_DAEMON_PASSWORD="admin")
+        env.pop("NOTIFY_SOCKET", None)
+        first = subprocess.Popen([sys.executable, "-m", "creditguard", "--config", str(config), "run"],
+                                 stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        try:
+            Lines(first.stderr).wait_for("daemon.ready")
+            second = subprocess.run([sys.executable, "-m", "creditguard", "--config", str(config), "run"],
+                                    capture_output=True, text=True, env=env, timeout=60)
+            assert second.returncode == 1 and "Traceback" not in second.stderr
+            assert f"pid {first.pid}" in second.stderr and "single-instance" in second.stderr
+        finally:
+            first.send_signal(signal.SIGTERM)
+            assert first.wait(timeout=60) == 0
