@@ -120,6 +120,34 @@ class CreditChecker:
             self.record(outcome, trigger)
         return outcome
 
+    def check_prospective(self, customer_key: str, amount: Decimal, currency: str, source: str | None = None, *,
+                          record: bool = True) -> CheckOutcome:
+        """The decision for an order not yet in the ERP: a customer and an amount."""
+        matches = self.store.find_customers(customer_key, source)
+        if not matches:
+            raise CheckError(f"no customer {customer_key!r} in the store" +
+                             (f" for source {source!r}" if source else ""))
+        if len({c.source for c in matches}) > 1:
+            raise CheckError(f"customer {customer_key!r} exists in several sources: give the source")
+        customer = matches[0]
+        head = self.store.get_customer(customer.source, customer.credit_group_id) or customer
+        facts, groups = self.facts(head)
+        under_check = OrderUnderCheck(None, amount, currency, None, self.as_of)
+        per_group = self.exposures.compute(customer.source, groups, overdue_days=self.overdue_days(facts),
+                                           order=under_check)
+        exposure, overdue = _merge(customer.source, facts.credit_group, self.policy.base_currency, per_group)
+        order = SalesOrder(customer.source, "", "(new order)", customer.erp_id, OrderState.DRAFT, False, None,
+                           currency, amount, amount, "", datetime.now(UTC))
+        decision = decide(
+            self.policy, facts, exposure, overdue,
+            OrderFacts(order.number, None, self.convert(customer.source, amount, currency)),
+            self.as_of, lambda value, cur: self.convert(customer.source, value, cur),
+        )
+        outcome = CheckOutcome(order, customer, facts, exposure, overdue, decision, self.policy)
+        if record:
+            self.record(outcome, "api")
+        return outcome
+
     def record(self, outcome: CheckOutcome, trigger: str) -> int:
         document = outcome_json(outcome)
         return self.store.record_decision({

@@ -576,6 +576,33 @@ class OutboxConfig(_Model):
     max_retry_delay_seconds: Annotated[StrictInt, Field(ge=1, le=604_800)] = 3600
 
 
+class HttpConfig(_Model):
+    """``[http]``: the HTTP API (health, readiness, metrics, credit checks)."""
+
+    listen: NonEmptyStr = "127.0.0.1:8765"
+    token_env: EnvName = "CREDITGUARD_API_TOKEN"
+    max_body_bytes: Annotated[StrictInt, Field(ge=1024, le=10_485_760)] = 65_536
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            _fail("expected HOST:PORT, e.g. 127.0.0.1:8765")
+        return value
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    def token(self) -> str:
+        return _read_secret("[http]", "API token", self.token_env, None)
+
+
 class PolicyConfig(_Model):
     """``[policy]``: the active credit policy file."""
 
@@ -590,6 +617,7 @@ class Config(_Model):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     policy: PolicyConfig | None = None
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    http: HttpConfig | None = None
     sources: tuple[SourceConfig, ...] = Field(alias="source")
 
     _path: Path | None = PrivateAttr(default=None)

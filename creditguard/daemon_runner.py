@@ -39,6 +39,7 @@ class Daemon:
         self._stop = False
         self._reload = False
         self.lock: Any = None
+        self.http: Any = None
 
     # ------------------------------------------------------------ load/reload
 
@@ -65,6 +66,13 @@ class Daemon:
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
         self._schedule()
         self.scheduler.start()
+        if self.config.http is not None:
+            from .http_api import Api, serve
+
+            http = self.config.http
+            http.token()  # a missing token is a configuration error now, not a 500 later
+            self.http = serve(Api(self, http.token), http.host, http.port)
+            log.info("http.listening", listen=http.listen)
         self.notifier.ready(self._status())
         log.info("daemon.ready", sources=[s.name for s in self.config.enabled_sources],
                  policy=self.policy.content_hash[:12] if self.policy else None)
@@ -156,6 +164,8 @@ class Daemon:
     def shutdown(self) -> int:
         self.notifier.stopping()
         log.info("daemon.stopping")
+        if self.http is not None:
+            self.http.close()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)  # running jobs finish their current page and return
         if self.store is not None:

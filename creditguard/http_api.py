@@ -1,0 +1,272 @@
+"""The daemon's HTTP API (werkzeug application, served by waitress).
+
+    GET  /healthz               alive (no token)
+    GET  /readyz                store reachable, every source synced within its allowed lag (no token)
+    GET  /metrics               Prometheus metrics
+    POST /v1/check              {"order": "S00042", "source": "odoo"} or
+                                {"customer": "C00042", "amount": "1250.00", "currency": "USD"}
+    GET  /v1/customers/<ref>    exposure, limit, headroom, flags of a credit group
+
+Everything but the two health probes needs ``Authorization: Bearer <token>``.
+Errors are JSON ``{"error": {"code", "message"}}``; bad input is a 4xx, never a
+traceback.  The Odoo addon's real-time check calls ``/v1/check``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+import structlog
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from connector.checks import CheckError, CreditChecker, outcome_json
+from connector.errors import CreditGuardError
+from connector.money import UnknownCurrency, currency_precision
+
+log = structlog.get_logger("creditguard.http")
+
+ROUTES = Map([
+    Rule("/healthz", endpoint="healthz", methods=["GET"]),
+    Rule("/readyz", endpoint="readyz", methods=["GET"]),
+    Rule("/metrics", endpoint="metrics", methods=["GET"]),
+    Rule("/v1/check", endpoint="check", methods=["POST"]),
+    Rule("/v1/customers/<path:ref>", endpoint="customer", methods=["GET"]),
+])
+PUBLIC = {"healthz", "readyz"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data, default=str), status=status, mimetype="application/json")
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json({"error": {"code": code, "message": message}}, status)
+
+
+class StoreCollector:
+    """Prometheus metrics read from the store at scrape time."""
+
+    def __init__(self, daemon: Any) -> None:
+        self.daemon = daemon
+
+    def collect(self):
+        store, config, policy = self.daemon.store, self.daemon.config, self.daemon.policy
+        records = GaugeMetricFamily("creditguard_records", "Records in the store", labels=["source", "stream"])
+        lag = GaugeMetricFamily("creditguard_sync_lag_seconds", "Seconds since the last successful sync",
+                                labels=["source", "stream"])
+        duration = GaugeMetricFamily("creditguard_sync_duration_seconds", "Duration of the last sync",
+                                     labels=["source", "stream"])
+        outbox = GaugeMetricFamily("creditguard_outbox_entries", "Outbox entries by state", labels=["state"])
+        holds = GaugeMetricFamily("creditguard_holds", "Holds by state", labels=["state"])
+        from connector.ports import Stream
+
+        now = datetime.now(UTC)
+        for source in config.enabled_sources:
+            for stream in Stream:
+                records.add_metric([source.name, stream.value], store.count(stream, source.name))
+            for run in _last_ok_runs(store, source.name).values():
+                lag.add_metric([source.name, run.stream], (now - run.finished_at).total_seconds())
+                duration.add_metric([source.name, run.stream], (run.finished_at - run.started_at).total_seconds())
+        for state in ("pending", "applied", "dead"):
+            outbox.add_metric([state], len(store.outbox_entries(state=state, limit=None)))
+        for state in ("held", "released"):
+            holds.add_metric([state], len(store.holds(state=state)))
+        yield from (records, lag, duration, outbox, holds)
+        info = InfoMetricFamily("creditguard_policy", "The active credit policy")
+        if policy is not None:
+            info.add_metric([], {"name": policy.name, "version": str(policy.version), "hash": policy.content_hash})
+        yield info
+
+
+def _last_ok_runs(store: Any, source: str) -> dict[str, Any]:
+    latest: dict[str, Any] = {}
+    for run in store.last_runs(source, limit=200):
+        if run.status == "ok" and run.finished_at is not None and run.stream not in latest:
+            latest[run.stream] = run
+    return latest
+
+
+class Api:
+    def __init__(self, daemon: Any, token: Callable[[], str]) -> None:
+        self.daemon = daemon
+        self.token = token
+        self.registry = CollectorRegistry()
+        self.registry.register(StoreCollector(daemon))
+
+    def __call__(self, environ, start_response):
+        return self.wsgi(environ, start_response)
+
+    def wsgi(self, environ, start_response):
+        request = Request(environ)
+        request.max_content_length = self.daemon.config.http.max_body_bytes
+        try:
+            response = self.dispatch(request)
+        except ApiError as exc:
+            response = _error(exc.status, exc.code, exc.message)
+        except HTTPException as exc:
+            response = _error(exc.code or 400, (exc.name or "error").lower().replace(" ", "_"),
+                              exc.description or exc.name)
+        except Exception as exc:  # never a traceback to the caller
+            log.exception("http.internal_error", path=request.path, error=str(exc))
+            response = _error(500, "internal_error", "internal error; see the daemon's log")
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        adapter = ROUTES.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except NotFound:
+            raise ApiError(404, "not_found", f"no such endpoint: {request.path}") from None
+        except MethodNotAllowed:
+            raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}") from None
+        if endpoint not in PUBLIC:
+            self.authorize(request)
+        return getattr(self, f"on_{endpoint}")(request, **args)
+
+    def authorize(self, request: Request) -> None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not given:
+            raise ApiError(401, "unauthorized", "missing bearer token (Authorization: Bearer <token>)")
+        if not hmac.compare_digest(given.strip().encode(), self.token().encode()):
+            raise ApiError(401, "unauthorized", "invalid token")
+
+    # --------------------------------------------------------------- endpoints
+
+    def on_healthz(self, request: Request) -> Response:
+        return _json({"status": "alive"})
+
+    def on_readyz(self, request: Request) -> Response:
+        problems = []
+        store, config = self.daemon.store, self.daemon.config
+        try:
+            store.schema_status()
+        except Exception as exc:  # the store is down: not ready
+            problems.append(f"store unreachable: {exc.__class__.__name__}")
+        else:
+            allowed = timedelta(seconds=3 * config.sync.interval_seconds)
+            now = datetime.now(UTC)
+            for source in config.enabled_sources:
+                runs = _last_ok_runs(store, source.name)
+                if not runs:
+                    problems.append(f"{source.name}: not synced yet")
+                    continue
+                oldest = min(r.finished_at for r in runs.values())
+                if now - oldest > allowed:
+                    problems.append(f"{source.name}: last successful sync {int((now - oldest).total_seconds())} s "
+                                    f"ago (allowed {int(allowed.total_seconds())} s)")
+        if problems:
+            return _json({"status": "not ready", "reasons": problems}, 503)
+        return _json({"status": "ready"})
+
+    def on_metrics(self, request: Request) -> Response:
+        return Response(generate_latest(self.registry), mimetype="text/plain; version=0.0.4")
+
+    def on_check(self, request: Request) -> Response:
+        body = self._body(request)
+        policy = self.daemon.policy
+        if policy is None:
+            raise ApiError(503, "no_policy", "no [policy] configured")
+        source = _optional_text(body, "source")
+        checker = CreditChecker(self.daemon.store, policy, datetime.now(self.daemon.config.sync.tzinfo).date())
+        try:
+            if "order" in body:
+                outcome = checker.check(_text(body, "order"), source, trigger="api")
+            elif "customer" in body:
+                amount = _amount(body)
+                currency = _text(body, "currency") if "currency" in body else policy.base_currency
+                try:
+                    currency_precision(currency)
+                except UnknownCurrency:
+                    raise ApiError(400, "bad_request", f"currency: unknown currency {currency!r}") from None
+                outcome = checker.check_prospective(_text(body, "customer"), amount, currency, source)
+            else:
+                raise ApiError(400, "bad_request", 'give "order" (an ERP order reference) or "customer" and '
+                                                   '"amount"')
+        except CheckError as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+        except CreditGuardError as exc:
+            raise ApiError(422, "cannot_decide", str(exc)) from None
+        return _json(outcome_json(outcome))
+
+    def on_customer(self, request: Request, ref: str) -> Response:
+        from .credit_commands import _exposure_rows
+
+        policy = self.daemon.policy
+        if policy is None:
+            raise ApiError(503, "no_policy", "no [policy] configured")
+        checker = CreditChecker(self.daemon.store, policy, datetime.now(self.daemon.config.sync.tzinfo).date())
+
+        class _App:
+            store = self.daemon.store
+
+        try:
+            rows = list(_exposure_rows(_App, checker, ref, request.args.get("source")))
+        except CheckError as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+        row = rows[0]
+        hold_count = sum(1 for h in self.daemon.store.holds(row["source"], "held"))
+        return _json(row | {"as_of": checker.as_of.isoformat(), "currency": policy.base_currency,
+                            "open_holds_in_source": hold_count})
+
+    def _body(self, request: Request) -> dict[str, Any]:
+        if request.mimetype != "application/json":
+            raise ApiError(415, "unsupported_media_type", "send JSON (Content-Type: application/json)")
+        try:
+            data = json.loads(request.get_data(cache=False) or b"null", parse_float=Decimal)
+        except ValueError as exc:
+            raise ApiError(400, "bad_json", f"the body is not valid JSON: {exc.msg} at line {exc.lineno} "
+                                            f"column {exc.colno}") from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "bad_request", "the body must be a JSON object")
+        return data
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise ApiError(400, "bad_request", f"{key}: expected a non-empty string")
+    return value.strip()
+
+
+def _optional_text(body: dict[str, Any], key: str) -> str | None:
+    return _text(body, key) if body.get(key) is not None else None
+
+
+def _amount(body: dict[str, Any]) -> Decimal:
+    value = body.get("amount")
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise ApiError(400, "bad_request", 'amount: expected a decimal number or string, e.g. "1250.00"')
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ApiError(400, "bad_request", f"amount: {value!r} is not a decimal number") from None
+    if not amount.is_finite() or amount < 0:
+        raise ApiError(400, "bad_request", "amount: must be a finite number, not negative")
+    return amount
+
+
+def serve(api: Api, host: str, port: int):
+    """A waitress server in a background thread; returns it (``.close()`` to stop)."""
+    import threading
+
+    from waitress.server import create_server
+
+    server = create_server(api, host=host, port=port, threads=4, ident="creditguard")
+    thread = threading.Thread(target=server.run, name="http-api", daemon=True)
+    thread.start()
+    return server

@@ -1,0 +1,119 @@
+"""The daemon's HTTP API, against a running `creditguard run` process on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from adapters.odoo.sandbox import OdooSandbox
+
+from .test_daemon import CONFIG, ROOT, Lines
+
+TOKEN = "test-token-4f1b"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("api")
+    policy = tmp / "policy.toml"
+    shutil.copy(ROOT / "policy" / "examples" / "default.toml", policy)
+    port = free_port()
+    with OdooSandbox(version="17", data="demo", addons=("credit_guard",)) as sb:
+        config = tmp / "config.toml"
+        config.write_text(CONFIG.format(db=tmp / "cg.db", policy=policy, url=sb.url)
+                          + f'\n[http]\nlisten = "127.0.0.1:{port}"\ntoken_env = "CG_API_TOKEN"\n'
+                          + "max_body_bytes = 4096\n")
+        env = dict(os.environ, CG_DAEMON_PASSWORD="admin", CG_API_TOKEN=TOKEN)
+        env.pop("NOTIFY_SOCKET", None)
+        process = subprocess.Popen([sys.executable, "-m", "creditguard", "--config", str(config), "run"],
+                                   stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        try:
+            lines = Lines(process.stderr)
+            lines.wait_for("http.listening")
+            lines.wait_for("sync.source_done")
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                yield client, sb
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_health_and_readiness_need_no_token(api):
+    client, _ = api
+    assert client.get("/healthz").json() == {"status": "alive"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"status": "ready"}
+
+
+def test_metrics(api):
+    client, _ = api
+    assert client.get("/metrics").status_code == 401
+    text = client.get("/metrics", headers=AUTH).text
+    assert 'creditguard_records{source="odoo",stream="invoices"}' in text
+    assert "creditguard_sync_lag_seconds" in text and 'creditguard_policy_info{hash="' in text
+    assert 'creditguard_outbox_entries{state="dead"}' in text
+
+
+def test_check_an_order_and_a_new_order(api):
+    client, sb = api
+    number = sb.search_read("sale.order", [("state", "=", "draft")], ["name"])[0]["name"]
+    answer = client.post("/v1/check", json={"order": number, "source": "odoo"}, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["order"] == number and body["decision"] in ("approve", "hold")
+    assert {"customer", "credit_group", "reasons", "exposure", "limit", "headroom", "currency",
+            "release_tier"} <= set(body)
+    customer = body["customer"]
+    new = client.post("/v1/check", json={"customer": customer, "amount": "1250.00", "currency": "USD"},
+                      headers=AUTH)
+    assert new.status_code == 200, new.text
+    assert new.json()["exposure"]["components"]["current_order"] == "1250.00"
+    row = client.get(f"/v1/customers/{customer}", headers=AUTH)
+    assert row.status_code == 200 and row.json()["customer"] == customer and "limit" in row.json()
+
+
+@pytest.mark.parametrize("kwargs, status, code", [
+    ({"json": {"order": "S00001"}}, 401, "unauthorized"),
+    ({"json": {"order": "S00001"}, "headers": {"Authorization": "Bearer wrong"}}, 401, "unauthorized"),
+    ({"content": b"{not json", "headers": {**AUTH, "Content-Type": "application/json"}}, 400, "bad_json"),
+    ({"content": b"[1, 2]", "headers": {**AUTH, "Content-Type": "application/json"}}, 400, "bad_request"),
+    ({"json": {"order": 42}, "headers": AUTH}, 400, "bad_request"),
+    ({"json": {"customer": "C00001", "amount": True}, "headers": AUTH}, 400, "bad_request"),
+    ({"json": {"customer": "C00001", "amount": "-5"}, "headers": AUTH}, 400, "bad_request"),
+    ({"json": {"customer": "C00001", "amount": "5", "currency": "XXQ"}, "headers": AUTH}, 400, "bad_request"),
+    ({"json": {}, "headers": AUTH}, 400, "bad_request"),
+    ({"json": {"order": "S99999"}, "headers": AUTH}, 404, "not_found"),
+    ({"content": b"order=S1", "headers": {**AUTH, "Content-Type": "application/x-www-form-urlencoded"}}, 415,
+     "unsupported_media_type"),
+    ({"content": b"{" + b" " * 10_000 + b"}", "headers": {**AUTH, "Content-Type": "application/json"}}, 413,
+     "request_entity_too_large"),
+])
+def test_bad_requests_get_clear_4xx(api, kwargs, status, code):
+    client, _ = api
+    answer = client.post("/v1/check", **kwargs)
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == code and error["message"] and "Traceback" not in answer.text
+
+
+def test_unknown_paths_and_methods(api):
+    client, _ = api
+    assert client.get("/v2/nothing", headers=AUTH).status_code == 404
+    assert client.get("/v1/check", headers=AUTH).status_code == 405
+    assert client.get("/v1/customers/C99999", headers=AUTH).status_code == 404
