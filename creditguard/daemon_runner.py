@@ -40,6 +40,8 @@ class Daemon:
         self._reload = False
         self.lock: Any = None
         self.http: Any = None
+        self.leadership: Any = None
+        self._lead_lock = threading.Lock()
 
     # ------------------------------------------------------------ load/reload
 
@@ -62,6 +64,9 @@ class Daemon:
         self.lock = InstanceLock(self.config.store.url_with_password())
         self.lock.acquire()
         self.store = Store.open(self.config.store.url_with_password())
+        from connector.leader import Leadership
+
+        self.leadership = Leadership(self.store.engine)
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
         self._schedule()
@@ -110,9 +115,19 @@ class Daemon:
 
     # ------------------------------------------------------------------- jobs
 
+    def _leads(self, source_name: str, job: str) -> bool:
+        """Whether this daemon works the source now (the one leader among daemons sharing a store)."""
+        with self._lead_lock:  # one advisory-lock connection, used by one job at a time
+            leads = self.leadership.try_lead(source_name)
+        if not leads:
+            log.info("leader.standby", source=source_name, job=job)
+        return leads
+
     def _sync_job(self, source_name: str) -> None:
         from .sync_command import sync_all
 
+        if not self._leads(source_name, "sync"):
+            return
         logger = log.bind(source=source_name, job="sync")
         try:
             reports, errors = sync_all(self.config, self.store, full=False, source_name=source_name)
@@ -127,6 +142,8 @@ class Daemon:
     def _enforce_job(self, source_name: str) -> None:
         from .enforce_commands import enforce_source
 
+        if not self._leads(source_name, "enforce"):
+            return
         logger = log.bind(source=source_name, job="enforce")
         try:
             result = enforce_source(self.config, self.store, self.policy, self.config.source(source_name))
@@ -168,6 +185,8 @@ class Daemon:
             self.http.close()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)  # running jobs finish their current page and return
+        if self.leadership is not None:
+            self.leadership.release_all()
         if self.store is not None:
             self.store.close()
         if self.lock is not None:
