@@ -323,6 +323,8 @@ class SyncConfig(_Model):
     batch_size: Annotated[StrictInt, Field(ge=1, le=10_000)] = 1000
     overlap_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 5
     interval_seconds: Annotated[StrictInt, Field(ge=10, le=86_400)] = 300
+    breaker_failures: Annotated[StrictInt, Field(ge=1, le=100)] = 3
+    breaker_cooldown_seconds: Annotated[StrictInt, Field(ge=1, le=86_400)] = 300
     timezone: NonEmptyStr = "UTC"
 
     @field_validator("timezone")

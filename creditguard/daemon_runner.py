@@ -41,6 +41,7 @@ class Daemon:
         self.lock: Any = None
         self.http: Any = None
         self.leadership: Any = None
+        self.breakers: dict[str, Any] = {}
         self._lead_lock = threading.Lock()
 
     # ------------------------------------------------------------ load/reload
@@ -123,19 +124,46 @@ class Daemon:
             log.info("leader.standby", source=source_name, job=job)
         return leads
 
+    def breaker(self, source_name: str) -> Any:
+        from datetime import timedelta
+
+        from connector.breaker import Breaker
+
+        sync = self.config.sync
+        if source_name not in self.breakers:
+            self.breakers[source_name] = Breaker(sync.breaker_failures,
+                                                 timedelta(seconds=sync.breaker_cooldown_seconds))
+        return self.breakers[source_name]
+
     def _sync_job(self, source_name: str) -> None:
+        from connector.errors import RetryableError
+
         from .sync_command import sync_all
 
         if not self._leads(source_name, "sync"):
             return
         logger = log.bind(source=source_name, job="sync")
+        breaker = self.breaker(source_name)
+        if not breaker.allow():
+            logger.info("breaker.skipped", reason=breaker.last_error)
+            return
         try:
             reports, errors = sync_all(self.config, self.store, full=False, source_name=source_name)
         except Exception as exc:  # a job never kills the daemon: log it, run again next time
             logger.exception("daemon.job_failed", error=str(exc))
             return
+        transient = [e for e in errors if isinstance(e, RetryableError)]
+        if transient:
+            was_open = breaker.open
+            breaker.failure(str(transient[0]))
+            if breaker.open and not was_open:
+                logger.error("breaker.opened", error=breaker.last_error, cooldown=breaker.cooldown.total_seconds())
+        elif not errors:
+            if breaker.open:
+                logger.info("breaker.closed")
+            breaker.success()
         for error in errors:
-            logger.error("sync.source_failed", error=error)
+            logger.error("sync.source_failed", error=str(error), error_kind=error.__class__.__name__)
         for report in reports:
             logger.info("sync.source_done", streams={s.stream: s.as_dict() for s in report.streams})
 
@@ -145,6 +173,9 @@ class Daemon:
         if not self._leads(source_name, "enforce"):
             return
         logger = log.bind(source=source_name, job="enforce")
+        if not self.breaker(source_name).allow():
+            logger.info("breaker.skipped", reason=self.breaker(source_name).last_error)
+            return
         try:
             result = enforce_source(self.config, self.store, self.policy, self.config.source(source_name))
         except Exception as exc:

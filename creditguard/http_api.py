@@ -85,7 +85,12 @@ class StoreCollector:
             outbox.add_metric([state], len(store.outbox_entries(state=state, limit=None)))
         for state in ("held", "released"):
             holds.add_metric([state], len(store.holds(state=state)))
-        yield from (records, lag, duration, outbox, holds)
+        circuit = GaugeMetricFamily("creditguard_circuit_open", "1 while the source's ERP counts as down",
+                                    labels=["source"])
+        for source in config.enabled_sources:
+            breaker = self.daemon.breakers.get(source.name)
+            circuit.add_metric([source.name], 1 if breaker is not None and breaker.open else 0)
+        yield from (records, lag, duration, outbox, holds, circuit)
         info = InfoMetricFamily("creditguard_policy", "The active credit policy")
         if policy is not None:
             info.add_metric([], {"name": policy.name, "version": str(policy.version), "hash": policy.content_hash})
@@ -161,6 +166,11 @@ class Api:
             allowed = timedelta(seconds=3 * config.sync.interval_seconds)
             now = datetime.now(UTC)
             for source in config.enabled_sources:
+                breaker = self.daemon.breakers.get(source.name)
+                if breaker is not None and breaker.open:
+                    problems.append(f"{source.name}: ERP unreachable, circuit open since "
+                                    f"{breaker.opened_at.isoformat(timespec='seconds')} ({breaker.last_error})")
+                    continue
                 runs = _last_ok_runs(store, source.name)
                 if not runs:
                     problems.append(f"{source.name}: not synced yet")

@@ -29,10 +29,10 @@ def _selected_sources(config: Any, source_name: str | None) -> list[Any]:
 
 
 def sync_all(config: Any, store: Any, *, full: bool, source_name: str | None,
-             progress: Any = None) -> tuple[list[SourceReport], list[str]]:
+             progress: Any = None) -> tuple[list[SourceReport], list[SourceError]]:
     """Sync every selected source; a failing source does not stop the others."""
     reports: list[SourceReport] = []
-    errors: list[str] = []
+    errors: list[SourceError] = []
     for source_config in _selected_sources(config, source_name):
         engine = SyncEngine(
             store,
@@ -44,7 +44,7 @@ def sync_all(config: Any, store: Any, *, full: bool, source_name: str | None,
         try:
             reports.append(engine.sync_source(source, full=full))
         except SourceError as exc:
-            errors.append(str(exc))
+            errors.append(exc)
         finally:
             source.close()
     return reports, errors
@@ -71,7 +71,7 @@ def run_sync(config: Any, store: Any, *, full: bool, source_name: str | None, as
         print_json({"streams": [s.as_dict() for s in streams],
                     "sources": [{"source": r.source, "server_version": r.server_version,
                                  "connect_calls": r.connect_calls} for r in reports],
-                    "errors": errors}, sys.stdout)
+                    "errors": [str(e) for e in errors]}, sys.stdout)
     elif streams:
         print_table("Sync", [("source", "Source"), ("stream", "Stream"), ("read", ">Read"), ("written", ">Written"),
                              ("quarantined", ">Quarantined"), ("deleted", ">Deleted"), ("calls", ">Calls"),
@@ -95,7 +95,7 @@ def run_sync_forever(config: Any, store: Any, *, full: bool, source_name: str | 
         reports, errors = sync_all(config, store, full=state["full"], source_name=source_name)
         state["full"] = False  # --full applies to the first pass only
         for error in errors:
-            log.error("sync.source_failed", error=error)
+            log.error("sync.source_failed", error=str(error))
         for report in reports:
             log.info("sync.source_done", source=report.source,
                      streams={s.stream: s.as_dict() for s in report.streams})
