@@ -17,6 +17,7 @@ from adapters.odoo.sandbox import OdooSandbox
 from .test_daemon import CONFIG, ROOT, Lines
 
 TOKEN = "test-token-4f1b"
+DAEMON: dict = {}
 
 
 def free_port() -> int:
@@ -27,6 +28,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
+    """A running daemon with its API; its process, policy file and log go into DAEMON."""
     tmp = tmp_path_factory.mktemp("api")
     policy = tmp / "policy.toml"
     shutil.copy(ROOT / "policy" / "examples" / "default.toml", policy)
@@ -45,6 +47,7 @@ def api(tmp_path_factory):
             lines.wait_for("http.listening")
             lines.wait_for("sync.source_done")
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                DAEMON.update(process=process, policy=policy, lines=lines)
                 yield client, sb
         finally:
             process.send_signal(signal.SIGTERM)
@@ -117,3 +120,16 @@ def test_unknown_paths_and_methods(api):
     assert client.get("/v2/nothing", headers=AUTH).status_code == 404
     assert client.get("/v1/check", headers=AUTH).status_code == 405
     assert client.get("/v1/customers/C99999", headers=AUTH).status_code == 404
+
+
+
+def test_a_broken_policy_on_sighup_keeps_the_running_one(api):
+    client, _ = api
+    metrics = client.get("/metrics", headers=AUTH).text.splitlines()
+    [policy_line] = [line for line in metrics if line.startswith("creditguard_policy_info")]
+    policy = DAEMON["policy"]
+    policy.write_text(policy.read_text().replace("[[approval_tiers]]", "[[approval_tiers]]\nrank = 1", 1))
+    DAEMON["process"].send_signal(signal.SIGHUP)
+    rejected = DAEMON["lines"].wait_for("daemon.reload_rejected")
+    assert "rank" in rejected["error"]
+    assert policy_line in client.get("/metrics", headers=AUTH).text.splitlines()  # still the old policy
