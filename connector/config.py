@@ -323,6 +323,7 @@ class SyncConfig(_Model):
     batch_size: Annotated[StrictInt, Field(ge=1, le=10_000)] = 1000
     overlap_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 5
     interval_seconds: Annotated[StrictInt, Field(ge=10, le=86_400)] = 300
+    alerts_cron: NonEmptyStr | None = None
     breaker_failures: Annotated[StrictInt, Field(ge=1, le=100)] = 3
     breaker_cooldown_seconds: Annotated[StrictInt, Field(ge=1, le=86_400)] = 300
     timezone: NonEmptyStr = "UTC"
@@ -338,6 +339,19 @@ class SyncConfig(_Model):
             if close:
                 message += f"; did you mean {close[0]!r}?"
             _fail(message)
+        return value
+
+    @field_validator("alerts_cron")
+    @classmethod
+    def _check_cron(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            _fail(f"not a crontab expression (minute hour day month weekday): {exc}")
         return value
 
     @property

@@ -93,6 +93,11 @@ class Daemon:
             if self.policy is not None:
                 self.scheduler.add_job(self._enforce_job, "interval", args=[source.name],
                                        id=f"enforce:{source.name}", seconds=self.config.sync.interval_seconds)
+                if self.config.sync.alerts_cron:
+                    from apscheduler.triggers.cron import CronTrigger
+
+                    trigger = CronTrigger.from_crontab(self.config.sync.alerts_cron, timezone=self.config.sync.tzinfo)
+                    self.scheduler.add_job(self._alerts_job, trigger, args=[source.name], id=f"alerts:{source.name}")
 
     def reload(self) -> bool:
         self.notifier.reloading()
@@ -177,12 +182,28 @@ class Daemon:
             logger.info("breaker.skipped", reason=self.breaker(source_name).last_error)
             return
         try:
-            result = enforce_source(self.config, self.store, self.policy, self.config.source(source_name))
+            result = enforce_source(self.config, self.store, self.policy, self.config.source(source_name),
+                                    alerts=not self.config.sync.alerts_cron)
         except Exception as exc:
             logger.exception("daemon.job_failed", error=str(exc))
             return
         logger.info("enforce.done", checked=result["checked"], held=result["held"],
                     changes=len(result["changes"]), outbox=result.get("outbox"))
+
+    def _alerts_job(self, source_name: str) -> None:
+        """Ageing alerts on their own cron schedule."""
+        from .enforce_commands import enforce_source
+
+        if not self._leads(source_name, "alerts") or not self.breaker(source_name).allow():
+            return
+        logger = log.bind(source=source_name, job="alerts")
+        try:
+            result = enforce_source(self.config, self.store, self.policy, self.config.source(source_name),
+                                    holds=False)
+        except Exception as exc:
+            logger.exception("daemon.job_failed", error=str(exc))
+            return
+        logger.info("alerts.done", changes=len(result["changes"]), outbox=result.get("outbox"))
 
     # -------------------------------------------------------------- main loop
 
@@ -209,6 +230,24 @@ class Daemon:
             self.notifier.watchdog()
         return self.shutdown()
 
+    def _flush_outboxes(self) -> None:
+        """On the way out, push what the outbox can to every reachable ERP this daemon leads."""
+        from .enforce_commands import push_outbox
+
+        if self.config is None or self.store is None or self.leadership is None:
+            return
+        for source in self.config.enabled_sources:
+            breaker = self.breakers.get(source.name)
+            if (breaker is not None and breaker.open) or not self.leadership.try_lead(source.name):
+                continue
+            if not self.store.outbox_entries(source=source.name, state="pending", limit=1):
+                continue
+            try:
+                log.info("daemon.outbox_flushed", source=source.name,
+                         result=push_outbox(self.config, self.store, source))
+            except Exception as exc:  # stopping must not fail
+                log.warning("daemon.outbox_flush_failed", source=source.name, error=str(exc))
+
     def shutdown(self) -> int:
         self.notifier.stopping()
         log.info("daemon.stopping")
@@ -216,6 +255,7 @@ class Daemon:
             self.http.close()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)  # running jobs finish their current page and return
+        self._flush_outboxes()
         if self.leadership is not None:
             self.leadership.release_all()
         if self.store is not None:

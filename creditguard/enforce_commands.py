@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from connector.enforce import AgeingAlerts, Enforcer
+from connector.enforce import AgeingAlerts, EnforceReport, Enforcer
 from connector.errors import SourceError
 from connector.outbox import Outbox
 
@@ -26,13 +26,15 @@ def make_outbox(config: Any, store: Any) -> Outbox:
                   max_delay=float(cfg.max_retry_delay_seconds))
 
 
-def enforce_source(config: Any, store: Any, policy: Any, source: Any, *, dry_run: bool = False) -> dict[str, Any]:
-    """Evaluate one source's open orders and ageing, queue the changes, then push its outbox."""
+def enforce_source(config: Any, store: Any, policy: Any, source: Any, *, dry_run: bool = False,
+                   holds: bool = True, alerts: bool = True) -> dict[str, Any]:
+    """Evaluate one source's open orders (holds) and ageing (alerts), queue the changes, push its outbox."""
     outbox = make_outbox(config, store)
     as_of = today(config)
-    report = Enforcer(store, policy, as_of, outbox).run(source.name, dry_run=dry_run)
+    report = Enforcer(store, policy, as_of, outbox).run(source.name, dry_run=dry_run) if holds \
+        else EnforceReport(source.name)
     alerts = AgeingAlerts(store, policy, as_of, outbox, source.credit_controller_user_id).run(
-        source.name, dry_run=dry_run)
+        source.name, dry_run=dry_run) if alerts else []
     entry: dict[str, Any] = {"source": source.name, "checked": report.checked, "held": report.held,
                              "changes": [asdict(c) for c in report.changes + alerts]}
     if not dry_run:

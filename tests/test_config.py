@@ -694,3 +694,12 @@ def test_sap_source_errors_name_the_keys(tmp_path):
     assert f"{path}:4:1: source.0.client: missing required key 'client'" in lines
     assert f"{path}:10:1: source.0.protocol: 'protocol' is for kind = 'odoo' sources, not 'sap_soap'" in lines
     assert any("source.0.company_codes" in line and "four capitals or digits" in line for line in lines)
+
+
+def test_alerts_cron_is_a_crontab_expression(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(SAP_SOURCE.replace("[[source]]", '[sync]\nalerts_cron = "0 7 * * 1-5"\n\n[[source]]'))
+    assert load_config(path).sync.alerts_cron == "0 7 * * 1-5"
+    path.write_text(SAP_SOURCE.replace("[[source]]", '[sync]\nalerts_cron = "every morning"\n\n[[source]]'))
+    with pytest.raises(ConfigError, match=r"c.toml:5:1: sync.alerts_cron: not a crontab expression"):
+        load_config(path)
