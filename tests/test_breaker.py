@@ -54,3 +54,49 @@ def test_erp_down_then_back(tmp_path):
             process.kill()
             process.wait()
         sandbox.stop()
+
+
+def test_erp_goes_down_mid_sync_then_comes_back(tmp_path):
+    from connector.ports import Stream
+    from connector.store import Store
+
+    policy = tmp_path / "policy.toml"
+    shutil.copy(ROOT / "policy" / "examples" / "default.toml", policy)
+    api_port = free_port()
+    with OdooSandbox(version="17", data="large:20000") as sandbox:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            CONFIG.format(db=tmp_path / "cg.db", policy=policy, url=sandbox.url)
+            .replace("interval_seconds = 10", "interval_seconds = 10\nbatch_size = 500\nbreaker_failures = 1\n"
+                                              "breaker_cooldown_seconds = 1")
+            .replace('format = "json"', 'format = "json"\nlevel = "debug"')
+            + f'\n[http]\nlisten = "127.0.0.1:{api_port}"\ntoken_env = "CG_API_TOKEN"\n')
+        env = dict(os.environ, CG_DAEMON_PASSWORD="admin", CG_API_TOKEN="t")
+        env.pop("NOTIFY_SOCKET", None)
+        process = subprocess.Popen([sys.executable, "-m", "creditguard", "--config", str(config), "run"],
+                                   stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+        try:
+            lines = Lines(process.stderr)
+            while True:  # pull the ERP's plug in the middle of the invoices
+                page = lines.wait_for("sync.page_committed")
+                if page.get("stream") == "invoices":
+                    sandbox.stop()
+                    break
+            failed = lines.wait_for("sync.source_failed")
+            assert failed["error_kind"] == "RetryableError"  # transient: the daemon keeps going
+            with httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=10) as client:
+                assert client.get("/readyz").status_code == 503
+                sandbox.start()
+                lines.wait_for("breaker.closed", timeout=60)
+                lines.wait_for("sync.source_done", timeout=120)
+                assert client.get("/readyz").status_code == 200
+            assert process.poll() is None
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        with Store.open(f"sqlite:///{tmp_path / 'cg.db'}") as store:  # nothing lost
+            assert store.count(Stream.INVOICES, "odoo") == sandbox.search_count(
+                "account.move", [("move_type", "in", ["out_invoice", "out_refund"])])
