@@ -324,6 +324,7 @@ class SyncConfig(_Model):
     overlap_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 5
     interval_seconds: Annotated[StrictInt, Field(ge=10, le=86_400)] = 300
     alerts_cron: NonEmptyStr | None = None
+    stop_timeout_seconds: Annotated[StrictInt, Field(ge=1, le=3600)] = 60
     breaker_failures: Annotated[StrictInt, Field(ge=1, le=100)] = 3
     breaker_cooldown_seconds: Annotated[StrictInt, Field(ge=1, le=86_400)] = 300
     timezone: NonEmptyStr = "UTC"
