@@ -43,6 +43,7 @@ class Daemon:
         self.http: Any = None
         self.leadership: Any = None
         self.breakers: dict[str, Any] = {}
+        self.error_counts: dict[tuple[str, str], int] = {}  # (source, error kind) → count, for /metrics
         self._lead_lock = threading.Lock()
 
     # ------------------------------------------------------------ load/reload
@@ -169,6 +170,8 @@ class Daemon:
                 logger.info("breaker.closed")
             breaker.success()
         for error in errors:
+            key = (source_name, error.__class__.__name__)
+            self.error_counts[key] = self.error_counts.get(key, 0) + 1
             logger.error("sync.source_failed", error=str(error), error_kind=error.__class__.__name__)
         for report in reports:
             logger.info("sync.source_done", streams={s.stream: s.as_dict() for s in report.streams})

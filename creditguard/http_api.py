@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import structlog
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -90,7 +90,11 @@ class StoreCollector:
         for source in config.enabled_sources:
             breaker = self.daemon.breakers.get(source.name)
             circuit.add_metric([source.name], 1 if breaker is not None and breaker.open else 0)
-        yield from (records, lag, duration, outbox, holds, circuit)
+        errors = CounterMetricFamily("creditguard_errors", "Errors of the daemon's jobs by source and kind",
+                                     labels=["source", "kind"])
+        for (source_name, kind), count in sorted(getattr(self.daemon, "error_counts", {}).items()):
+            errors.add_metric([source_name, kind], count)
+        yield from (records, lag, duration, outbox, holds, circuit, errors)
         info = InfoMetricFamily("creditguard_policy", "The active credit policy")
         if policy is not None:
             info.add_metric([], {"name": policy.name, "version": str(policy.version), "hash": policy.content_hash})

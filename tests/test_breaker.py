@@ -39,8 +39,9 @@ def test_erp_down_then_back(tmp_path):
             ready = client.get("/readyz")
             assert ready.status_code == 503
             assert any("circuit open" in reason for reason in ready.json()["reasons"])
-            assert 'creditguard_circuit_open{source="odoo"} 1.0' in client.get(
-                "/metrics", headers={"Authorization": "Bearer t"}).text
+            metrics = client.get("/metrics", headers={"Authorization": "Bearer t"}).text
+            assert 'creditguard_circuit_open{source="odoo"} 1.0' in metrics
+            assert 'creditguard_errors_total{kind="RetryableError",source="odoo"}' in metrics
             sandbox.start()  # the ERP is back
             lines.wait_for("breaker.closed", timeout=60)
             done = lines.wait_for("sync.source_done", timeout=60)
