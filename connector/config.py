@@ -391,6 +391,7 @@ class SourceConfig(_Model):
     # sap_soap
     client: StrictStr | None = None
     company_codes: tuple[StrictStr, ...] | None = None
+    company_currencies: dict[StrictStr, StrictStr] | None = None
     sales_organization: StrictStr | None = None
     credit_control_area: StrictStr | None = None
     delivery_block: StrictStr = "01"
@@ -435,6 +436,20 @@ class SourceConfig(_Model):
                 _fail("SAP organisational keys are four capitals or digits, e.g. \"1000\"")
         if isinstance(value, tuple) and not value:
             _fail("list at least one company code")
+        return value
+
+    @field_validator("company_currencies")
+    @classmethod
+    def _check_company_currencies(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        from .money import UnknownCurrency, currency_precision
+
+        for code, currency in (value or {}).items():
+            if not re.fullmatch(r"[A-Z0-9]{4}", code):
+                _fail(f"{code!r}: SAP company codes are four capitals or digits")
+            try:
+                currency_precision(currency)
+            except UnknownCurrency:
+                _fail(f"{code}: unknown currency {currency!r} (ISO 4217, e.g. \"EUR\")")
         return value
 
     @field_validator("delivery_block")
@@ -519,7 +534,8 @@ _KIND_KEYS = {
 }
 _KIND_ONLY = {
     "odoo": ("database", "protocol", "companies", "credit_controller_user_id"),
-    "sap_soap": ("client", "company_codes", "sales_organization", "credit_control_area", "delivery_block",
+    "sap_soap": ("client", "company_codes", "company_currencies", "sales_organization", "credit_control_area",
+                 "delivery_block",
                  "change_mode", "wsdl_dir", "client_cert", "client_key", "timezone"),
 }
 

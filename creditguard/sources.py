@@ -32,7 +32,8 @@ def build_sap_source(config: Any) -> ERPSource:
         retry_attempts=config.retry_attempts,
     )
     return SapSoapSource(config.name, client, list(config.company_codes), config.sales_organization,
-                         config.credit_control_area, config.timezone or "UTC")
+                         config.credit_control_area, config.timezone or "UTC",
+                         company_currencies=config.company_currencies)
 
 
 def build_writer(config: Any, store: Any = None) -> Any:

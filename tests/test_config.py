@@ -677,8 +677,10 @@ sales_organization = "1000"
 
 def test_sap_source_loads_with_its_own_keys(tmp_path):
     path = tmp_path / "sap.toml"
-    path.write_text(SAP_SOURCE + 'timezone = "Europe/Berlin"\nchange_mode = "wrapper"\n')
+    path.write_text(SAP_SOURCE + 'timezone = "Europe/Berlin"\nchange_mode = "wrapper"\n'
+                    'company_currencies = { "1000" = "EUR", "3000" = "JPY" }\n')
     source = load_config(path).source("sap")
+    assert source.company_currencies == {"1000": "EUR", "3000": "JPY"}
     assert source.kind == "sap_soap" and source.company_codes == ("1000", "3000")
     assert source.delivery_block == "01" and source.change_mode == "wrapper" and str(source.tzinfo) == "Europe/Berlin"
     assert source.protocol is None and source.database is None

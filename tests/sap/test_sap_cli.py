@@ -20,6 +20,7 @@ password_env = "CG_SAP_PASSWORD"
 client = "100"
 company_codes = ["1000"]
 sales_organization = "1000"
+company_currencies = {{ "1000" = "EUR" }}
 credit_control_area = "1000"
 timezone = "Europe/Berlin"
 retry_attempts = 1
