@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from common import free_port  # noqa: E402
 
 LOAD = r'''
 import json, random, statistics, sys, threading, time
@@ -79,11 +80,6 @@ password_env = "CG_ODOO_PASSWORD"
 protocol = "jsonrpc"
 """
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ writes only what changed), then an unchanged second sync, and prints open items 
 from __future__ import annotations
 
 import argparse
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import free_port, wait_for  # noqa: E402
+
 from adapters.sap_soap.client import SapClient  # noqa: E402
 from adapters.sap_soap.source import SapSoapSource  # noqa: E402
 from connector.logs import configure_logging  # noqa: E402
@@ -28,23 +29,6 @@ from connector.store import Store  # noqa: E402
 from connector.sync import SyncEngine  # noqa: E402
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port: int, process: subprocess.Popen, seconds: float = 300) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"sandbox exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("sandbox did not start in time")
 
 
 def bench_size(n: int) -> dict:

@@ -62,3 +62,13 @@ class BadRecord(CreditGuardError):
         self.model = model
         self.erp_id = erp_id
         self.reason = reason
+
+
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from (HTTP clients wrap socket and TLS errors)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen

@@ -64,7 +64,7 @@ def register(main: click.Group, guarded, App) -> None:
         """Exposure, limit and headroom per credit group, or one group's breakdown."""
         policy = active_policy(app.config)
         checker = CreditChecker(app.store, policy, today(app.config))
-        rows = list(_exposure_rows(app, checker, customer_ref, source_name))
+        rows = list(exposure_rows(app.store, checker, customer_ref, source_name))
         if as_json:
             print_json({"as_of": checker.as_of, "currency": policy.base_currency, "groups": rows}, sys.stdout)
             return
@@ -144,7 +144,7 @@ def register(main: click.Group, guarded, App) -> None:
         """Which limits and rules apply to a customer, and why."""
         pol = active_policy(app.config)
         checker = CreditChecker(app.store, pol, today(app.config))
-        head = _group_head(app, customer_ref, source_name)
+        head = group_head(app.store, customer_ref, source_name)
         facts, _groups = checker.facts(head)
         convert = lambda amount, currency: checker.convert(head.source, amount, currency)  # noqa: E731
         console = Console()
@@ -208,19 +208,20 @@ def register(main: click.Group, guarded, App) -> None:
         console.print(table)
 
 
-def _group_head(app: Any, ref: str, source: str | None):
-    customers = app.store.find_customers(ref, source)
+def group_head(store: Any, ref: str, source: str | None):
+    customers = store.find_customers(ref, source)
     if not customers:
         raise CheckError(f"no customer {ref!r} in the store")
     if len({c.source for c in customers}) > 1:
         raise CheckError(f"customer {ref!r} exists in several sources: choose one with --source")
     customer = customers[0]
-    return app.store.get_customer(customer.source, customer.credit_group_id) or customer
+    return store.get_customer(customer.source, customer.credit_group_id) or customer
 
 
-def _exposure_rows(app: Any, checker: CreditChecker, ref: str | None, source: str | None):
-    heads = [_group_head(app, ref, source)] if ref else [
-        c for c in app.store.iter_customers(source) if c.erp_id == c.credit_group_id]
+def exposure_rows(store: Any, checker: CreditChecker, ref: str | None, source: str | None):
+    """Exposure, overdue, limit and headroom of one credit group (``ref``) or of all of them."""
+    heads = [group_head(store, ref, source)] if ref else [
+        c for c in store.iter_customers(source) if c.erp_id == c.credit_group_id]
     by_source: dict[str, list] = {}
     for head in heads:
         by_source.setdefault(head.source, []).append(head)

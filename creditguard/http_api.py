@@ -218,18 +218,14 @@ class Api:
         return _json(outcome_json(outcome))
 
     def on_customer(self, request: Request, ref: str) -> Response:
-        from .credit_commands import _exposure_rows
+        from .credit_commands import exposure_rows
 
         policy = self.daemon.policy
         if policy is None:
             raise ApiError(503, "no_policy", "no [policy] configured")
         checker = CreditChecker(self.daemon.store, policy, datetime.now(self.daemon.config.sync.tzinfo).date())
-
-        class _App:
-            store = self.daemon.store
-
         try:
-            rows = list(_exposure_rows(_App, checker, ref, request.args.get("source")))
+            rows = list(exposure_rows(self.daemon.store, checker, ref, request.args.get("source")))
         except CheckError as exc:
             raise ApiError(404, "not_found", str(exc)) from None
         row = rows[0]

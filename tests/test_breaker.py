@@ -14,7 +14,7 @@ import httpx
 from adapters.odoo.sandbox import OdooSandbox
 
 from .test_daemon import CONFIG, ROOT, Lines
-from .test_http_api import free_port
+from .support.net import free_port
 
 
 def test_erp_down_then_back(tmp_path):

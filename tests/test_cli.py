@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from adapters.odoo.sandbox import OdooSandbox
+from .support.net import free_port
 
 CONFIG = """\
 [store]
@@ -87,9 +87,7 @@ def test_wrong_password_is_one_clear_line(sandbox, tmp_path):
 
 
 def test_unreachable_server_is_one_clear_line(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     config = write_config(tmp_path, f"http://127.0.0.1:{port}")
     result = run(config, "sync", "--once")
     assert result.returncode == 1

@@ -1,13 +1,13 @@
 """`creditguard doctor` against the sandbox, as a real process."""
 
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 
 from adapters.odoo.sandbox import OdooSandbox
+from .support.net import free_port
 
 CONFIG = """\
 [store]
@@ -56,8 +56,6 @@ def test_wrong_password_and_unreachable_server_say_how_to_fix(tmp_path):
         result = doctor(tmp_path, sb.url, password="nope")
     assert result.returncode == 1 and "login refused" in result.stdout and "check username" in result.stdout
     assert "nope" not in result.stdout
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     result = doctor(tmp_path, f"http://127.0.0.1:{port}")
     assert result.returncode == 1 and "connection refused" in result.stdout and "is Odoo running" in result.stdout

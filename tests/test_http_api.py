@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 
@@ -14,16 +13,11 @@ import pytest
 
 from adapters.odoo.sandbox import OdooSandbox
 
+from .support.net import free_port
 from .test_daemon import CONFIG, ROOT, Lines
 
 TOKEN = "test-token-4f1b"
 DAEMON: dict = {}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -303,6 +303,11 @@ class OdooClient:
             kwargs["context"] = context
         return self.execute(model, "search_read", **kwargs)
 
+    def module_installed(self, name: str) -> bool:
+        """Whether the Odoo module ``name`` (e.g. ``credit_guard``) is installed."""
+        return bool(self.search_read("ir.module.module", [("name", "=", name), ("state", "=", "installed")],
+                                     ["name"]))
+
     def search_count(self, model: str, domain: list, *, context: dict[str, Any] | None = None) -> int:
         kwargs: dict[str, Any] = {"domain": domain}
         if context:

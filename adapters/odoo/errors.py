@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from connector.errors import AuthenticationFailed, FatalError, RetryableError, SourceError
+from connector.errors import AuthenticationFailed, FatalError, RetryableError, SourceError, exception_chain
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 # 409 on JSON-2 is Odoo's LockError (a concurrent transaction holds the row).
@@ -80,19 +80,10 @@ def from_http_status(source: str, status: int, reason: str) -> SourceError:
     return FatalError(source, f"HTTP {status} {reason}")
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and the exceptions it was raised from (httpx wraps socket and ssl errors)."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
 
 def from_transport(source: str, exc: BaseException, url: str) -> SourceError:
     """Network-level failures: refused, reset, timeouts, TLS, HTTP status errors."""
-    chain = _chain(exc)
+    chain = exception_chain(exc)
 
     def has(kind: type | tuple[type, ...]) -> bool:
         return any(isinstance(e, kind) for e in chain)

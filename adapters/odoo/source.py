@@ -91,8 +91,7 @@ class OdooSource:
         if not companies:
             raise FatalError(self.name, "the user sees no company (check its allowed companies)")
         self._default_currency = companies[0].currency
-        self.addon = bool(self.client.search_read(
-            "ir.module.module", [("name", "=", "credit_guard"), ("state", "=", "installed")], ["name"]))
+        self.addon = self.client.module_installed("credit_guard")
         log.info("odoo.connected", source=self.name, version=self.version.label,
                  protocol=self.client.protocol, companies=len(companies))
         return SourceInfo(self.name, "odoo", self.version.label, tuple(companies))

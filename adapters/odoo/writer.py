@@ -45,9 +45,7 @@ class OdooWriter:
     def addon(self) -> bool:
         """Whether the credit_guard addon is installed (asked once per writer)."""
         if self._addon is None:
-            found = self.client.search_read("ir.module.module", [("name", "=", "credit_guard"),
-                                                                 ("state", "=", "installed")], ["name"])
-            self._addon = bool(found)
+            self._addon = self.client.module_installed("credit_guard")
             if not self._addon:
                 log.warning("odoo.advisory_holds", source=self.client.source,
                             detail="credit_guard addon not installed: holds are advisory (chatter, activity, tag)")

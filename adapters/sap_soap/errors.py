@@ -14,7 +14,14 @@ from typing import Any
 
 import requests
 
-from connector.errors import AuthenticationFailed, BadRecord, FatalError, RetryableError, SourceError
+from connector.errors import (
+    AuthenticationFailed,
+    BadRecord,
+    FatalError,
+    RetryableError,
+    SourceError,
+    exception_chain,
+)
 
 RETRYABLE_STATUS = {408, 429, 502, 503, 504}
 FAILURE_TYPES = {"E", "A"}
@@ -161,18 +168,10 @@ def from_fault(source: str, fault: Any, status: int | None, content_type: str, w
     return FatalError(source, f"{what}: SOAP fault {code}: {(fault.message or '').strip()}")
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
 
 def from_transport(source: str, exc: BaseException, what: str, url: str) -> SourceError:
     """Network-level failures: timeouts, refused/reset connections, TLS."""
-    chain = _chain(exc)
+    chain = exception_chain(exc)
     if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
         return FatalError(source, f"TLS certificate of {url} is not trusted (set ca_file, or verify_tls = false)")
     if isinstance(exc, requests.exceptions.SSLError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import threading
 import time
@@ -12,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from . import harness
+from ..support.net import free_port
 
 ADDONS = ["credit_guard", "credit_guard_19"]
 
@@ -101,7 +101,4 @@ def daemon():
 @pytest.fixture
 def closed_port():
     """A port on 127.0.0.1 where nothing listens."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return port
+    return free_port()

@@ -8,7 +8,6 @@ and the error taxonomy for bad credentials and unreachable servers.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
@@ -26,6 +25,7 @@ from connector.domain import Customer, CurrencyRate, Invoice, SalesOrder
 from connector.errors import AuthenticationFailed, RetryableError
 from connector.money import currency_precision
 from connector.ports import Cursor, Rejected, Stream
+from ..support.net import free_port
 
 TYPES = {Stream.CUSTOMERS: Customer, Stream.INVOICES: Invoice, Stream.ORDERS: SalesOrder,
          Stream.CURRENCY_RATES: CurrencyRate}
@@ -141,9 +141,7 @@ def test_change_detection(adapter):
 def test_error_taxonomy(adapter):
     with pytest.raises(AuthenticationFailed):
         adapter.make(adapter.url, password="wrong").open()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     with pytest.raises(RetryableError):
         adapter.make(f"http://127.0.0.1:{port}").open()
 

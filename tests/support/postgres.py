@@ -10,10 +10,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from .net import free_port
 
 
 def find_bin(name: str) -> str | None:
@@ -24,12 +25,6 @@ def find_bin(name: str) -> str | None:
     return candidates[0] if candidates else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PostgresServer:
     def __init__(self) -> None:
         initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
@@ -38,7 +33,7 @@ class PostgresServer:
         self.initdb, self.pg_ctl = initdb, pg_ctl
         self.dir = Path(tempfile.mkdtemp(prefix="creditguard-pg-"))
         self.data = self.dir / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_user: list[str] = []
         if os.geteuid() == 0:
             self._as_user = ["runuser", "-u", "postgres", "--"]
