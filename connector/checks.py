@@ -10,7 +10,7 @@ from typing import Any
 
 from policy.model import Grouping, Policy
 
-from .decisions import CustomerFacts, Decision, OrderFacts, customer_key, decide
+from .decisions import CustomerFacts, Decision, OrderFacts, customer_grade, customer_key, decide
 from .domain import Customer, OrderState, SalesOrder
 from .errors import CreditGuardError
 from .exposure import Exposure, ExposureCalculator, OrderUnderCheck, Overdue
@@ -79,9 +79,11 @@ class CreditChecker:
         erp_limit = None
         if head.credit_limit is not None and head.credit_limit_currency:
             erp_limit = self.convert(head.source, head.credit_limit, head.credit_limit_currency)
+        grade, grade_source = customer_grade(self.policy, file.grade if file else None, head.risk_category)
         facts = CustomerFacts(
             source=head.source, erp_id=head.erp_id, key=key, name=head.name, credit_group=head.credit_group_id,
-            erp_limit=erp_limit, grade=file.grade if file else None, segment=file.segment if file else None,
+            erp_limit=erp_limit, grade=grade, segment=file.segment if file else None, grade_source=grade_source,
+            risk_category=head.risk_category, erp_blocked=head.credit_blocked,
         )
         return facts, groups
 
@@ -216,6 +218,9 @@ def outcome_json(outcome: CheckOutcome) -> dict[str, Any]:
             "name": outcome.project[0], "exposure": str(outcome.project[1].total),
             "components": {k: str(v) for k, v in outcome.project[1].components.items()}},
         "grade": outcome.facts.grade,
+        "grade_source": outcome.facts.grade_source,
+        "erp_risk_category": outcome.facts.risk_category,
+        "erp_blocked": outcome.facts.erp_blocked,
         "segment": outcome.facts.segment,
         "as_of": d.as_of.isoformat(),
         "policy": {"name": outcome.policy.name, "version": outcome.policy.version,

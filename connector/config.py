@@ -395,6 +395,8 @@ class SourceConfig(_Model):
     sales_organization: StrictStr | None = None
     credit_control_area: StrictStr | None = None
     delivery_block: StrictStr = "01"
+    rate_type: StrictStr = "M"  # TCURR exchange rate type of the currency-rates stream
+    rates_history_days: Annotated[StrictInt, Field(ge=1)] = 400  # rate history read on a first / full sync
     change_mode: Literal["stateful", "wrapper"] = "stateful"
     wsdl_dir: FilePath | None = None
     client_cert: FilePath | None = None
@@ -450,6 +452,13 @@ class SourceConfig(_Model):
                 currency_precision(currency)
             except UnknownCurrency:
                 _fail(f"{code}: unknown currency {currency!r} (ISO 4217, e.g. \"EUR\")")
+        return value
+
+    @field_validator("rate_type")
+    @classmethod
+    def _check_rate_type(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z0-9]{1,4}", value):
+            _fail("an exchange rate type is one to four capitals or digits, e.g. \"M\"")
         return value
 
     @field_validator("delivery_block")
@@ -517,6 +526,18 @@ class SourceConfig(_Model):
         """This source's ``batch_size``, or ``[sync].batch_size`` if it has none."""
         return self.batch_size if self.batch_size is not None else sync.batch_size
 
+    def sales_organizations(self) -> dict[str, str]:
+        """sap_soap: ``{sales organization: company code}`` the sales orders are read for.
+
+        A configured ``sales_organization`` counts for the first company code; without one, each
+        company code's sales organization is taken to carry the same key (``1000`` → ``1000``),
+        as in SAP's reference organisational structure.
+        """
+        codes = list(self.company_codes or ())
+        if self.sales_organization:
+            return {self.sales_organization: codes[0]} if codes else {}
+        return {code: code for code in codes}
+
     def secret(self) -> str:
         """The password (API key for ``json2``), read now from the env var or file.
 
@@ -530,12 +551,12 @@ class SourceConfig(_Model):
 
 _KIND_KEYS = {
     "odoo": ("database", "protocol"),
-    "sap_soap": ("client", "company_codes", "sales_organization"),
+    "sap_soap": ("client", "company_codes"),
 }
 _KIND_ONLY = {
     "odoo": ("database", "protocol", "companies", "credit_controller_user_id"),
     "sap_soap": ("client", "company_codes", "company_currencies", "sales_organization", "credit_control_area",
-                 "delivery_block",
+                 "delivery_block", "rate_type", "rates_history_days",
                  "change_mode", "wsdl_dir", "client_cert", "client_key", "timezone"),
 }
 

@@ -44,6 +44,9 @@ class CustomerFacts:
     erp_limit: Decimal | None  # in the base currency
     grade: int | None
     segment: str | None
+    grade_source: str | None = None  # where the grade came from, for people ("policy file", "ERP risk …")
+    risk_category: str | None = None  # the ERP's risk category, as synced
+    erp_blocked: bool = False  # the ERP's credit management blocked the customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,25 @@ def customer_key(ref: str | None, source: str, erp_id: str) -> str:
     return ref or f"{source}:{erp_id}"
 
 
+GRADE_FROM_FILE = "policy customer file"
+
+
+def _grade_origin(customer: CustomerFacts) -> str:
+    """`` (ERP risk category 003)`` when the grade came from the ERP, else nothing."""
+    source = customer.grade_source
+    return f" ({source})" if source and source != GRADE_FROM_FILE else ""
+
+
+def customer_grade(policy: Policy, file_grade: int | None, risk_category: str | None) -> tuple[int | None, str | None]:
+    """The customer's grade and where it came from: the policy's customer file first, then the
+    grade ``[risk_categories]`` gives the ERP's risk category; ``(None, None)`` when neither does."""
+    if file_grade is not None:
+        return file_grade, GRADE_FROM_FILE
+    if risk_category is not None and risk_category in policy.risk_categories:
+        return policy.risk_categories[risk_category], f"ERP risk category {risk_category}"
+    return None, None
+
+
 def _money(amount: Decimal, currency: str) -> str:
     return f"{quantize(amount, currency):,} {currency}"
 
@@ -104,7 +126,8 @@ def effective_limit(policy: Policy, customer: CustomerFacts, as_of: date, conver
         elif source is LimitSource.GRADE:
             if customer.grade is not None and customer.grade in policy.limits.grades:
                 return EffectiveLimit(quantize(policy.limits.grades[customer.grade], base), source,
-                                      f"policy limit for grade {customer.grade}")
+                                      f"policy limit for grade {customer.grade}"
+                                      + _grade_origin(customer))
     return EffectiveLimit(None, None, "no limit from any source")
 
 
@@ -150,12 +173,16 @@ def decide(
         return approved("exemptions.customers")
     if order.order_type and order.order_type in exemptions.excluded_order_types:
         return approved("exemptions.excluded_order_types")
+    rules = policy.rules
+    if rules.erp_blocked.enabled and customer.erp_blocked:  # no fast path for a blocked customer
+        reason = Reason("erp_blocked", f"{customer.name} is blocked by the ERP's credit management.")
+        tier = release_tier(policy.approval_tiers, order.amount)
+        return Decision(Result.HOLD, (reason,), ("rules.erp_blocked",), limit, headroom, tier, base, as_of)
     fast_path = segment.auto_approve_below if segment.auto_approve_below is not None else exemptions.auto_approve_below
     if fast_path is not None and order.amount < fast_path:
         return approved("segments.auto_approve_below" if segment.auto_approve_below is not None
                         else "exemptions.auto_approve_below")
 
-    rules = policy.rules
     reasons: list[Reason] = []
     matched: list[str] = []
     at_least: str | None = None
@@ -189,7 +216,7 @@ def decide(
                                              f"{overdue.days(as_of)} days); allowed {_money(threshold, base)}."))
     if rules.grade.enabled and customer.grade is not None and customer.grade >= rules.grade.hold_at_or_worse:
         matched.append("rules.grade")
-        reasons.append(Reason("grade", f"Risk grade {customer.grade} is at or worse than "
+        reasons.append(Reason("grade", f"Risk grade {customer.grade}{_grade_origin(customer)} is at or worse than "
                                        f"{rules.grade.hold_at_or_worse}."))
     if segment.large_order_threshold is not None and order.amount > segment.large_order_threshold:
         matched.append("segments.large_order_threshold")

@@ -68,6 +68,9 @@ class Customer:
     credit_limit_currency: str | None
     active: bool
     changed_at: datetime
+    # the ERP's own credit management (SAP credit master KNKK): grade inputs of the policy
+    risk_category: str | None = None  # e.g. SAP CTLPC "001"; mapped to a grade by [risk_categories]
+    credit_blocked: bool = False  # blocked by the ERP's credit management (SAP CRBLB)
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,15 +58,34 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class Scope:
+    """One part of a snapshot stream (the records of one customer) and what it looked like.
+
+    Sources without change times read snapshot streams whole; a source that can tell cheaply
+    that a part has not changed (a fingerprint such as the customer's credit-master totals)
+    reports the part with ``unchanged=True`` instead of re-reading it, and the engine keeps the
+    part's stored records.  ``recheck_at``: read the part again then at the latest, even when
+    the fingerprint has not moved (it cannot see every change).
+    """
+
+    key: str  # e.g. the customer's erp_id
+    fingerprint: str
+    recheck_at: datetime
+    unchanged: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """One page of a stream, in read order.
 
     Rejected records keep their position so that the engine advances past
-    them; the ids of every entry serve to reconcile full reads.
+    them; the ids of every entry serve to reconcile full reads.  ``scopes``: the
+    parts of a snapshot stream this page covers (see :class:`Scope`).
     """
 
     model: str
     entries: tuple[Entry, ...]
+    scopes: tuple[Scope, ...] = ()
 
     @property
     def records(self) -> list[SyncedRecord]:

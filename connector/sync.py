@@ -40,6 +40,7 @@ class StreamStats:
     reread: int = 0  # unchanged records seen again inside the overlap window
     deleted: int = 0
     full: bool = False
+    kept: int = 0  # parts of a snapshot stream the source found unchanged and did not re-read
 
     def as_dict(self) -> dict:
         return {
@@ -53,6 +54,7 @@ class StreamStats:
             "reread": self.reread,
             "deleted": self.deleted,
             "full": self.full,
+            "kept": self.kept,
         }
 
 
@@ -97,8 +99,12 @@ class SyncEngine:
 
     def sync_stream(self, source: ERPSource, stream: Stream, *, full: bool = False) -> StreamStats:
         # sources without change times (SAP open items) re-read a stream whole every time: only changed
-        # records are written (content hashes) and records gone from the ERP are swept
-        full = full or _is_snapshot(source, stream)
+        # records are written (content hashes) and records gone from the ERP are swept.  A source that
+        # fingerprints the parts of such a stream skips the parts that did not change (not on --full).
+        snapshot = _is_snapshot(source, stream)
+        if snapshot and not full and callable(getattr(source, "remember_scopes", None)):
+            source.remember_scopes(stream, self.store.load_scopes(source.name, stream))
+        full = full or snapshot
         logger = log.bind(source=source.name, stream=stream.value)
         stats = StreamStats(source.name, stream.value, full=full)
         started = time.perf_counter()
@@ -116,8 +122,10 @@ class SyncEngine:
                     if isinstance(e.item, Rejected) and _beyond(e.position, cursor)
                 ]
                 result = self.store.save_page(
-                    source.name, stream, model, page.records, fresh_rejects, page.position, run, self.clock()
+                    source.name, stream, model, page.records, fresh_rejects, page.position, run, self.clock(),
+                    scopes=page.scopes,
                 )
+                stats.kept += sum(1 for scope in page.scopes if scope.unchanged)
                 # new to us: beyond the cursor, or changed inside the overlap window
                 read = len(fresh_rejects) + sum(
                     1

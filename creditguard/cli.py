@@ -134,7 +134,8 @@ def customers(app: App, source_name: str | None, active_only: bool, as_json: boo
         "Customers",
         [("source", "Source"), ("erp_id", "ERP id"), ("ref", "Ref"), ("name", "Name"),
          ("credit_group_id", "Credit group"), ("country", "Country"), ("credit_limit", ">ERP limit"),
-         ("credit_limit_currency", "Cur"), ("active", "Active")],
+         ("credit_limit_currency", "Cur"), ("risk_category", "Risk cat."), ("credit_blocked", "ERP block"),
+         ("active", "Active")],
         (_as_row(c) for c in items), Console(), limit,
     )
 

@@ -150,8 +150,13 @@ def register(main: click.Group, guarded, App) -> None:
         console = Console()
         console.print(f"[bold]{facts.name}[/] ({facts.key}, {head.source}:{head.erp_id}) under policy "
                       f"{pol.name!r} v{pol.version} ({pol.content_hash[:12]}), as of {checker.as_of}")
-        console.print(f"Grade: {facts.grade if facts.grade is not None else 'not graded'}; "
-                      f"segment: {facts.segment or 'none'}")
+        graded = f"{facts.grade} ({facts.grade_source})" if facts.grade is not None else "not graded"
+        if facts.grade is None and facts.risk_category:
+            graded += f" (ERP risk category {facts.risk_category} is not in [risk_categories])"
+        console.print(f"Grade: {graded}; segment: {facts.segment or 'none'}")
+        if facts.erp_blocked:
+            console.print("Blocked by the ERP's credit management: every order is held"
+                          + ("." if pol.rules.erp_blocked.enabled else " — but rules.erp_blocked is off."))
         chosen = effective_limit(pol, facts, checker.as_of, convert)
         console.print("Limit sources in order of precedence:")
         for source in pol.limits.precedence:
@@ -172,6 +177,7 @@ def register(main: click.Group, guarded, App) -> None:
         console.print(f"  overdue: {'on' if rules.overdue.enabled else 'off'}, more than {days} days")
         console.print(f"  grade: {'on' if rules.grade.enabled else 'off'}, hold at grade "
                       f"{rules.grade.hold_at_or_worse} or worse")
+        console.print(f"  erp_blocked: {'on' if rules.erp_blocked.enabled else 'off'}")
         if facts.key in pol.exemptions.customers:
             console.print("Exempt: listed in [exemptions].customers — every order is approved.")
         if pol.approval_tiers:
@@ -247,7 +253,9 @@ def exposure_rows(store: Any, checker: CreditChecker, ref: str | None, source: s
                 "limit": {"amount": str(limit.amount) if limit.amount is not None else None,
                           "source": limit.source.value if limit.source else None, "detail": limit.detail},
                 "headroom": str(headroom) if headroom is not None else None,
-                "grade": facts.grade, "segment": facts.segment,
+                "grade": facts.grade, "grade_source": facts.grade_source,
+                "erp_risk_category": facts.risk_category, "erp_blocked": facts.erp_blocked,
+                "segment": facts.segment,
             }
 
 
@@ -305,6 +313,10 @@ def _print_check(d: dict[str, Any], console: Console) -> None:
     console.print(f"Exposure {d['exposure']['total']} {d['currency']}; limit "
                   f"{limit['amount'] or 'none'} ({limit['source'] or '-'}: {limit['detail']}); "
                   f"headroom {d['headroom'] or '-'}")
+    if d["grade"] is not None:
+        console.print(f"Grade {d['grade']} ({d['grade_source']})")
+    if d["erp_blocked"]:
+        console.print("[red]Blocked by the ERP's credit management[/]")
     if d["release_tier"]:
         console.print(f"Release needs: {d['release_tier']}")
     _print_breakdown(d, d["currency"], console, title=False)

@@ -41,7 +41,7 @@ protocol = "{protocol}"
 name = "sap"
 kind = "sap_soap"
 url = "{sap_url}"
-username = "CGUSER"
+username = "admin"
 password_env = "{sap_env}"
 client = "100"
 company_codes = ["1000", "3000"]
@@ -84,7 +84,7 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
         config_path.write_text(CONFIG.format(db=db, url=sandbox.url, env=PASSWORD_ENV, protocol=protocol,
                                              policy=DEFAULT_POLICY, sap_url=sap.url, sap_env=SAP_PASSWORD_ENV))
         os.environ[PASSWORD_ENV] = "admin"
-        os.environ[SAP_PASSWORD_ENV] = "secret"
+        os.environ[SAP_PASSWORD_ENV] = "admin"
         config = load_config(config_path)
         console.print(f"[bold]Odoo sandbox[/] on {sandbox.url} (database 'demo'), [bold]SAP sandbox[/] on "
                       f"{sap.url} (client 100); one store {db}")

@@ -31,9 +31,10 @@ def build_sap_source(config: Any) -> ERPSource:
         ca_file=str(config.ca_file) if config.ca_file else None, client_cert=cert,
         retry_attempts=config.retry_attempts,
     )
-    return SapSoapSource(config.name, client, list(config.company_codes), config.sales_organization,
+    return SapSoapSource(config.name, client, list(config.company_codes), config.sales_organizations(),
                          config.credit_control_area, config.timezone or "UTC",
-                         company_currencies=config.company_currencies)
+                         company_currencies=config.company_currencies, rate_type=config.rate_type,
+                         rates_history_days=config.rates_history_days)
 
 
 def build_writer(config: Any, store: Any = None) -> Any:
@@ -43,7 +44,7 @@ def build_writer(config: Any, store: Any = None) -> Any:
 
         source = build_sap_source(config)
         return SapWriter(source.client, delivery_block=config.delivery_block, mode=config.change_mode,
-                         locate=store_locator(store, config.name, config.sales_organization))
+                         locate=store_locator(store, config.name, config.sales_organizations()))
     if config.kind == "odoo":
         from adapters.odoo import OdooSource
         from adapters.odoo.writer import OdooWriter

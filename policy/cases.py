@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from connector.decisions import CustomerFacts, OrderFacts, decide
+from connector.decisions import CustomerFacts, OrderFacts, customer_grade, decide
 from connector.exposure import Exposure, Overdue
 
 from .model import Policy, PolicyCase
@@ -29,11 +29,13 @@ def run_case(policy: Policy, case: PolicyCase):
             raise _MissingRate(currency)
         return amount * case.rates[currency]
 
+    grade, grade_source = customer_grade(policy, case.grade if case.grade is not None else
+                                         (file.grade if file else None), case.risk_category)
     facts = CustomerFacts(
         source="test", erp_id=case.customer, key=case.customer, name=case.customer, credit_group=case.customer,
-        erp_limit=case.erp_limit,
-        grade=case.grade if case.grade is not None else (file.grade if file else None),
+        erp_limit=case.erp_limit, grade=grade,
         segment=case.segment if case.segment is not None else (file.segment if file else None),
+        grade_source=grade_source, risk_category=case.risk_category, erp_blocked=case.erp_blocked,
     )
     exposure = Exposure("test", case.customer, policy.base_currency,
                         {"open_invoices": case.exposure - case.order, "current_order": case.order})

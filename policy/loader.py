@@ -272,6 +272,7 @@ class RulesTable(_Model):
     grade: GradeRuleTable = GradeRuleTable()
     no_limit: SwitchTable = SwitchTable()
     cover_withdrawn: SwitchTable = SwitchTable()
+    erp_blocked: SwitchTable = SwitchTable()
 
 
 class ExemptionsTable(_Model):
@@ -319,6 +320,8 @@ class CaseEntry(_Model):
     grade: Grade | None = None
     segment: Text | None = None
     erp_limit: Amount | None = None
+    risk_category: Text | None = None
+    erp_blocked: StrictBool = False
     reasons: tuple[Text, ...] | None = None
     release_tier: Text | None = None
     rates: dict[str, Amount] = Field(default_factory=dict)
@@ -332,6 +335,7 @@ class PolicyFile(_Model):
     grouping: GroupingTable = GroupingTable()
     limits: LimitsTable = LimitsTable()
     customers: dict[str, CustomerTable] = Field(default_factory=dict)
+    risk_categories: dict[str, Grade] = Field(default_factory=dict)  # ERP risk category → grade
     rules: RulesTable = RulesTable()
     exemptions: ExemptionsTable = ExemptionsTable()
     approval_tiers: tuple[TierEntry, ...] = ()
@@ -819,12 +823,14 @@ def _convert(p: PolicyFile, *, content_hash: str, path: str, positions: TomlPosi
         customers=MappingProxyType(
             {ref: m.CustomerFile(grade=c.grade, segment=c.segment) for ref, c in p.customers.items()}
         ),
+        risk_categories=MappingProxyType(dict(p.risk_categories)),
         rules=m.Rules(
             over_limit=m.OverLimitRule(**dict(p.rules.over_limit)),
             overdue=m.OverdueRule(**dict(p.rules.overdue)),
             grade=m.GradeRule(**dict(p.rules.grade)),
             no_limit=m.SwitchRule(**dict(p.rules.no_limit)),
             cover_withdrawn=m.SwitchRule(**dict(p.rules.cover_withdrawn)),
+            erp_blocked=m.SwitchRule(**dict(p.rules.erp_blocked)),
         ),
         exemptions=m.Exemptions(
             customers=frozenset(p.exemptions.customers),
@@ -855,7 +861,7 @@ def _convert(p: PolicyFile, *, content_hash: str, path: str, positions: TomlPosi
             m.PolicyCase(
                 name=c.name, customer=c.customer, exposure=c.exposure, order=c.order, expect=c.expect,
                 as_of=c.as_of, overdue=c.overdue, grade=c.grade, segment=c.segment, erp_limit=c.erp_limit,
-                reasons=c.reasons, release_tier=c.release_tier, rates=MappingProxyType(dict(c.rates)),
+                risk_category=c.risk_category, erp_blocked=c.erp_blocked, reasons=c.reasons, release_tier=c.release_tier, rates=MappingProxyType(dict(c.rates)),
                 where=_where(positions, ("tests", index)),
             )
             for index, c in enumerate(p.tests)

@@ -149,6 +149,7 @@ class Rules:
     grade: GradeRule = GradeRule()
     no_limit: SwitchRule = SwitchRule()
     cover_withdrawn: SwitchRule = SwitchRule()
+    erp_blocked: SwitchRule = SwitchRule()  # the ERP's credit management blocked the customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +213,8 @@ class PolicyCase:
     grade: int | None = None  # None: the customer's file decides
     segment: str | None = None
     erp_limit: Decimal | None = None
+    risk_category: str | None = None  # the ERP's risk category (grade by [risk_categories])
+    erp_blocked: bool = False  # blocked by the ERP's credit management
     reasons: tuple[str, ...] | None = None  # exact reason codes, when given
     release_tier: str | None = None
     rates: Mapping[str, Decimal] = field(default_factory=_frozen_map)  # base-currency units per unit
@@ -227,6 +230,7 @@ class Policy:
     grouping: GroupingSettings = GroupingSettings()
     limits: LimitSettings = LimitSettings()
     customers: Mapping[str, CustomerFile] = field(default_factory=_frozen_map)
+    risk_categories: Mapping[str, int] = field(default_factory=_frozen_map)  # ERP risk category → grade
     rules: Rules = Rules()
     exemptions: Exemptions = Exemptions()
     approval_tiers: tuple[ApprovalTier, ...] = ()

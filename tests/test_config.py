@@ -686,6 +686,22 @@ def test_sap_source_loads_with_its_own_keys(tmp_path):
     assert source.protocol is None and source.database is None
 
 
+def test_sap_currency_rate_keys(tmp_path):
+    path = tmp_path / "sap.toml"
+    path.write_text(SAP_SOURCE)
+    source = load_config(path).source("sap")
+    assert (source.rate_type, source.rates_history_days) == ("M", 400)
+    path.write_text(SAP_SOURCE + 'rate_type = "B"\nrates_history_days = 30\n')
+    source = load_config(path).source("sap")
+    assert (source.rate_type, source.rates_history_days) == ("B", 30)
+    path.write_text(SAP_SOURCE + 'rate_type = "average"\nrates_history_days = 0\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    text = str(err.value)
+    assert "source.0.rate_type: an exchange rate type is one to four capitals or digits" in text
+    assert "source.0.rates_history_days" in text
+
+
 def test_sap_source_errors_name_the_keys(tmp_path):
     path = tmp_path / "sap.toml"
     path.write_text(SAP_SOURCE.replace('client = "100"\n', 'protocol = "xmlrpc"\n')
@@ -696,6 +712,16 @@ def test_sap_source_errors_name_the_keys(tmp_path):
     assert f"{path}:4:1: source.0.client: missing required key 'client'" in lines
     assert f"{path}:10:1: source.0.protocol: 'protocol' is for kind = 'odoo' sources, not 'sap_soap'" in lines
     assert any("source.0.company_codes" in line and "four capitals or digits" in line for line in lines)
+
+
+def test_sap_rate_keys_are_not_for_odoo_sources(tmp_path):
+    with pytest.raises(ValidationError) as info:
+        SourceConfig.model_validate({"name": "a", "kind": "odoo", "url": "https://x", "database": "d",
+                                     "username": "u", "password_env": "P", "protocol": "jsonrpcs",
+                                     "rate_type": "M", "rates_history_days": 10})
+    messages = {e["loc"]: e["msg"] for e in info.value.errors()}
+    assert set(messages) == {("rate_type",), ("rates_history_days",)}
+    assert "is for kind = 'sap_soap' sources" in messages[("rate_type",)]
 
 
 def test_alerts_cron_is_a_crontab_expression(tmp_path):

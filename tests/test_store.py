@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from connector.domain import Customer, Invoice, InvoiceKind, InvoiceState, PaymentState
-from connector.ports import Cursor, Rejected, Stream
+from connector.ports import Cursor, Rejected, Scope, Stream
 from connector.store import FullRun
 from connector.store.tables import metadata
 
@@ -31,7 +31,7 @@ def test_migrations_match_the_table_definitions(store):
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
-    assert store.schema_status() == ("0005", "0005")
+    assert store.schema_status() == ("0007", "0007")
 
 
 def test_upsert_is_idempotent_and_keeps_exact_money(store):
@@ -97,12 +97,34 @@ def test_full_run_sweeps_records_the_erp_no_longer_has(store):
     assert store.count(Stream.INVOICES, "odoo") == 3
 
 
+def test_unchanged_scopes_of_a_full_run_keep_their_records_and_fingerprints_are_kept(store):
+    """A snapshot source may skip an unchanged customer: its stored records survive the sweep."""
+    later = T0 + timedelta(hours=24)
+    store.save_page("sap", Stream.INVOICES, "BSID",
+                    [invoice("1", source="sap"), invoice("2", source="sap", customer_id="20")], [], None,
+                    scopes=[Scope("10", "fp-10", later), Scope("20", "fp-20", later)])
+    assert store.load_scopes("sap", Stream.INVOICES) == {"10": Scope("10", "fp-10", later),
+                                                         "20": Scope("20", "fp-20", later)}
+    run = FullRun(store.start_run("sap", Stream.INVOICES, True), "sap", Stream.INVOICES)
+    # customer 10 unchanged (not read), customer 20 re-read and its invoice is gone
+    store.save_page("sap", Stream.INVOICES, "BSID", [], [], None, run,
+                    scopes=[Scope("10", "fp-10", later, unchanged=True), Scope("20", "fp-20b", later)])
+    assert store.sweep_unseen(run, "BSID") == 1
+    assert [i.erp_id for i in store.iter_invoices("sap")] == ["1"]
+    assert store.load_scopes("sap", Stream.INVOICES)["20"].fingerprint == "fp-20b"
+    assert store.load_scopes("sap", Stream.ORDERS) == {} and store.load_scopes("odoo", Stream.INVOICES) == {}
+
+
 def test_customers_round_trip(store):
     c = Customer(source="odoo", erp_id="14", ref="C00014", name="Azure Interior", credit_group_id="14",
                  company_id=None, country="US", vat="US1234", is_company=True, parent_id=None,
                  credit_limit=Decimal("25000.00"), credit_limit_currency="USD", active=True, changed_at=T0)
     store.save_page("odoo", Stream.CUSTOMERS, "res.partner", [c], [], None)
     assert list(store.iter_customers("odoo")) == [c]
+    graded = replace(c, risk_category="C03", credit_blocked=True)
+    assert store.save_page("odoo", Stream.CUSTOMERS, "res.partner", [graded], [], None).written_ids == {"14"}
+    assert list(store.iter_customers("odoo")) == [graded]
+    store.save_page("odoo", Stream.CUSTOMERS, "res.partner", [c], [], None)
     archived = replace(c, active=False)
     store.save_page("odoo", Stream.CUSTOMERS, "res.partner", [archived], [], None)
     assert list(store.iter_customers("odoo", include_inactive=False)) == []

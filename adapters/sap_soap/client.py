@@ -39,6 +39,7 @@ SERVICES: dict[str, str] = {
     "Z_BAPI_SALESORDER_GETLIST": "z_bapi_salesorder_getlist.wsdl",
     "ZCG_SALESORDER_SET_DLV_BLOCK": "zcg_salesorder_set_dlv_block.wsdl",
     "Z_BAPI_SALESORDER_CHANGE": "z_bapi_salesorder_change.wsdl",  # stateful: change + commit in one session
+    "Z_BAPI_EXCHRATE_GETCURRENTRATES": "z_bapi_exchrate_getcurrentrates.wsdl",
 }
 
 CHANGE_SERVICE = "Z_BAPI_SALESORDER_CHANGE"
@@ -225,6 +226,16 @@ class SapClient:
         self._log_messages("SalesorderGetlist", errors.check_return(
             self.source, "SalesorderGetlist", answer.get("Return"), model="VBAK", customer=customer))
         return rows(answer.get("SalesOrders"))
+
+    def current_rates(self, key_date: str, rate_type: str = "M") -> list[dict[str, Any]]:
+        """``BAPI_EXCHRATE_GETCURRENTRATES``: per currency pair of ``rate_type``, the TCURR row valid on
+        ``key_date`` (YYYY-MM-DD) as ``BAPI1093_0`` rows; all pairs (empty ranges).  An unknown rate type
+        comes back as RETURN E → :class:`errors.ReturnError`."""
+        answer = self.call("Z_BAPI_EXCHRATE_GETCURRENTRATES", "ExchrateGetcurrentrates", Date=key_date,
+                           RateType=rate_type, ExchRateList={}, Return={})
+        self._log_messages("ExchrateGetcurrentrates", errors.check_return(
+            self.source, "ExchrateGetcurrentrates", answer.get("Return")))
+        return rows(answer.get("ExchRateList"))
 
     # ------------------------------------------------------------ write side
 

@@ -23,11 +23,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connector.domain import Customer, Invoice, InvoiceKind, InvoiceState, OrderState, PaymentState, SalesOrder
+from connector.domain import (
+    CurrencyRate,
+    Customer,
+    Invoice,
+    InvoiceKind,
+    InvoiceState,
+    OrderState,
+    PaymentState,
+    SalesOrder,
+)
 from connector.errors import BadRecord
 from connector.money import UnknownCurrency, currency_precision, money
 
@@ -43,7 +52,7 @@ class MappingContext:
 
 @dataclass(frozen=True, slots=True)
 class CreditInfo:
-    """Credit master (KNKK) facts the domain has no field for yet; kept by the source for later."""
+    """Credit master (KNKK) of one customer: limit, risk category and block go on the Customer."""
 
     customer: str
     credit_control_area: str
@@ -257,6 +266,8 @@ def map_customer(ctx: MappingContext, address: dict[str, Any], detail: dict[str,
         credit_limit_currency=(credit.currency if credit and credit.limit is not None else None),
         active=(g.text("DelFlagG") or "") != "X",
         changed_at=_at_midnight(g.date("CreatDate"), ctx.timezone),
+        risk_category=credit.risk_category if credit else None,
+        credit_blocked=credit.blocked if credit else False,
     )
 
 
@@ -319,3 +330,119 @@ def _map_order(ctx: MappingContext, vbeln: str, lines: list[dict[str, Any]], com
         erp_hold=bool(r.text("DlvBlock")),
     )
 
+
+# ------------------------------------------------------------------ exchange rates
+
+RATE_MODEL = "TCURR"
+RATE_DIGITS = 20  # significant digits of a rate that is a quotient (100 / 0.62 has no finite decimal form)
+_RATE_CONTEXT = Context(prec=RATE_DIGITS)
+
+
+def _currency_code(raw: dict[str, Any], field: str) -> str:
+    return (raw.get(field) or "").strip().upper()
+
+
+def rate_erp_id(raw: dict[str, Any], company_id: str, currency: str) -> str:
+    """``<rate type>/<company code>/<other currency>/<valid from>``, e.g. ``M/1000/USD/2024-06-01``."""
+    valid_from = raw.get("ValidFrom")
+    day = valid_from.isoformat() if isinstance(valid_from, date) else str(valid_from or "?").strip()
+    return f"{(raw.get('RateType') or '?').strip()}/{company_id}/{currency or '?'}/{day}"
+
+
+def quotation(r: _Reader) -> tuple[Decimal, Decimal]:
+    """(units of FROM_CURR, units of TO_CURRNCY) that are worth the same, exactly, from one ``BAPI1093_0`` row.
+
+    Direct quotation (``ExchRate`` > 0): ``FromFactor`` units of FROM cost ``ExchRate`` × ``ToFactor``
+    units of TO (JPY→EUR 0.62 at 100:1: 100 JPY = 0.62 EUR).  Indirect quotation (``ExchRateV`` > 0,
+    ``ExchRate`` 0): ``ToFactorV`` units of TO cost ``ExchRateV`` × ``FromFactorV`` units of FROM
+    (USD→EUR /1.08: 1 EUR = 1.08 USD).  When both are filled the direct rate is used.
+    """
+    direct, indirect = _rate_number(r, "ExchRate"), _rate_number(r, "ExchRateV")
+    for field, value in (("ExchRate", direct), ("ExchRateV", indirect)):
+        if value < 0:
+            raise r.bad(field, f"negative rate {value} (BAPI1093_0 carries the quotation in the field, not the sign)")
+    if direct > 0:
+        return _factor(r, "FromFactor"), direct * _factor(r, "ToFactor")
+    if indirect > 0:
+        return indirect * _factor(r, "FromFactorV"), _factor(r, "ToFactorV")
+    raise r.bad("ExchRate", "no rate: ExchRate and ExchRateV are 0 (SAP reads a zero rate as missing)")
+
+
+def _rate_number(r: _Reader, field: str, default: Decimal | None = Decimal(0)) -> Decimal:
+    """A DEC field of ``BAPI1093_0`` (zeep gives a Decimal): no thousands separators taken out here —
+    ``0,62`` is not read as 62."""
+    value = r.raw.get(field)
+    if value is None or value == "":
+        if default is None:
+            raise r.bad(field, "is empty")
+        return default
+    try:
+        result = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise r.bad(field, f"not a number: {value!r}") from None
+    if not result.is_finite():
+        raise r.bad(field, f"not a number: {value!r}")
+    return result
+
+
+def _factor(r: _Reader, field: str) -> Decimal:
+    value = _rate_number(r, field, None)
+    if value <= 0:
+        raise r.bad(field, f"translation ratio must be positive, got {value}")
+    return value
+
+
+def _plain(value: Decimal) -> Decimal:
+    """Without trailing zeros, but never in exponent form for whole numbers (``1E+2`` → ``100``)."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
+
+
+def map_rate(ctx: MappingContext, raw: dict[str, Any], company_id: str, company_currency: str) -> CurrencyRate:
+    """One ``BAPI1093_0`` row between ``company_currency`` and another currency X → :class:`CurrencyRate`
+    of company ``company_id``: ``rate`` units of X buy one unit of the company currency on ``ValidFrom``."""
+    to_company = _currency_code(raw, "ToCurrncy") == company_currency
+    other_field = "FromCurr" if to_company else "ToCurrncy"
+    other = _currency_code(raw, other_field)
+    r = _Reader(RATE_MODEL, rate_erp_id(raw, company_id, other), raw)
+    if _currency_code(raw, "ToCurrncy" if to_company else "FromCurr") != company_currency:
+        raise r.bad("ToCurrncy", f"neither currency of the pair is the company currency {company_currency}")
+    r.currency(other_field)
+    valid_from = r.date("ValidFrom")
+    if valid_from is None:
+        raise r.bad("ValidFrom", "is empty")
+    units_from, units_to = quotation(r)
+    # X→C: units_from of X = units_to of C; C→X: units_from of C = units_to of X
+    rate = _RATE_CONTEXT.divide(units_from, units_to) if to_company else _RATE_CONTEXT.divide(units_to, units_from)
+    return CurrencyRate(
+        source=ctx.source,
+        erp_id=r.erp_id,
+        currency=other,
+        company_id=company_id,
+        day=valid_from,
+        rate=_plain(rate),
+        changed_at=_at_midnight(valid_from, ctx.timezone),
+    )
+
+
+def map_rates(ctx: MappingContext, rows: list[dict[str, Any]], company_id: str,
+              company_currency: str) -> list[tuple[dict[str, Any], CurrencyRate | BadRecord]]:
+    """The rates of one company code from a rate list: one per other currency X and valid-from date,
+    each with the row it came from.
+
+    Pairs X→C (to the company currency) are used; C→X, inverted, only for currencies without an X→C
+    pair in the list (SAP translates into local currency with X→C and falls back to the inverted pair
+    when the rate type allows inversion — TCURV ``XINVR``, not checked here).  Pairs without C are ignored.
+    """
+    code = _currency_code
+    into = [raw for raw in rows if code(raw, "ToCurrncy") == company_currency != code(raw, "FromCurr")]
+    out_of = [raw for raw in rows if code(raw, "FromCurr") == company_currency != code(raw, "ToCurrncy")]
+    quoted_into = {code(raw, "FromCurr") for raw in into}
+    chosen = into + [raw for raw in out_of if code(raw, "ToCurrncy") not in quoted_into]
+    results: list[tuple[dict[str, Any], CurrencyRate | BadRecord]] = []
+    for raw in chosen:
+        try:
+            results.append((raw, map_rate(ctx, raw, company_id, company_currency)))
+        except BadRecord as exc:
+            results.append((raw, exc))
+    return results

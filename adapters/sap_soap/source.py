@@ -1,15 +1,18 @@
 """The SAP (SOAP, RFC-based web services) implementation of :class:`connector.ports.ERPSource`.
 
-SAP's BAPIs have no change timestamps: every stream is a *snapshot* — read in
-full each cycle, every entry without position (``Entry.position is None``).
-The engine treats such reads as full reads (mark and sweep); unchanged records
-are recognised by their content hash and not written.  See README.md.
+SAP's BAPIs have no change timestamps: customers, open items and orders are
+*snapshot* streams — read in full each cycle, every entry without position
+(``Entry.position is None``).  The engine treats such reads as full reads (mark
+and sweep); unchanged records are recognised by their content hash and not
+written.  Currency rates are the exception: TCURR rows are dated (valid from),
+so that stream has positions and a cursor, and its history accumulates in the
+store (see :mod:`adapters.sap_soap.rates`).  See README.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,20 +22,25 @@ from connector.domain import Company
 from connector.errors import BadRecord, FatalError
 from connector.ports import Cursor, Entry, Page, Rejected, SourceInfo, Stream
 
-from . import mapping
+from . import mapping, rates
 from .client import SapClient
 from .errors import CustomerError
 
 log = structlog.get_logger("creditguard.sap")
 
-MODELS = {Stream.CUSTOMERS: "KNA1", Stream.INVOICES: "BSID", Stream.ORDERS: "VBAK"}
+MODELS = {Stream.CUSTOMERS: "KNA1", Stream.INVOICES: "BSID", Stream.ORDERS: "VBAK",
+          Stream.CURRENCY_RATES: mapping.RATE_MODEL}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class SapSoapSource:
-    """Reads customers (KNA1 + KNKK), open items (BSID) and sales orders (VBAK) of one SAP client."""
+    """Reads customers (KNA1 + KNKK), open items (BSID), sales orders (VBAK) and exchange rates (TCURR)
+    of one SAP client."""
 
     kind = "sap_soap"
-    snapshot_streams = True  # no change times: every read is a full read
 
     def __init__(
         self,
@@ -45,6 +53,9 @@ class SapSoapSource:
         *,
         company_currencies: Mapping[str, str] | None = None,
         curr_internal: bool = False,
+        rate_type: str = "M",
+        rates_history_days: int = 400,
+        clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         if not company_codes:
             raise FatalError(name, "no company code configured")
@@ -60,6 +71,12 @@ class SapSoapSource:
         self.timezone = timezone
         ZoneInfo(timezone)  # fail early on a bad name
         self.company_currencies = dict(company_currencies or {})
+        self.rate_type = rate_type
+        if rates_history_days < 1:
+            raise FatalError(name, f"rates_history_days must be at least 1, got {rates_history_days}")
+        self.rates_history_days = rates_history_days
+        self.clock = clock
+        self.rate_key_dates: list[date] = []  # key dates the last CURRENCY_RATES read asked (its cost)
         self.ctx = mapping.MappingContext(name, timezone, curr_internal)
         self.credit: dict[str, mapping.CreditInfo] = {}  # customer -> credit master (risk, blocked…)
         self.special_gl_skipped = 0  # special G/L items (down payments…) left out of INVOICES, last read
@@ -70,7 +87,8 @@ class SapSoapSource:
         return self.client.calls
 
     def is_snapshot(self, stream: Stream) -> bool:
-        return True
+        """Every stream but the rates: their TCURR rows are dated, so rate history accumulates."""
+        return stream is not Stream.CURRENCY_RATES
 
     # ------------------------------------------------------------- ERPSource
 
@@ -90,7 +108,7 @@ class SapSoapSource:
         return SourceInfo(self.name, self.kind, f"SAP client {self.client.client}", self._companies)
 
     def streams(self) -> tuple[Stream, ...]:
-        return (Stream.CUSTOMERS, Stream.INVOICES, Stream.ORDERS)
+        return (Stream.CUSTOMERS, Stream.INVOICES, Stream.ORDERS, Stream.CURRENCY_RATES)
 
     def model_of(self, stream: Stream) -> str:
         if stream not in MODELS:
@@ -98,8 +116,12 @@ class SapSoapSource:
         return MODELS[stream]
 
     def read(self, stream: Stream, since: Cursor | None, batch_size: int) -> Iterator[Page]:
-        """Everything, ``batch_size`` customers per page (``since`` is ignored: snapshot stream)."""
+        """Snapshot streams: everything, ``batch_size`` customers per page (``since`` is ignored).
+        Currency rates: see :meth:`_rate_pages`."""
         model = self.model_of(stream)
+        if stream is Stream.CURRENCY_RATES:
+            yield from self._rate_pages(since, batch_size)
+            return
         per_customer = {
             Stream.CUSTOMERS: self._customer_entries,
             Stream.INVOICES: self._invoice_entries,
@@ -107,7 +129,7 @@ class SapSoapSource:
         }[stream]
         if stream is Stream.INVOICES:
             self.special_gl_skipped = 0
-        key_date = datetime.now(ZoneInfo(self.timezone)).date().isoformat()
+        key_date = self._today().isoformat()
         for customers in self._customer_pages(batch_size):
             entries: list[Entry] = []
             for address in customers:
@@ -122,6 +144,37 @@ class SapSoapSource:
         self.client.close()
 
     # -------------------------------------------------------------- helpers
+
+    def _today(self) -> date:
+        """Today in the SAP system's time zone (the key date of the BAPIs)."""
+        return self.clock().astimezone(ZoneInfo(self.timezone)).date()
+
+    def _rate_pages(self, since: Cursor | None, batch_size: int) -> Iterator[Page]:
+        """Rates valid on some day from the lower bound to today (walk back, :mod:`.rates`), per company
+        code, in (changed_at, erp_id) pages; positions ``Cursor(midnight of ValidFrom, 0)``.
+
+        Lower bound: the first day at or after ``since``; without ``since``, today − ``rates_history_days``.
+        The rows valid at the key dates asked come back even when older than ``since`` (the engine
+        counts them as re-read unless they changed: a corrected current rate or a new pair is seen).
+        """
+        today = self._today()
+        lower = rates.first_day_from(since.changed_at, self.timezone) if since is not None \
+            else today - timedelta(days=self.rates_history_days)
+        walk = rates.walk_back(self.name, self.client, self.rate_type, today, lower)
+        self.rate_key_dates = walk.key_dates
+        entries = rates.rate_entries(self.ctx, list(walk.rows.values()), self._company_currencies())
+        log.info("sap.rates_read", source=self.name, rate_type=self.rate_type, lower_bound=str(lower),
+                 calls=len(walk.key_dates), rows=len(walk.rows), entries=len(entries))
+        yield from rates.pages(MODELS[Stream.CURRENCY_RATES], entries, batch_size)
+
+    def _company_currencies(self) -> dict[str, str]:
+        """Company code → local currency: as learnt by open(), else as configured."""
+        known = {c.erp_id: c.currency for c in self._companies} or self.company_currencies
+        missing = [cc for cc in self.company_codes if cc not in known]
+        if missing:
+            raise FatalError(self.name, f"currency of company code(s) {', '.join(missing)} unknown: open() the "
+                                        "source first or configure company_currencies")
+        return {cc: known[cc] for cc in self.company_codes}
 
     def _customer_pages(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
         """Keyset paging over BAPI_CUSTOMER_GETLIST: customer number > last one, MAXROWS = batch."""

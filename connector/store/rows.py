@@ -68,6 +68,8 @@ def record_to_row(record: SyncedRecord, model: str) -> dict[str, Any]:
             ),
             credit_limit_currency=record.credit_limit_currency,
             active=record.active,
+            risk_category=record.risk_category,
+            credit_blocked=record.credit_blocked,
         )
     elif isinstance(record, Invoice):
         row.update(
@@ -136,6 +138,8 @@ def row_to_customer(row: Any) -> Customer:
         credit_limit_currency=row.credit_limit_currency,
         active=bool(row.active),
         changed_at=row.changed_at,
+        risk_category=row.risk_category,
+        credit_blocked=bool(row.credit_blocked),
     )
 
 

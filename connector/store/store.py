@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, selec
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain import Company, Customer, CurrencyRate, Invoice, SalesOrder, SyncedRecord
-from ..ports import Cursor, Rejected, Stream
+from ..ports import Cursor, Rejected, Scope, Stream
 from . import tables as t
 from .engine import create_store_engine, migrate, schema_status
 from .outbox import OutboxStore
@@ -20,6 +20,8 @@ from .rows import record_to_row, row_to_customer, row_to_invoice, row_to_order, 
 
 _CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
 _UPSERT_EXCLUDED = {"id", "source", "erp_model", "erp_id"}
+# the column that says which part (Scope.key) of a snapshot stream a stored record belongs to
+SCOPE_COLUMNS = {"customers": "erp_id", "invoices": "customer_id", "orders": "customer_id"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +140,12 @@ class Store(OutboxStore):
         cursor: Cursor | None,
         run: FullRun | None = None,
         now: datetime | None = None,
+        scopes: Sequence[Scope] = (),
     ) -> PageResult:
         """Upsert a page, quarantine its rejects and advance the cursor, in one transaction.
 
+        ``scopes``: the snapshot-stream parts the page covers; their fingerprints are kept, and
+        the stored records of parts the source left unread (``unchanged``) count as seen.
         Returns the ids of the records that were new or changed.
         """
         now = now or _utcnow()
@@ -155,6 +160,11 @@ class Store(OutboxStore):
                 self._mark_seen(conn, table, source, model, ids, run.id)
             if cursor is not None:
                 self._set_cursor(conn, source, stream, cursor, now)
+            if scopes:
+                self._save_scopes(conn, source, stream, scopes, now)
+                kept = [s.key for s in scopes if s.unchanged]
+                if run is not None and kept:
+                    self._mark_scopes_seen(conn, table, source, model, SCOPE_COLUMNS[stream.value], kept, run.id)
         return PageResult(written_ids=frozenset(written), quarantined=len(rejected))
 
     def _upsert(
@@ -185,6 +195,36 @@ class Store(OutboxStore):
                 .where(table.c.source == source, table.c.erp_model == model, table.c.erp_id.in_(ids[start : start + _CHUNK]))
                 .values(seen_run=run_id)
             )
+
+    def _mark_scopes_seen(self, conn: Connection, table: Table, source: str, model: str, column: str,
+                          keys: list[str], run_id: int) -> None:
+        for start in range(0, len(keys), _CHUNK):
+            conn.execute(
+                update(table)
+                .where(table.c.source == source, table.c.erp_model == model, table.c.deleted_at.is_(None),
+                       table.c[column].in_(keys[start : start + _CHUNK]))
+                .values(seen_run=run_id)
+            )
+
+    def _save_scopes(self, conn: Connection, source: str, stream: Stream, scopes: Sequence[Scope],
+                     now: datetime) -> None:
+        s = t.snapshot_scopes
+        rows = [{"source": source, "stream": stream.value, "scope": sc.key, "fingerprint": sc.fingerprint,
+                 "recheck_at": sc.recheck_at, "updated_at": now} for sc in scopes]
+        stmt = self._insert(s)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=["source", "stream", "scope"],
+            set_={"fingerprint": stmt.excluded.fingerprint, "recheck_at": stmt.excluded.recheck_at,
+                  "updated_at": stmt.excluded.updated_at},
+        ), rows)
+
+    def load_scopes(self, source: str, stream: Stream) -> dict[str, Scope]:
+        """The fingerprints of a snapshot stream's parts as last read (see :class:`Scope`)."""
+        s = t.snapshot_scopes
+        query = select(s.c.scope, s.c.fingerprint, s.c.recheck_at).where(s.c.source == source,
+                                                                          s.c.stream == stream.value)
+        with self.engine.connect() as conn:
+            return {row.scope: Scope(row.scope, row.fingerprint, row.recheck_at) for row in conn.execute(query)}
 
     def _quarantine(self, conn: Connection, source: str, stream: Stream, reject: Rejected, now: datetime) -> None:
         q = t.quarantine

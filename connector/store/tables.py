@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from .types import UTCDateTime
@@ -78,6 +79,8 @@ customers = Table(
     Column("credit_limit_minor", BigInteger),
     Column("credit_limit_currency", String(3)),
     Column("active", Boolean, nullable=False),
+    Column("risk_category", String(16)),
+    Column("credit_blocked", Boolean, nullable=False, server_default=false()),
     *_sync_columns(),
     UniqueConstraint("source", "erp_model", "erp_id"),
     Index(None, "source", "credit_group_id"),
@@ -202,6 +205,18 @@ SYNCED_TABLES = {
     "orders": orders,
     "currency_rates": currency_rates,
 }
+
+# Fingerprints of the parts of snapshot streams (one per customer), to skip unchanged parts.
+snapshot_scopes = Table(
+    "snapshot_scopes",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("stream", String(32), primary_key=True),
+    Column("scope", String(64), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("recheck_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
 
 decisions = Table(
     "decisions",

@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.decisions import CustomerFacts, OrderFacts, Result, decide, effective_limit, release_tier
+from connector.decisions import (
+    GRADE_FROM_FILE,
+    CustomerFacts,
+    OrderFacts,
+    Result,
+    customer_grade,
+    decide,
+    effective_limit,
+    release_tier,
+)
 from connector.exposure import Exposure, Overdue
 from policy.model import (
     ApprovalTier,
@@ -26,6 +35,7 @@ from policy.model import (
     Profile,
     Rules,
     Segment,
+    SwitchRule,
 )
 
 D = Decimal
@@ -249,3 +259,61 @@ def test_construction_project_limit():
     # the group's limit still applies on top of the project's
     assert codes(decide(p, customer(segment="contractors", erp_limit=D(1)), exposure(D(5)), NO_OVERDUE, ORDER,
                         AS_OF, convert, project=("Depot", small))) == ["over_limit"]
+
+
+# --------------------------------------------------------------- the ERP's credit management as inputs
+
+
+def test_grade_comes_from_the_erp_risk_category_when_the_file_has_none():
+    p = policy(risk_categories={"C03": 8, "A01": 1}, rules=Rules(grade=GradeRule(hold_at_or_worse=8)))
+    grade, origin = customer_grade(p, None, "C03")
+    assert (grade, origin) == (8, "ERP risk category C03")
+    d = run(p, customer(grade=grade, grade_source=origin, risk_category="C03"), total=D(1000))
+    assert d.result is Result.HOLD and codes(d) == ["grade"]
+    assert "Risk grade 8 (ERP risk category C03) is at or worse than 8" in d.reasons[0].message
+    assert d.limit.detail == "policy limit for grade 8 (ERP risk category C03)"
+
+
+def test_the_policy_file_grade_wins_over_the_erp_risk_category():
+    p = policy(risk_categories={"C03": 9})
+    assert customer_grade(p, 5, "C03") == (5, GRADE_FROM_FILE)
+    d = run(p, customer(grade=5, grade_source=GRADE_FROM_FILE, risk_category="C03"), total=D(1000))
+    assert d.result is Result.APPROVE and d.limit.detail == "policy limit for grade 5"
+
+
+def test_an_unmapped_erp_risk_category_gives_no_grade():
+    assert customer_grade(policy(risk_categories={"A01": 1}), None, "Z99") == (None, None)
+    assert customer_grade(policy(), None, None) == (None, None)
+
+
+def test_grade_limit_names_the_erp_risk_category_it_came_from():
+    p = policy(risk_categories={"B02": 8})
+    d = run(p, customer(grade=8, grade_source="ERP risk category B02"), total=D(15000))
+    assert d.limit.amount == D(20000) and d.limit.detail == "policy limit for grade 8 (ERP risk category B02)"
+
+
+def test_a_customer_blocked_in_the_erp_is_held_even_below_the_fast_path():
+    p = policy(exemptions=Exemptions(auto_approve_below=D(1000000)))
+    d = run(p, customer(erp_blocked=True), total=D(10))
+    assert d.result is Result.HOLD and codes(d) == ["erp_blocked"]
+    assert d.matched_rules == ("rules.erp_blocked",)
+    assert "Acme is blocked by the ERP's credit management" in d.reasons[0].message
+    assert d.release_tier == "sales_manager"  # the order's amount decides who may release
+
+
+def test_the_erp_block_can_be_switched_off_and_exempt_customers_stay_exempt():
+    off = policy(rules=Rules(erp_blocked=SwitchRule(enabled=False)))
+    assert run(off, customer(erp_blocked=True), total=D(1000)).result is Result.APPROVE
+    exempt = policy(exemptions=Exemptions(customers=frozenset({"C00001"})))
+    assert run(exempt, customer(erp_blocked=True), total=D(1000)).matched_rules == ("exemptions.customers",)
+
+
+@given(st.booleans(), st.integers(min_value=0, max_value=10**9))
+def test_an_erp_block_never_turns_a_hold_into_an_approval(blocked, total):
+    """Monotonicity: setting the ERP's block can only make the decision stricter."""
+    free = run(c=customer(erp_blocked=False), total=D(total))
+    maybe = run(c=customer(erp_blocked=blocked), total=D(total))
+    if free.result is Result.HOLD:
+        assert maybe.result is Result.HOLD
+    if blocked:
+        assert maybe.result is Result.HOLD

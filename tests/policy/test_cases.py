@@ -79,3 +79,58 @@ def test_rates_let_a_case_convert_foreign_limits(tmp_path):
                                    'as_of = 2026-12-01\nexpect = "approve"\nrates = { USD = 0.9 }'))
     count, failures = run_cases(load_policy(path))
     assert [f.split(":")[3] for f in failures] == [" tests.1 (wrong expectation)"]
+
+
+ERP_INPUTS = """\
+version = 1
+name = "erp inputs"
+base_currency = "EUR"
+
+[limits.grades]
+2 = 50000
+6 = 10000
+
+[risk_categories]
+"A01" = 2
+"B02" = 6
+"C03" = 9
+
+[[tests]]
+name = "low risk category gets the grade-2 limit"
+customer = "0000100001"
+risk_category = "A01"
+exposure = 40000
+order = 1000
+as_of = 2027-01-01
+expect = "approve"
+
+[[tests]]
+name = "high risk category is held for its grade"
+customer = "0000100006"
+risk_category = "C03"
+exposure = 10
+order = 10
+as_of = 2027-01-01
+expect = "hold"
+reasons = ["no_limit", "grade"]
+
+[[tests]]
+name = "blocked in the ERP"
+customer = "0000100003"
+risk_category = "A01"
+erp_blocked = true
+exposure = 100
+order = 100
+as_of = 2027-01-01
+expect = "hold"
+reasons = ["erp_blocked"]
+"""
+
+
+def test_cases_can_state_the_erp_risk_category_and_block(tmp_path):
+    path = tmp_path / "erp.toml"
+    path.write_text(ERP_INPUTS)
+    policy = load_policy(path)
+    assert dict(policy.risk_categories) == {"A01": 2, "B02": 6, "C03": 9}
+    assert policy.rules.erp_blocked.enabled
+    assert run_cases(policy) == (3, [])

@@ -79,6 +79,13 @@ CASES = [
                  "grades run from 1 (best) to 10 (default) (got 11)", id="rule-grade-out-of-range"),
     pytest.param(H + '[customers."C00001"]\ngrade = 0\n', "5:1: customers.C00001.grade",
                  "grades run from 1 (best) to 10 (default) (got 0)", id="customer-grade-out-of-range"),
+    pytest.param(H + '[risk_categories]\n"A01" = 1\n"C03" = 12\n', "6:1: risk_categories.C03",
+                 "grades run from 1 (best) to 10 (default) (got 12)", id="risk-category-grade-out-of-range"),
+    pytest.param(H + '[risk_categories]\n"B02" = "high"\n', "5:1: risk_categories.B02",
+                 "expected a grade, an integer from 1 (best) to 10 (default), got a string",
+                 id="risk-category-grade-not-an-integer"),
+    pytest.param(H + '[rules.erp_blocked]\nenabled = "no"\n', "5:1: rules.erp_blocked.enabled",
+                 "expected a boolean (true or false), got a string", id="erp-blocked-switch-not-boolean"),
     pytest.param(H + "[limits.grades]\n1 = 5000\n11 = 1000\n", "6:1: limits.grades.11",
                  "unknown grade '11': grades are the integers 1 (best) to 10 (default)", id="grades-key-out-of-range"),
     # -- currencies -------------------------------------------------------------------
@@ -225,7 +232,7 @@ def test_every_error_is_reported_in_file_order(tmp_path: Path) -> None:
         load_policy(path)
     assert info.value.errors == (
         f"{path}:4:1: colour: unknown key 'colour'; allowed keys: version, name, base_currency, exposure, "
-        "grouping, limits, customers, rules, exemptions, approval_tiers, segments, tests, alerts",
+        "grouping, limits, customers, risk_categories, rules, exemptions, approval_tiers, segments, tests, alerts",
         f"{path}:7:24: limits.precedence.1: 'grade' is listed twice (already limits.precedence.0); "
         "list each limit source once",
         f"{path}:8:1: limits.discretionary: must not be negative (got -1)",

@@ -19,10 +19,10 @@ def sb():
         yield sandbox
 
 
-def make_client(sb, password="secret", **kw):
+def make_client(sb, password="admin", **kw):
     kw.setdefault("retry_attempts", 1)
     kw.setdefault("retry_wait_max", 0.1)
-    return SapClient(source="sap", base_url=sb.url, client="100", username="CGUSER", secret=lambda: password, **kw)
+    return SapClient(source="sap", base_url=sb.url, client="100", username="admin", secret=lambda: password, **kw)
 
 
 @pytest.fixture

@@ -63,6 +63,7 @@ CASES = {
     "TransactionCommit": lambda c: c.transaction_commit(),
     "TransactionRollback": lambda c: c.transaction_rollback(),
     "ZcgSalesorderSetDlvBlock": lambda c: c.set_delivery_block("0000012001", "01"),
+    "ExchrateGetcurrentrates": lambda c: c.current_rates("2024-06-30", "M"),
 }
 
 

@@ -28,7 +28,7 @@ enabled = false
 
 
 def cli(config, *args):
-    env = dict(os.environ, CG_SAP_PASSWORD="secret")
+    env = dict(os.environ, CG_SAP_PASSWORD="admin")
     return subprocess.run([sys.executable, "-m", "creditguard", "--config", str(config), *args],
                           capture_output=True, text=True, env=env, timeout=120)
 

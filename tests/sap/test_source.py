@@ -43,9 +43,9 @@ def open_sums(invoices, customer):
 def test_open_and_streams(sb, source):
     info = source.open()
     assert {(c.erp_id, c.currency) for c in info.companies} == {("1000", "EUR"), ("3000", "JPY")}
-    assert source.streams() == (Stream.CUSTOMERS, Stream.INVOICES, Stream.ORDERS)
-    assert [source.model_of(s) for s in source.streams()] == ["KNA1", "BSID", "VBAK"]
-    assert source.snapshot_streams and source.is_snapshot(Stream.INVOICES)
+    assert source.streams() == (Stream.CUSTOMERS, Stream.INVOICES, Stream.ORDERS, Stream.CURRENCY_RATES)
+    assert [source.model_of(s) for s in source.streams()] == ["KNA1", "BSID", "VBAK", "TCURR"]
+    assert [source.is_snapshot(s) for s in source.streams()] == [True, True, True, False]
 
 
 def test_open_probes_company_currencies(sb, client):

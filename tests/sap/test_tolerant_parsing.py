@@ -23,7 +23,7 @@ def sandbox_answer(sb) -> str:
     )
     url = sb.url + "/sap/bc/srt/rfc/sap/z_bapi_ar_acc_getopenitems/100/z_bapi_ar_acc_getopenitems/" \
                    "z_bapi_ar_acc_getopenitems"
-    response = requests.post(url, data=body, auth=("CGUSER", "secret"), timeout=10,
+    response = requests.post(url, data=body, auth=("admin", "admin"), timeout=10,
                              headers={"Content-Type": "text/xml; charset=utf-8"})
     assert response.status_code == 200
     return response.text
@@ -55,7 +55,7 @@ def test_one_field_more_and_one_fewer(sb):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         client = SapClient(source="sap", base_url=f"http://127.0.0.1:{server.server_address[1]}", client="100",
-                           username="CGUSER", secret=lambda: "secret", retry_attempts=1)
+                           username="admin", secret=lambda: "admin", retry_attempts=1)
         rows = client.open_items("0000100001", "1000", "2024-06-30")
         client.close()
     finally:

@@ -20,7 +20,7 @@ def sb():
         yield sandbox
 
 
-def make_session(user="CGUSER", password="secret"):
+def make_session(user="admin", password="admin"):
     s = requests.Session()
     s.auth = requests.auth.HTTPBasicAuth(user, password)
     return s

@@ -94,7 +94,7 @@ def test_zeep_from_wsdl_url(sb):
 
 def test_logon_and_unknown_path(sb):
     wsdl = sb.wsdl_url("ZFI_CREDIT_DETAIL")
-    for auth in (None, ("CGUSER", "wrong"), ("OTHER", "secret")):
+    for auth in (None, ("admin", "wrong"), ("OTHER", "admin")):
         r = requests.get(wsdl, auth=auth)
         assert r.status_code == 401
         assert r.headers["WWW-Authenticate"] == 'Basic realm="SAP NetWeaver Application Server [SBX/100]"'
@@ -370,7 +370,7 @@ def test_calls_are_recorded(sb, client):
     open_items(client, "0000100002")
     call = sb.calls[-1]
     assert (call.service, call.operation, call.status, call.user) == (
-        "Z_BAPI_AR_ACC_GETOPENITEMS", "ArAccGetopenitems", 200, "CGUSER")
+        "Z_BAPI_AR_ACC_GETOPENITEMS", "ArAccGetopenitems", 200, "ADMIN")  # SAP user names are upper case
     assert call.params["Customer"] == "0000100002" and call.params["Lineitems"] == []
 
 

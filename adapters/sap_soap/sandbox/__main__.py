@@ -13,8 +13,8 @@ def main(argv=None) -> None:
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--data", default="demo")
     ap.add_argument("--client", default="100")
-    ap.add_argument("--user", default="CGUSER")
-    ap.add_argument("--password", default="secret")
+    ap.add_argument("--user", default="admin")
+    ap.add_argument("--password", default="admin")
     a = ap.parse_args(argv)
     sb = SapSandbox(host=a.host, port=a.port, data=a.data, client=a.client, username=a.user, password=a.password)
     for s in SERVICES:

@@ -19,7 +19,9 @@ COMPANY_CODES = {
     "1000": {"currency": "EUR", "name": "CreditGuard Demo GmbH", "kkber": "1000", "sales_org": "1000"},
     "3000": {"currency": "JPY", "name": "CreditGuard Demo Japan K.K.", "kkber": "3000", "sales_org": "3000"},
 }
-CURRENCY_DECIMALS = {"EUR": 2, "USD": 2, "JPY": 0}
+CURRENCY_DECIMALS = {"EUR": 2, "USD": 2, "JPY": 0, "GBP": 2}
+# TCURV: exchange rate types of the sandbox system
+RATE_TYPES = {"M": "Standard translation at average rate", "B": "Bank buying rate", "G": "Bank selling rate"}
 
 
 def alpha(value: str, length: int = 10) -> str:
@@ -79,6 +81,29 @@ class SalesOrder:
         return sum((i["NetValue"] for i in self.items), Decimal(0))
 
 
+@dataclass(frozen=True)
+class Rate:
+    """One TCURR row (with the TCURF factors of its pair).
+
+    ``rate`` follows TCURR-UKURS: positive = direct quotation (``from_factor`` units of
+    ``from_curr`` cost ``rate`` × ``to_factor`` units of ``to_curr``), negative = indirect
+    quotation (``to_factor`` units of ``to_curr`` cost |``rate``| × ``from_factor`` units of
+    ``from_curr``).  Each factor belongs to the currency in its name.
+    """
+
+    rate_type: str
+    from_curr: str
+    to_curr: str
+    valid_from: dt.date
+    rate: Decimal
+    from_factor: Decimal = Decimal(1)
+    to_factor: Decimal = Decimal(1)
+
+    @property
+    def key(self) -> tuple[str, str, str, dt.date]:
+        return (self.rate_type, self.from_curr, self.to_curr, self.valid_from)
+
+
 @dataclass
 class Data:
     today: dt.date
@@ -87,6 +112,7 @@ class Data:
     cleared: dict[tuple, dict] = field(default_factory=dict)
     orders: dict[str, SalesOrder] = field(default_factory=dict)
     credit: dict[tuple, CreditMaster] = field(default_factory=dict)  # (kunnr, kkber)
+    rates: dict[tuple, Rate] = field(default_factory=dict)  # TCURR: (kurst, fcurr, tcurr, gdatu) -> rate
     _doc_counter: dict[str, int] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ helpers
@@ -99,6 +125,21 @@ class Data:
         item = make_item(self, **kw)
         self.items[item_key(item)] = item
         return item
+
+    def add_rate(self, rate: Rate) -> Rate:
+        self.rates[rate.key] = rate
+        return rate
+
+    def rates_on(self, rate_type: str, day: dt.date) -> list[Rate]:
+        """Per currency pair of ``rate_type``, the row valid on ``day`` (latest ``valid_from`` <= day)."""
+        current: dict[tuple[str, str], Rate] = {}
+        for rate in self.rates.values():
+            if rate.rate_type != rate_type or rate.valid_from > day:
+                continue
+            pair = (rate.from_curr, rate.to_curr)
+            if pair not in current or current[pair].valid_from < rate.valid_from:
+                current[pair] = rate
+        return [current[pair] for pair in sorted(current)]
 
 
 def item_key(item: dict) -> tuple:
@@ -185,7 +226,48 @@ FACTS = {
     "no_open_items_customer": "0000100004",
     "unknown_customer": "0000199999",
     "jpy_customer": "0000100026",
+    "rate_types": ("M", "B", "G"),
 }
+
+
+def months_back(today: dt.date, n: int) -> dt.date:
+    """The first day of the month ``n`` months before ``today``'s month."""
+    index = today.year * 12 + today.month - 1 - n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+# TCURR history, most recent month first (cycled for older months); realistic 2023/2024 levels
+USD_EUR_INDIRECT = ["1.07150", "1.08130", "1.08540", "1.07820", "1.09130", "1.08870", "1.09450", "1.08040",
+                    "1.06920", "1.05960", "1.06510", "1.07930", "1.08870", "1.09750", "1.08610", "1.07350"]
+USD_JPY = ["160.8800", "157.2100", "155.9700", "151.3400", "150.1600", "148.5200", "141.8300", "147.6200",
+           "150.8100", "149.5800", "147.2700", "144.5900", "141.3200", "138.7700", "136.4600", "134.2100"]
+GBP_EUR_QUARTERLY = ["1.18020", "1.16850", "1.15490", "1.15320", "1.16640", "1.15010"]
+GBP_USD_QUARTERLY = ["1.26470", "1.27110", "1.26830", "1.22420", "1.26580", "1.24110"]
+
+
+def build_rates(d: Data, today: dt.date) -> None:
+    """TCURR for rate types M, B, G relative to ``today``.
+
+    M: USD→EUR indirect (1 EUR = x USD, as the ECB quotes), JPY→EUR direct per 100 JPY (factors 100:1),
+    USD→JPY direct, monthly for 16 months; GBP→EUR and GBP→USD quarterly.  B / G: USD→EUR bank
+    buying / selling rates for the last two months.
+    """
+    one, hundred = Decimal(1), Decimal(100)
+    for n in range(16):
+        day = months_back(today, n)
+        usd_per_eur, jpy_per_usd = Decimal(USD_EUR_INDIRECT[n]), Decimal(USD_JPY[n])
+        eur_per_100_jpy = (hundred / (usd_per_eur * jpy_per_usd)).quantize(Decimal("0.00001"))  # cross rate
+        d.add_rate(Rate("M", "USD", "EUR", day, -usd_per_eur))
+        d.add_rate(Rate("M", "JPY", "EUR", day, eur_per_100_jpy, hundred, one))
+        d.add_rate(Rate("M", "USD", "JPY", day, jpy_per_usd))
+    quarters = [months_back(today, n) for n in range(18) if months_back(today, n).month in (1, 4, 7, 10)]
+    for day, gbp_eur, gbp_usd in zip(quarters, GBP_EUR_QUARTERLY, GBP_USD_QUARTERLY):
+        d.add_rate(Rate("M", "GBP", "EUR", day, Decimal(gbp_eur)))
+        d.add_rate(Rate("M", "GBP", "USD", day, Decimal(gbp_usd)))
+    for n in range(2):
+        middle = Decimal(USD_EUR_INDIRECT[n])
+        d.add_rate(Rate("B", "USD", "EUR", months_back(today, n), -(middle + Decimal("0.00500"))))
+        d.add_rate(Rate("G", "USD", "EUR", months_back(today, n), -(middle - Decimal("0.00500"))))
 
 
 def _order(data: Data, kunnr: str, bukrs: str, days_ago: int, lines: list[tuple[str, str, str, str]],
@@ -245,6 +327,9 @@ def build_demo(today: dt.date, large: int = 0) -> Data:
     d.credit[("0000100003", "1000")].limit = Decimal(20000)
     d.credit[("0000100001", "1000")].limit = Decimal(100000)
     d.credit[("0000100001", "1000")].risk_category = "A01"
+
+    # ---------------------------------------------------------------- exchange rates (TCURR)
+    build_rates(d, today)
 
     # ---------------------------------------------------------------- open items, curated
     c1 = "0000100001"

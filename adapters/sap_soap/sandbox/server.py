@@ -42,7 +42,11 @@ SERVICES: dict[str, str] = {
     "Z_BAPI_SALESORDER_CHANGE": "z_bapi_salesorder_change.wsdl",
     "Z_BAPI_TRANSACTION_COMMIT": "z_bapi_transaction_commit.wsdl",
     "ZCG_SALESORDER_SET_DLV_BLOCK": "zcg_salesorder_set_dlv_block.wsdl",
+    "Z_BAPI_EXCHRATE_GETCURRENTRATES": "z_bapi_exchrate_getcurrentrates.wsdl",
 }
+# RETURN of BAPI_EXCHRATE_GETCURRENTRATES for a rate type missing in TCURV: the sandbox's own message
+# (no public catalogue entry of SAP's text was found); the adapter relies on the type E only
+UNKNOWN_RATE_TYPE = ("ZSBX", "010")
 DELIVERY_BLOCK_CODES = {"01", "02", "03", "08", "ZA", "ZC"}  # TVLS of the sandbox system
 
 _SCHEMAS: dict[str, Schema] = {}
@@ -108,6 +112,29 @@ def _ret1(type_: str, id_: str, number: str, message: str, *v: str) -> dict:
     return r
 
 
+def _range_match(value: str, r: dict) -> bool:
+    """One line of a SELECT-OPTIONS range (``Sign``/``Option``/``Low``/``High``); empty option = EQ."""
+    opt, low, high = r.get("Option") or "EQ", r.get("Low") or "", r.get("High") or ""
+    if opt == "EQ":
+        return value == low
+    if opt == "NE":
+        return value != low
+    if opt == "BT":
+        return low <= value <= (high or low)
+    if opt == "CP":
+        return re.fullmatch(re.escape(low).replace(r"\*", ".*").replace(r"\+", "."), value) is not None
+    if opt in ("GE", "GT", "LE", "LT"):
+        return {"GE": value >= low, "GT": value > low, "LE": value <= low, "LT": value < low}[opt]
+    return False
+
+
+def _in_ranges(value: str, ranges: list[dict]) -> bool:
+    """Whether ``value`` is selected by a range table: any ``I`` line (or none), and no ``E`` line."""
+    incl = [r for r in ranges if (r.get("Sign") or "I") == "I"]
+    excl = [r for r in ranges if r.get("Sign") == "E"]
+    return (not incl or any(_range_match(value, r) for r in incl)) and not any(_range_match(value, r) for r in excl)
+
+
 def _fmt_amount_text(amount: Decimal, currency: str) -> str:
     """ZFI_CREDIT_DETAIL returns amounts as CHAR25, formatted like WRITE … CURRENCY (1,234,567.89)."""
     places = demo.CURRENCY_DECIMALS.get(currency, 2)
@@ -118,7 +145,7 @@ class SapSandbox:
     """A SAP system's SOAP services on loopback. See README.md in this package."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, data="demo", clock=None, client: str = "100",
-                 username: str = "CGUSER", password: str = "secret", sid: str = "SBX",
+                 username: str = "admin", password: str = "admin", sid: str = "SBX",
                  curr_internal: bool = False):
         self.host, self._port = host, port
         self.client, self.username, self.password, self.sid = client, username, password, sid
@@ -292,6 +319,20 @@ class SapSandbox:
         with self.lock:
             return [copy.deepcopy(o) for o in self.data.orders.values() if o.sold_to == c]
 
+    def set_rate(self, from_curr: str, to_curr: str, rate, valid_from: dt.date | None = None, rate_type: str = "M",
+                 from_factor=1, to_factor=1, indirect: bool = False) -> demo.Rate:
+        """Add or replace a TCURR row (valid from ``valid_from``, default today).
+
+        ``rate`` is the quoted figure: direct — ``from_factor`` units of ``from_curr`` cost ``rate`` ×
+        ``to_factor`` units of ``to_curr``; ``indirect=True`` — ``to_factor`` units of ``to_curr`` cost
+        ``rate`` × ``from_factor`` units of ``from_curr`` (stored negative, as TCURR-UKURS does).
+        """
+        value = Decimal(str(rate))
+        row = demo.Rate(rate_type, from_curr, to_curr, valid_from or self.today(), -value if indirect else value,
+                        Decimal(str(from_factor)), Decimal(str(to_factor)))
+        with self.lock:
+            return self.data.add_rate(row)
+
     def end_sessions(self):
         """End all ABAP sessions (timeout / logoff): uncommitted changes are rolled back."""
         with self.lock:
@@ -382,6 +423,34 @@ class SapSandbox:
             "Dbekr": _fmt_amount_text(Decimal(0), cm.currency),
         }}
 
+    # ------------------------------------------------------------------ operations: exchange rates
+    def _op_ExchrateGetcurrentrates(self, p: dict, session) -> dict:
+        """Per currency pair of the rate type, the TCURR row valid on ``Date``, filtered by the ranges.
+
+        ``DateType`` and ``ShowProtocol`` are accepted and ignored (no log of missing combinations).
+        """
+        rate_type = p.get("RateType") or "M"  # the BAPI's default
+        ranges = {"FromCurrRange": p.get("FromCurrRange") or [], "ToCurrncyRange": p.get("ToCurrncyRange") or []}
+        if rate_type not in demo.RATE_TYPES:
+            msg_id, number = UNKNOWN_RATE_TYPE
+            return {"ExchRateList": [], "Return": [_ret1("E", msg_id, number,
+                                                         f"Exchange rate type {rate_type} is not defined",
+                                                         rate_type)], **ranges}
+        key = p.get("Date") or ""
+        if key in ("", "0000-00-00"):
+            return {"ExchRateList": [], "Return": [], **ranges}  # initial date: nothing is valid yet
+        rows = [self._rate_row(r) for r in self.data.rates_on(rate_type, dt.date.fromisoformat(key))
+                if _in_ranges(r.from_curr, ranges["FromCurrRange"]) and _in_ranges(r.to_curr, ranges["ToCurrncyRange"])]
+        return {"ExchRateList": rows, "Return": [], **ranges}
+
+    @staticmethod
+    def _rate_row(r: demo.Rate) -> dict:
+        """A TCURR row as BAPI1093_0: the sign of UKURS tells which of ExchRate / ExchRateV is filled."""
+        direct, indirect = (r.rate, Decimal(0)) if r.rate > 0 else (Decimal(0), -r.rate)
+        return {"RateType": r.rate_type, "FromCurr": r.from_curr, "ToCurrncy": r.to_curr, "ValidFrom": r.valid_from,
+                "ExchRate": direct, "FromFactor": r.from_factor, "ToFactor": r.to_factor,
+                "ExchRateV": indirect, "FromFactorV": r.from_factor, "ToFactorV": r.to_factor}
+
     # ------------------------------------------------------------------ operations: customers
     def _op_ZfiSearchCustomer(self, p: dict, session) -> dict:
         value = (p.get("IValue") or "").strip()
@@ -404,27 +473,7 @@ class SapSandbox:
     def _op_CustomerGetlist(self, p: dict, session) -> dict:
         ranges = p.get("Idrange") or []
         maxrows = int(p.get("Maxrows") or 0)
-
-        def match(kunnr: str, r: dict) -> bool:
-            opt, low, high = r.get("Option") or "EQ", r.get("Low") or "", r.get("High") or ""
-            if opt == "EQ":
-                return kunnr == low
-            if opt == "NE":
-                return kunnr != low
-            if opt == "BT":
-                return low <= kunnr <= (high or low)
-            if opt == "CP":
-                return re.fullmatch(re.escape(low).replace(r"\*", ".*").replace(r"\+", "."), kunnr) is not None
-            if opt in ("GE", "GT", "LE", "LT"):
-                return {"GE": kunnr >= low, "GT": kunnr > low, "LE": kunnr <= low, "LT": kunnr < low}[opt]
-            return False
-
-        found = []
-        for kunnr in sorted(self.data.customers):
-            incl = [r for r in ranges if (r.get("Sign") or "I") == "I"]
-            excl = [r for r in ranges if r.get("Sign") == "E"]
-            if (not incl or any(match(kunnr, r) for r in incl)) and not any(match(kunnr, r) for r in excl):
-                found.append(self.data.customers[kunnr])
+        found = [self.data.customers[kunnr] for kunnr in sorted(self.data.customers) if _in_ranges(kunnr, ranges)]
         if maxrows:
             found = found[:maxrows]
         return {"Addressdata": [self._addressdata(c) for c in found],

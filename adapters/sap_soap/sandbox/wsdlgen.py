@@ -115,6 +115,14 @@ BAPISDH1 = [
     ("OrdReason", "char3"),
 ]
 BAPISDH1X = [("Updateflag", "char1")] + [(n, "char1") for n, _ in BAPISDH1]
+# exchange rates (function group 1093): BAPI1093_0 list row, BAPI1093_3 / _4 currency ranges
+BAPI1093_0 = [
+    ("RateType", "char4"), ("FromCurr", "cuky5"), ("ToCurrncy", "cuky5"), ("ValidFrom", "date10"),
+    ("ExchRate", "decimal9.5"), ("FromFactor", "decimal9.0"), ("ToFactor", "decimal9.0"),
+    ("ExchRateV", "decimal9.5"), ("FromFactorV", "decimal9.0"), ("ToFactorV", "decimal9.0"),
+]
+BAPI1093_3 = [("Sign", "char1"), ("Option", "char2"), ("Low", "char5"), ("High", "char5")]
+BAPI1093_4 = [("Sign", "char1"), ("Option", "char2"), ("Low", "char5"), ("High", "char5")]
 
 
 @dataclass
@@ -262,6 +270,24 @@ SERVICES: list[Service] = [
         note="Customer-written RFC wrapper (pattern of ZCA_SALESORDER_CHANGE): sets/removes the delivery block "
              "and commits (COMMIT WORK AND WAIT) or rolls back in the same ABAP session. Exceptions "
              "FOREIGN_LOCK / NO_AUTHORITY are raised as classic exceptions (SOAP fault).",
+    ),
+    Service(
+        name="Z_BAPI_EXCHRATE_GETCURRENTRATES", filename="z_bapi_exchrate_getcurrentrates.wsdl",
+        function="BAPI_EXCHRATE_GETCURRENTRATES (function group 1093)",
+        structures={"Bapi10930": BAPI1093_0, "Bapi10933": BAPI1093_3, "Bapi10934": BAPI1093_4,
+                    "Bapiret1": BAPIRET1},
+        operations=[Operation("ExchrateGetcurrentrates", [
+            Param("Date", "date10"),
+            Param("DateType", "char1", optional=True),
+            Param("ExchRateList", _tableof("Bapi10930"), table=True, optional=True),
+            Param("FromCurrRange", _tableof("Bapi10933"), table=True, optional=True),
+            Param("RateType", "char4", optional=True),
+            Param("Return", _tableof("Bapiret1"), table=True, optional=True),
+            Param("ShowProtocol", "char1", optional=True),
+            Param("ToCurrncyRange", _tableof("Bapi10934"), table=True, optional=True),
+        ])],
+        note="TCURR rates of one rate type valid on DATE, per currency pair. ExchRate (direct quotation) or "
+             "ExchRateV (indirect) is filled, the other is 0; each factor belongs to the currency in its name.",
     ),
 ]
 
