@@ -233,6 +233,40 @@ def sandbox_odoo(port: int, host: str, data: str, odoo_version: str) -> None:
     serve(port=port, data=data, version=odoo_version, host=host)
 
 
+def _sap_option(check_name: str) -> Callable[[click.Context, click.Parameter, str], str]:
+    """A click callback running the SAP sandbox's own check (a ValueError becomes a usage error)."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        from adapters.sap_soap.sandbox import cli as sap_cli
+
+        try:
+            return getattr(sap_cli, check_name)(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return callback
+
+
+@sandbox.command("sap")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="TCP port (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--data", default="demo", show_default=True, callback=_sap_option("check_data"),
+              help="demo, or large:N for N more open items.")
+@click.option("--client", default="100", show_default=True, callback=_sap_option("check_client"),
+              help="SAP client (three digits); part of every service path.")
+@click.option("--user", default="admin", show_default=True, help="HTTP Basic logon user.")
+@click.option("--password", default="admin", show_default=True, help="HTTP Basic logon password.")
+def sandbox_sap(port: int, host: str, data: str, client: str, user: str, password: str) -> None:
+    """Serve a SAP SOAP sandbox (RFC web services, client 100, login admin/admin) until stopped."""
+    from adapters.sap_soap.sandbox import serve
+
+    try:
+        serve(port=port, data=data, host=host, client=client, username=user, password=password)
+    except OSError as exc:
+        fail(f"cannot serve the SAP sandbox on {host}:{port}: {exc.strerror or exc}")
+
+
 # --------------------------------------------------------------------- demo
 
 

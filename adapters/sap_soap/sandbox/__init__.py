@@ -7,7 +7,8 @@
 See README.md in this directory.
 """
 
+from .cli import serve
 from .data import FACTS, alpha
 from .server import SERVICES, WSDL_DIR, Call, SapSandbox
 
-__all__ = ["FACTS", "SERVICES", "WSDL_DIR", "Call", "SapSandbox", "alpha"]
+__all__ = ["FACTS", "SERVICES", "WSDL_DIR", "Call", "SapSandbox", "alpha", "serve"]

@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from .server import SERVICES, SapSandbox
+from .cli import DATA_HELP, serve
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m adapters.sap_soap.sandbox")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8000)
-    ap.add_argument("--data", default="demo")
+    ap.add_argument("--data", default="demo", help=DATA_HELP)
     ap.add_argument("--client", default="100")
     ap.add_argument("--user", default="admin")
     ap.add_argument("--password", default="admin")
     a = ap.parse_args(argv)
-    sb = SapSandbox(host=a.host, port=a.port, data=a.data, client=a.client, username=a.user, password=a.password)
-    for s in SERVICES:
-        print(f"{s:30} {sb.wsdl_url(s)}")
-    print(f"logon: {a.user} / {a.password}  (HTTP Basic)  Ctrl-C stops", flush=True)
     try:
-        sb.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        serve(port=a.port, data=a.data, host=a.host, client=a.client, username=a.user, password=a.password)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

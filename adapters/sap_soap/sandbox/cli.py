@@ -1,0 +1,65 @@
+"""``creditguard sandbox sap`` / ``python -m adapters.sap_soap.sandbox``: serve the SAP sandbox until stopped."""
+
+from __future__ import annotations
+
+import re
+import signal
+import sys
+import threading
+from typing import TextIO
+
+from .server import SERVICES, SapSandbox
+
+DATA_HELP = "demo, or large:N for the demo data plus N generated open items."
+
+
+def check_data(value: str) -> str:
+    """``demo`` or ``large:N`` (N ≥ 0); a ValueError names what is accepted."""
+    if value == "demo" or re.fullmatch(r"large:\d+", value):
+        return value
+    raise ValueError(f"unknown data set {value!r}: expected 'demo' or 'large:N' with N a whole number ≥ 0")
+
+
+def check_client(value: str) -> str:
+    """An SAP client number: three digits (``100``)."""
+    if re.fullmatch(r"\d{3}", value):
+        return value
+    raise ValueError(f"SAP client {value!r}: expected three digits, e.g. 100")
+
+
+def serve(port: int = 8000, data: str = "demo", host: str = "127.0.0.1", client: str = "100",
+          username: str = "admin", password: str = "admin", out: TextIO | None = None) -> None:
+    """Build the sandbox, print its services' WSDL URLs and the logon, serve until SIGTERM / Ctrl-C.
+
+    Returns normally when stopped (the caller exits 0); raises ValueError for bad options and
+    OSError when the address cannot be bound.
+    """
+    out = out or sys.stdout
+    sandbox = SapSandbox(host=host, port=port, data=check_data(data), client=check_client(client),
+                         username=username, password=password)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:  # handlers only set a flag
+        stop.set()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, on_signal)
+    try:
+        sandbox.start()
+        width = max(len(s) for s in SERVICES)
+        print(f"SAP SOAP sandbox serving client {sandbox.client} on {sandbox.url}; services and their WSDLs:",
+              file=out)
+        for service in SERVICES:
+            print(f"  {service:{width}}  {sandbox.wsdl_url(service)}", file=out)
+        print(f"logon: {username} / {password} (HTTP Basic), SAP client {sandbox.client}; Ctrl-C or SIGTERM stops",
+              file=out, flush=True)
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:  # a SIGINT before the handler was installed
+        pass
+    finally:
+        sandbox.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
