@@ -6,7 +6,9 @@ Per size: starts `python -m adapters.sap_soap.sandbox --data large:N` in its own
 first sync of customers, open items, orders (SAP has no change times: every sync reads them whole and
 writes only what changed) and currency rates (walked back over their history once, then read from
 the cursor), then an unchanged second sync, and prints open items per second, calls per 1,000 items,
-and the unchanged cycle's seconds, calls (the rates' share in brackets: 1) and writes.
+and the unchanged cycle's seconds, calls (the rates' share in brackets: 1), writes and customers kept
+without reading their items (credit-master fingerprints), then the calls of the same cycle with
+--full (no change detection).
 """
 
 from __future__ import annotations
@@ -52,12 +54,17 @@ def bench_size(n: int) -> dict:
             t1, c1 = time.perf_counter(), source.calls
             second = engine.sync_source(source)
             second_s, second_calls = time.perf_counter() - t1, source.calls - c1
+            c2 = source.calls
+            engine.sync_source(source, full=True)  # the same cycle without change detection
+            full_calls = source.calls - c2
             source.close()
         rates_calls = next(s for s in second.streams if s.stream == "currency_rates").calls
         return {"items": items, "first_s": first_s, "per_s": items / first_s,
                 "calls_per_1000": first_calls / max(items, 1) * 1000, "second_s": second_s,
                 "second_calls": second_calls, "second_rates_calls": rates_calls,
-                "second_written": sum(s.written for s in second.streams)}
+                "second_written": sum(s.written for s in second.streams),
+                "second_kept": next(s for s in second.streams if s.stream == "invoices").kept,
+                "full_calls": full_calls}
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=30)
@@ -69,12 +76,13 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging("warning")
     print(f"{'open items':>10} {'first s':>8} {'items/s':>8} {'calls/1k':>9} {'unchanged s':>12} "
-          f"{'calls (rates)':>14} {'written':>8}")
+          f"{'calls (rates)':>14} {'written':>8} {'kept':>5} {'--full calls':>13}")
     for size in (int(s) for s in args.sizes.split(",")):
         r = bench_size(size)
         calls = f"{r['second_calls']} ({r['second_rates_calls']})"
         print(f"{r['items']:>10} {r['first_s']:>8.1f} {r['per_s']:>8.0f} {r['calls_per_1000']:>9.1f} "
-              f"{r['second_s']:>12.1f} {calls:>14} {r['second_written']:>8}", flush=True)
+              f"{r['second_s']:>12.1f} {calls:>14} {r['second_written']:>8} {r['second_kept']:>5} "
+              f"{r['full_calls']:>13}", flush=True)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     StrictBool,
+    StrictFloat,
     StrictStr,
     StrictInt,
     StringConstraints,
@@ -397,6 +398,8 @@ class SourceConfig(_Model):
     delivery_block: StrictStr = "01"
     rate_type: StrictStr = "M"  # TCURR exchange rate type of the currency-rates stream
     rates_history_days: Annotated[StrictInt, Field(ge=1)] = 400  # rate history read on a first / full sync
+    # re-read every customer at least this often, even when its credit-master totals did not move
+    reconcile_hours: Annotated[StrictInt | StrictFloat, Field(gt=0, le=24 * 31)] = 24
     change_mode: Literal["stateful", "wrapper"] = "stateful"
     wsdl_dir: FilePath | None = None
     client_cert: FilePath | None = None
@@ -556,7 +559,7 @@ _KIND_KEYS = {
 _KIND_ONLY = {
     "odoo": ("database", "protocol", "companies", "credit_controller_user_id"),
     "sap_soap": ("client", "company_codes", "company_currencies", "sales_organization", "credit_control_area",
-                 "delivery_block", "rate_type", "rates_history_days",
+                 "delivery_block", "rate_type", "rates_history_days", "reconcile_hours",
                  "change_mode", "wsdl_dir", "client_cert", "client_key", "timezone"),
 }
 

@@ -34,7 +34,8 @@ def build_sap_source(config: Any) -> ERPSource:
     return SapSoapSource(config.name, client, list(config.company_codes), config.sales_organizations(),
                          config.credit_control_area, config.timezone or "UTC",
                          company_currencies=config.company_currencies, rate_type=config.rate_type,
-                         rates_history_days=config.rates_history_days)
+                         rates_history_days=config.rates_history_days,
+                         reconcile_hours=float(config.reconcile_hours))
 
 
 def build_writer(config: Any, store: Any = None) -> Any:

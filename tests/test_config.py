@@ -731,3 +731,15 @@ def test_alerts_cron_is_a_crontab_expression(tmp_path):
     path.write_text(SAP_SOURCE.replace("[[source]]", '[sync]\nalerts_cron = "every morning"\n\n[[source]]'))
     with pytest.raises(ConfigError, match=r"c.toml:5:1: sync.alerts_cron: not a crontab expression"):
         load_config(path)
+
+
+def test_sap_reconcile_hours(tmp_path):
+    path = tmp_path / "sap.toml"
+    path.write_text(SAP_SOURCE)
+    assert load_config(path).source("sap").reconcile_hours == 24
+    path.write_text(SAP_SOURCE + "reconcile_hours = 1.5\n")
+    assert load_config(path).source("sap").reconcile_hours == 1.5
+    path.write_text(SAP_SOURCE + "reconcile_hours = 0\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "source.0.reconcile_hours" in str(err.value) and f"{path}:" in str(err.value)

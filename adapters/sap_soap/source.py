@@ -20,9 +20,9 @@ import structlog
 
 from connector.domain import Company
 from connector.errors import BadRecord, FatalError
-from connector.ports import Cursor, Entry, Page, Rejected, SourceInfo, Stream
+from connector.ports import Cursor, Entry, Page, Rejected, Scope, SourceInfo, Stream
 
-from . import mapping, rates
+from . import fingerprints, mapping, rates
 from .client import SapClient
 from .errors import CustomerError
 
@@ -55,6 +55,7 @@ class SapSoapSource:
         curr_internal: bool = False,
         rate_type: str = "M",
         rates_history_days: int = 400,
+        reconcile_hours: float = 24,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         if not company_codes:
@@ -75,7 +76,13 @@ class SapSoapSource:
         if rates_history_days < 1:
             raise FatalError(name, f"rates_history_days must be at least 1, got {rates_history_days}")
         self.rates_history_days = rates_history_days
+        if reconcile_hours <= 0:
+            raise FatalError(name, f"reconcile_hours must be positive, got {reconcile_hours}")
+        self.reconcile = timedelta(hours=reconcile_hours)  # re-read unchanged customers at least this often
         self.clock = clock
+        self._known: dict[Stream, dict[str, Scope]] = {}  # fingerprints of the last read (remember_scopes)
+        self._credit_rows: dict[str, tuple[dict[str, Any] | None, ...]] = {}  # credit masters, this sync
+        self._failed: set[str] = set()  # customers whose records could not be read, this stream
         self.rate_key_dates: list[date] = []  # key dates the last CURRENCY_RATES read asked (its cost)
         self.ctx = mapping.MappingContext(name, timezone, curr_internal)
         self.credit: dict[str, mapping.CreditInfo] = {}  # customer -> credit master (risk, blocked…)
@@ -92,7 +99,13 @@ class SapSoapSource:
 
     # ------------------------------------------------------------- ERPSource
 
+    def remember_scopes(self, stream: Stream, scopes: Mapping[str, Scope]) -> None:
+        """The fingerprints of ``stream``'s customers at the last read: the next read skips the
+        customers whose credit master has not moved (see :mod:`.fingerprints`)."""
+        self._known[stream] = dict(scopes)
+
     def open(self) -> SourceInfo:
+        self._credit_rows.clear()  # credit masters are read afresh each sync
         first = self.client.customer_list(max_rows=1)  # logon + service reachable
         currencies = dict(self.company_currencies)
         missing = [cc for cc in self.company_codes if cc not in currencies]
@@ -130,12 +143,26 @@ class SapSoapSource:
         if stream is Stream.INVOICES:
             self.special_gl_skipped = 0
         key_date = self._today().isoformat()
+        known = self._known.pop(stream, {})
+        self._failed.clear()
+        now = self.clock()
         for customers in self._customer_pages(batch_size):
             entries: list[Entry] = []
+            scopes: list[Scope] = []
             for address in customers:
-                entries.extend(per_customer(address, key_date))
-            if entries:
-                yield Page(model=model, entries=tuple(entries))
+                customer = mapping.alpha(address.get("Customer") or "")
+                mark = fingerprints.fingerprint(stream, address, self._credit_masters(customer))
+                prior = known.get(customer)
+                if mark is not None and prior is not None and prior.fingerprint == mark and now < prior.recheck_at:
+                    scopes.append(Scope(customer, mark, prior.recheck_at, unchanged=True))
+                    continue
+                read = per_customer(address, key_date)
+                entries.extend(read)
+                if mark is not None and customer not in self._failed:
+                    scopes.append(Scope(customer, mark, fingerprints.recheck_at(read, now, self.reconcile,
+                                                                                self._unwatched(customer))))
+            if entries or scopes:
+                yield Page(model=model, entries=tuple(entries), scopes=tuple(scopes))
 
     def count(self, stream: Stream) -> int:
         return sum(len(page.entries) for page in self.read(stream, None, 500))
@@ -200,17 +227,35 @@ class SapSoapSource:
             return [Entry(None, mapping.map_customer(self.ctx, address, detail, credit))]
         except CustomerError as exc:  # vanished between list and detail
             log.warning("sap.customer_skipped", source=self.name, customer=customer, reason=exc.reason)
+            self._failed.add(customer)
             return []
         except BadRecord as exc:
             return [Entry(None, Rejected("KNA1", exc.erp_id, exc.reason, _jsonable(address)))]
 
-    def _credit(self, customer: str) -> mapping.CreditInfo | None:
+    def _credit_pairs(self) -> list[tuple[str, str]]:
+        """(company code, credit control area) to read the credit master in: the configured area,
+        else the area assigned to each company code (empty ``Kkber``)."""
         if self.credit_control_area:
-            pairs = [(self.company_codes[0], self.credit_control_area)]
-        else:  # the credit control area assigned to each company code
-            pairs = [(cc, "") for cc in self.company_codes]
-        for company_code, area in pairs:
-            raw = self.client.credit_detail(customer, company_code, area)
+            return [(self.company_codes[0], self.credit_control_area)]
+        return [(cc, "") for cc in self.company_codes]
+
+    def _credit_masters(self, customer: str) -> tuple[dict[str, Any] | None, ...]:
+        """The customer's credit master in each area, read once per sync (shared by the streams)."""
+        rows = self._credit_rows.get(customer)
+        if rows is None:
+            rows = tuple(self.client.credit_detail(customer, cc, area) for cc, area in self._credit_pairs())
+            self._credit_rows[customer] = rows
+        return rows
+
+    def _unwatched(self, customer: str) -> set[str]:
+        """Company codes whose credit control area has no credit master for the customer."""
+        if self.credit_control_area:  # one area for every company code
+            return set(self.company_codes) if self._credit_masters(customer)[0] is None else set()
+        return {cc for (cc, _), row in zip(self._credit_pairs(), self._credit_masters(customer)) if row is None}
+
+    def _credit(self, customer: str) -> mapping.CreditInfo | None:
+        """The credit master of the first area that has one: limit, risk category, block."""
+        for (_, area), raw in zip(self._credit_pairs(), self._credit_masters(customer)):
             info = mapping.map_credit(raw, customer, area)
             if info is not None:
                 self.credit[customer] = info
@@ -227,6 +272,7 @@ class SapSoapSource:
             except CustomerError as exc:
                 if not exc.not_in_company_code:
                     log.warning("sap.customer_skipped", source=self.name, customer=customer, reason=exc.reason)
+                    self._failed.add(customer)
                     return entries
                 continue
             for raw in items:
@@ -247,6 +293,7 @@ class SapSoapSource:
                 items = self.client.sales_orders(customer, sales_org)
             except CustomerError as exc:
                 log.warning("sap.customer_skipped", source=self.name, customer=customer, reason=exc.reason)
+                self._failed.add(customer)
                 return entries
             for result in mapping.map_orders(self.ctx, items, company_code):
                 if isinstance(result, BadRecord):
