@@ -109,6 +109,7 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
                         rows, console)
             _print_receivables(store, console)
             _enforce_demo(store, config, sandbox, engine, console)
+            _enforce_sap_demo(store, config, sap, console)
     console.print(f"\nExplore: creditguard --config {config_path} customers | invoices --open | orders | "
                   "exposure | check ORDER | decisions | outbox")
     return 0
@@ -212,4 +213,45 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
         f"  • Invoicing › Customers › Invoices: {activities} ageing-alert activities (and chatter notes) on overdue "
         "invoices, assigned to the credit controller; they close when the invoice is paid.\n"
         "  • Contacts › a customer › [bold]Credit[/] tab: risk flag, grade, exposure, limit and headroom."
+    )
+
+
+def _enforce_sap_demo(store: Store, config, sap, console: Console) -> None:
+    """The same policy on the SAP orders: holds become the delivery block, set and committed in SAP."""
+    from rich.markup import escape
+
+    from connector.enforce import Enforcer
+    from connector.outbox import Outbox
+    from policy.loader import load_policy
+
+    from .sources import build_writer
+
+    policy = load_policy(config.policy.path)
+    as_of = datetime.now(config.sync.tzinfo).date()
+    source_config = next(s for s in config.sources if s.kind == "sap_soap")
+    outbox = Outbox(store)
+    report = Enforcer(store, policy, as_of, outbox).run(source_config.name)
+    writer = build_writer(source_config, store)
+    try:
+        drained = outbox.drain(writer, source_config.name, limit=10_000)
+    finally:
+        writer.client.close()
+    holds = [c for c in report.changes if c.action == "place_hold"]
+    console.print(f"\n[bold]Enforcement in SAP[/]: {report.checked} open orders checked, {len(holds)} put on "
+                  f"credit hold as delivery block {source_config.delivery_block} ({drained.applied} writes applied "
+                  f"through BAPI_SALESORDER_CHANGE + BAPI_TRANSACTION_COMMIT, {drained.dead} refused)")
+    table = Table(title="SAP orders put on credit hold (first 8)")
+    for header in ("Order", "Customer", "Block in SAP", "Why"):
+        table.add_column(header)
+    for change in holds[:8]:
+        table.add_row(change.order, change.customer, sap.order(change.order).dlv_block or "-", escape(change.detail))
+    console.print(table)
+    blocked = [c for c in store.iter_customers(source_config.name) if c.credit_blocked]
+    graded = sum(1 for c in store.iter_customers(source_config.name) if c.risk_category in policy.risk_categories)
+    console.print(
+        "Where a user sees this in SAP: VA03 / VA05 show the delivery block on the order header; "
+        "delivery (VL01N) is refused until the block is removed, and a block removed in SAP is honoured "
+        f"at the next cycle. {graded} SAP customers are graded from their credit-master risk category; "
+        f"customers blocked in SAP credit management ({', '.join(c.name for c in blocked) or 'none'}) "
+        "have every order held."
     )
