@@ -105,6 +105,17 @@ def _ret(type_: str, id_: str, number: str, message: str, *v: str) -> dict:
     return r
 
 
+def _with_return(result: dict, operation: str, type_: str, id_: str, number: str, message: str) -> dict:
+    """``result`` answered with one RETURN line of the operation's RETURN structure (see return_next)."""
+    build, as_table = _READ_RETURNS[operation]
+    line = build(type_, id_, number, message)
+    out = dict(result)
+    if type_ in ("E", "A"):  # a failed BAPI returns no data
+        out = {k: ([] if isinstance(v, list) else ({} if isinstance(v, dict) else v)) for k, v in out.items()}
+    out["Return"] = [line] if as_table else line
+    return out
+
+
 def _ret1(type_: str, id_: str, number: str, message: str, *v: str) -> dict:
     r = {"Type": type_, "Id": id_, "Number": number, "Message": message}
     for i, val in enumerate(v[:4], start=1):
@@ -159,6 +170,7 @@ class SapSandbox:
         self._delays: list[dict] = []      # delay_next
         self._commit_failures = 0
         self._raise: list[dict] = []       # raise_next
+        self._returns: list[dict] = []     # return_next
         self._denied: set[str] = set()     # services without S_SERVICE authorization
         self.locks: dict[str, str] = {}    # vbeln -> user holding the enqueue lock
         self.delivery_block_codes = set(DELIVERY_BLOCK_CODES)
@@ -264,6 +276,16 @@ class SapSandbox:
             self._raise.append({"name": name, "text": text, "msg_id": msg_id, "number": number, "service": service,
                                 "count": 1})
 
+    def return_next(self, operation: str, type_: str = "E", msg_id: str = "", number: str = "", message: str = "",
+                    count: int = 1):
+        """The next ``count`` calls of a read ``operation`` answer HTTP 200 with this RETURN line (a business
+        error of the BAPI) and, for type E or A, no data — as a BAPI that failed does."""
+        if operation not in _READ_RETURNS:
+            raise ValueError(f"return_next supports {', '.join(sorted(_READ_RETURNS))}, not {operation}")
+        with self.lock:
+            self._returns.append({"service": None, "operation": operation, "count": count,
+                                  "line": (type_, msg_id, number, message)})
+
     def deny_service(self, service: str, denied: bool = True):
         """User lacks S_SERVICE for the service: HTTP 500 Server fault 'Authorization missing for service'."""
         with self.lock:
@@ -365,7 +387,14 @@ class SapSandbox:
                 raise RfcException(exc["name"], exc["text"], exc["msg_id"], exc["number"])
         handler = getattr(self, f"_op_{operation}")
         with self.lock:
-            return handler(params, session)
+            result = handler(params, session)
+            injected = next((r for r in self._returns if r["operation"] == operation), None)
+            if injected is not None:
+                injected["count"] -= 1
+                if injected["count"] <= 0:
+                    self._returns.remove(injected)
+                result = _with_return(result, operation, *injected["line"])
+            return result
 
     # ------------------------------------------------------------------ operations: FI-AR
     def _op_ArAccGetopenitems(self, p: dict, session) -> dict:
@@ -839,3 +868,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             t.text = text
             etree.SubElement(fault, f"{{{SOAP12}}}Detail")
         return env
+
+
+# RETURN structure of each read operation (as its WSDL types it): builder, is a table
+_READ_RETURNS = {
+    "ArAccGetopenitems": (_ret, False),          # BAPIRETURN
+    "SalesorderGetlist": (_ret, False),          # BAPIRETURN
+    "CustomerGetlist": (_ret1, False),           # BAPIRETURN1
+    "CustomerGetdetail2": (_ret1, False),        # BAPIRETURN1
+    "ZfiCreditDetail": (_ret1, False),           # BAPIRETURN1
+    "ExchrateGetcurrentrates": (_ret1, True),    # TABLE OF BAPIRET1
+}
