@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from typing import Sequence
 
+from ...serving import stop_on_signals
 from .sandbox import OdooSandbox
 
 
@@ -15,24 +14,12 @@ def serve(port: int = 8069, data: str = "demo", version: str = "17", host: str =
           database: str = "demo", addons: Sequence[str] = ()) -> None:
     """Build the sandbox, print one line saying where it serves, serve until stopped."""
     sandbox = OdooSandbox(version=version, data=data, host=host, port=port, database=database, addons=tuple(addons))
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:  # handlers only set a flag
-        stop.set()
-
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, on_signal)
-    try:
+    with stop_on_signals() as stop:
         sandbox.start()
         with_addons = f" with {', '.join(sandbox.addons)}" if sandbox.addons else ""
         print(f"Odoo {sandbox.version}.0 sandbox{with_addons} serving database {sandbox.database!r} on {sandbox.url} "
               f"(login admin/admin)", flush=True)
         sandbox.serve_forever(stop)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

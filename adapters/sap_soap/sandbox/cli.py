@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import signal
 import sys
-import threading
 from typing import TextIO
 
+from ...serving import stop_on_signals
 from .server import SERVICES, SapSandbox
 
 DATA_HELP = "demo, or large:N for the demo data plus N generated open items."
@@ -37,29 +36,22 @@ def serve(port: int = 8000, data: str = "demo", host: str = "127.0.0.1", client:
     out = out or sys.stdout
     sandbox = SapSandbox(host=host, port=port, data=check_data(data), client=check_client(client),
                          username=username, password=password)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:  # handlers only set a flag
-        stop.set()
-
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, on_signal)
-    try:
-        sandbox.start()
-        width = max(len(s) for s in SERVICES)
-        print(f"SAP SOAP sandbox serving client {sandbox.client} on {sandbox.url}; services and their WSDLs:",
-              file=out)
-        for service in SERVICES:
-            print(f"  {service:{width}}  {sandbox.wsdl_url(service)}", file=out)
-        print(f"logon: {username} / {password} (HTTP Basic), SAP client {sandbox.client}; Ctrl-C or SIGTERM stops",
-              file=out, flush=True)
-        while not stop.wait(0.2):
+    with stop_on_signals() as stop:
+        try:
+            sandbox.start()
+            _announce(sandbox, username, password, out)
+            while not stop.wait(0.2):
+                pass
+        except KeyboardInterrupt:  # a SIGINT before the handler was installed
             pass
-    except KeyboardInterrupt:  # a SIGINT before the handler was installed
-        pass
-    finally:
-        sandbox.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        finally:
+            sandbox.stop()
+
+
+def _announce(sandbox: SapSandbox, username: str, password: str, out: TextIO) -> None:
+    width = max(len(s) for s in SERVICES)
+    print(f"SAP SOAP sandbox serving client {sandbox.client} on {sandbox.url}; services and their WSDLs:", file=out)
+    for service in SERVICES:
+        print(f"  {service:{width}}  {sandbox.wsdl_url(service)}", file=out)
+    print(f"logon: {username} / {password} (HTTP Basic), SAP client {sandbox.client}; Ctrl-C or SIGTERM stops",
+          file=out, flush=True)
