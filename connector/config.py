@@ -325,6 +325,8 @@ class SyncConfig(_Model):
     overlap_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 5
     interval_seconds: Annotated[StrictInt, Field(ge=10, le=86_400)] = 300
     alerts_cron: NonEmptyStr | None = None
+    # the daemon's full reads (mark and sweep: records deleted in the ERP leave the store); "off": never
+    full_sync_cron: NonEmptyStr = "30 2 * * *"
     stop_timeout_seconds: Annotated[StrictInt, Field(ge=1, le=3600)] = 60
     breaker_failures: Annotated[StrictInt, Field(ge=1, le=100)] = 3
     breaker_cooldown_seconds: Annotated[StrictInt, Field(ge=1, le=86_400)] = 300
@@ -343,11 +345,11 @@ class SyncConfig(_Model):
             _fail(message)
         return value
 
-    @field_validator("alerts_cron")
+    @field_validator("alerts_cron", "full_sync_cron")
     @classmethod
-    def _check_cron(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
+    def _check_cron(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or (value == "off" and info.field_name == "full_sync_cron"):
+            return value
         from apscheduler.triggers.cron import CronTrigger
 
         try:

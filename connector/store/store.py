@@ -344,6 +344,20 @@ class Store(OutboxStore):
             )
         return result.rowcount or 0
 
+    def reconciled_since(self, source: str) -> datetime | None:
+        """Since when the store may have missed deletions in the source's ERP: per stream, its last
+        successful full read (mark and sweep), else its first read (which started from nothing); the
+        oldest over the streams.  None before the first sync."""
+        r = t.sync_runs
+        full_ok = func.max(r.c.started_at).filter(and_(r.c.full.is_(True), r.c.status == "ok"))
+        query = (select(r.c.stream, full_ok.label("last_full"), func.min(r.c.started_at).label("first"))
+                 .where(r.c.source == source).group_by(r.c.stream))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            return None
+        return min(row.last_full or row.first for row in rows)
+
     def last_runs(self, source: str | None = None, limit: int = 50) -> list[SyncRunRow]:
         r = t.sync_runs
         query = select(r).order_by(r.c.id.desc()).limit(limit)
