@@ -254,10 +254,7 @@ class AgeingAlerts:
 
     def _close_paid(self, source: str, dry_run: bool) -> list[Change]:
         changes = []
-        for entry in self.store.outbox_entries(source=source, state="applied", kind="create_alert", limit=None):
-            invoice = self.store.get_invoice(source, entry.target_id)
-            if invoice is not None and invoice.is_open:
-                continue
+        for entry in self.store.alerts_to_close(source):
             key = entry.key.replace(":alert:", ":alert-close:")
             if dry_run:
                 continue

@@ -105,3 +105,25 @@ def test_refused_credentials_stop_without_using_up_tries(store):
     assert report.stopped and report.dead == 0
     [entry] = store.outbox_entries()
     assert entry.state == "pending" and entry.attempts == 0
+
+
+def test_alerts_to_close_are_found_in_one_query_and_closed_once(store):
+    from decimal import Decimal
+
+    from connector.ports import Stream
+    from tests.test_store import invoice
+
+    clock = Clock()
+    box = outbox(store, clock)
+    store.save_page("odoo", Stream.INVOICES, "account.move",
+                    [invoice("1"), invoice("2", amount_open=Decimal(0), amount_open_company=Decimal(0))], [], None)
+    for target in ("1", "2", "3"):  # 3: not (or no longer) in the store
+        box.enqueue(source="odoo", kind="create_alert", target_model="account.move", target_id=target,
+                    key=f"odoo:alert:{target}:30", payload={"invoice": target, "customer": "C"})
+    assert store.alerts_to_close("odoo") == []  # nothing applied yet
+    box.drain(ScriptedWriter(), "odoo")
+    assert [e.target_id for e in store.alerts_to_close("odoo")] == ["2", "3"]
+    box.enqueue(source="odoo", kind="close_alert", target_model="account.move", target_id="2",
+                key="odoo:alert-close:2:30", payload={"alert_key": "odoo:alert:2:30", "invoice": "2"})
+    assert [e.target_id for e in store.alerts_to_close("odoo")] == ["3"]
+    assert store.alerts_to_close("other") == []

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import aliased
 
 from . import tables as t
 
@@ -98,6 +99,20 @@ class OutboxStore:
             query = query.where(o.c.source == source)
         if state:
             query = query.where(o.c.state == state)
+        with self.engine.connect() as conn:
+            return [_entry(r) for r in conn.execute(query)]
+
+    def alerts_to_close(self, source: str) -> list[OutboxEntry]:
+        """Applied ageing alerts whose invoice is no longer open (paid, cancelled, gone from the ERP)
+        and that have no closing entry yet — one query, however many alerts there are."""
+        o, i = t.outbox, t.invoices
+        close = aliased(o)
+        still_open = exists().where(i.c.source == o.c.source, i.c.erp_id == o.c.target_id,
+                                    i.c.deleted_at.is_(None), i.c.state == "posted", i.c.amount_open_minor != 0)
+        closed = exists().where(close.c.source == o.c.source, close.c.kind == "close_alert",
+                                close.c.key == func.replace(o.c.key, ":alert:", ":alert-close:"))
+        query = (select(o).where(o.c.source == source, o.c.kind == "create_alert", o.c.state == "applied",
+                                 ~still_open, ~closed).order_by(o.c.id))
         with self.engine.connect() as conn:
             return [_entry(r) for r in conn.execute(query)]
 

@@ -249,3 +249,4 @@ def test_ageing_alerts_once_per_threshold_and_closed_when_paid(sandbox, loop_fac
     changes, drained = cycle()
     assert [c.action for c in changes] == ["close_alert"] * 2 and drained.applied == 2
     assert sandbox.search_count("mail.activity", activities) == len(over_30) - 1
+    assert cycle()[0] == []  # closed once
