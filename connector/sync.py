@@ -114,6 +114,7 @@ class SyncEngine:
         cursor = None if full else self.store.get_cursor(source.name, stream)
         since = cursor.before(self.overlap_seconds) if cursor else None
         run = FullRun(run_id, source.name, stream) if full else None
+        scoped: set[str] = set()  # the snapshot parts the pages reported (see ports.Scope)
         try:
             for page in source.read(stream, since, self.batch_size):
                 fresh_rejects = [
@@ -126,6 +127,7 @@ class SyncEngine:
                     scopes=page.scopes,
                 )
                 stats.kept += sum(1 for scope in page.scopes if scope.unchanged)
+                scoped.update(scope.key for scope in page.scopes)
                 # new to us: beyond the cursor, or changed inside the overlap window
                 read = len(fresh_rejects) + sum(
                     1
@@ -146,6 +148,8 @@ class SyncEngine:
                     self.progress(source.name, stream.value, len(page.entries))
             if run is not None:
                 stats.deleted = self.store.sweep_unseen(run, model, self.clock())
+                if snapshot:  # a part gone from the ERP must not be "unchanged" should it come back
+                    self.store.prune_scopes(source.name, stream, keep=scoped)
         except SourceError as exc:
             stats.calls = source.calls - calls_before
             stats.seconds = time.perf_counter() - started

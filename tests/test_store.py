@@ -113,6 +113,8 @@ def test_unchanged_scopes_of_a_full_run_keep_their_records_and_fingerprints_are_
     assert [i.erp_id for i in store.iter_invoices("sap")] == ["1"]
     assert store.load_scopes("sap", Stream.INVOICES)["20"].fingerprint == "fp-20b"
     assert store.load_scopes("sap", Stream.ORDERS) == {} and store.load_scopes("odoo", Stream.INVOICES) == {}
+    assert store.prune_scopes("sap", Stream.INVOICES, keep={"20"}) == 1
+    assert set(store.load_scopes("sap", Stream.INVOICES)) == {"20"}
 
 
 def test_customers_round_trip(store):

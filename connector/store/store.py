@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain import Company, Customer, CurrencyRate, Invoice, SalesOrder, SyncedRecord
@@ -217,6 +217,16 @@ class Store(OutboxStore):
             set_={"fingerprint": stmt.excluded.fingerprint, "recheck_at": stmt.excluded.recheck_at,
                   "updated_at": stmt.excluded.updated_at},
         ), rows)
+
+    def prune_scopes(self, source: str, stream: Stream, keep: set[str]) -> int:
+        """Forget the fingerprints of the parts a complete read no longer reported."""
+        s = t.snapshot_scopes
+        gone = [key for key in self.load_scopes(source, stream) if key not in keep]
+        with self.engine.begin() as conn:
+            for start in range(0, len(gone), _CHUNK):
+                conn.execute(delete(s).where(s.c.source == source, s.c.stream == stream.value,
+                                             s.c.scope.in_(gone[start : start + _CHUNK])))
+        return len(gone)
 
     def load_scopes(self, source: str, stream: Stream) -> dict[str, Scope]:
         """The fingerprints of a snapshot stream's parts as last read (see :class:`Scope`)."""
