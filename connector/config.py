@@ -402,6 +402,8 @@ class SourceConfig(_Model):
     rates_history_days: Annotated[StrictInt, Field(ge=1)] = 400  # rate history read on a first / full sync
     # re-read every customer at least this often, even when its credit-master totals did not move
     reconcile_hours: Annotated[StrictInt | StrictFloat, Field(gt=0, le=24 * 31)] = 24
+    # credit masters a page of customers per call through the customer function ZCG_CREDIT_LIST
+    credit_list_service: StrictBool = False
     change_mode: Literal["stateful", "wrapper"] = "stateful"
     wsdl_dir: FilePath | None = None
     client_cert: FilePath | None = None
@@ -562,7 +564,7 @@ _KIND_ONLY = {
     "odoo": ("database", "protocol", "companies", "credit_controller_user_id"),
     "sap_soap": ("client", "company_codes", "company_currencies", "sales_organization", "credit_control_area",
                  "delivery_block", "rate_type", "rates_history_days", "reconcile_hours",
-                 "change_mode", "wsdl_dir", "client_cert", "client_key", "timezone"),
+                 "credit_list_service", "change_mode", "wsdl_dir", "client_cert", "client_key", "timezone"),
 }
 
 

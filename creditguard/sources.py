@@ -35,7 +35,8 @@ def build_sap_source(config: Any) -> ERPSource:
                          config.credit_control_area, config.timezone or "UTC",
                          company_currencies=config.company_currencies, rate_type=config.rate_type,
                          rates_history_days=config.rates_history_days,
-                         reconcile_hours=float(config.reconcile_hours))
+                         reconcile_hours=float(config.reconcile_hours),
+                         credit_list=config.credit_list_service)
 
 
 def build_writer(config: Any, store: Any = None) -> Any:

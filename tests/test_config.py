@@ -743,3 +743,25 @@ def test_sap_reconcile_hours(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert "source.0.reconcile_hours" in str(err.value) and f"{path}:" in str(err.value)
+
+
+def test_sap_credit_list_service(tmp_path):
+    from creditguard.sources import build_source
+
+    path = tmp_path / "sap.toml"
+    path.write_text(SAP_SOURCE)
+    assert load_config(path).source("sap").credit_list_service is False
+    assert build_source(load_config(path).source("sap")).credit_list is False
+    path.write_text(SAP_SOURCE + "credit_list_service = true\n")
+    assert load_config(path).source("sap").credit_list_service is True
+    assert build_source(load_config(path).source("sap")).credit_list is True
+    path.write_text(SAP_SOURCE + 'credit_list_service = "yes"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert f"{path}:13:1: source.0.credit_list_service" in str(err.value)
+    with pytest.raises(ValidationError) as info:
+        SourceConfig.model_validate({"name": "a", "kind": "odoo", "url": "https://x", "database": "d",
+                                     "username": "u", "password_env": "P", "protocol": "jsonrpcs",
+                                     "credit_list_service": True})
+    [error] = info.value.errors()
+    assert error["loc"] == ("credit_list_service",) and "is for kind = 'sap_soap' sources" in error["msg"]

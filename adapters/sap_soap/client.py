@@ -34,6 +34,7 @@ WSDL_DIR = Path(__file__).with_name("wsdl")
 SERVICES: dict[str, str] = {
     "Z_BAPI_AR_ACC_GETOPENITEMS": "z_bapi_ar_acc_getopenitems.wsdl",
     "ZFI_CREDIT_DETAIL": "zfi_credit_detail.wsdl",
+    "ZCG_CREDIT_LIST": "zcg_credit_list.wsdl",  # optional customer function (abap/zcg_credit_list.abap)
     "Z_BAPI_CUSTOMER_GETLIST": "z_bapi_customer_getlist.wsdl",
     "Z_BAPI_CUSTOMER_GETDETAIL2": "z_bapi_customer_getdetail2.wsdl",
     "Z_BAPI_SALESORDER_GETLIST": "z_bapi_salesorder_getlist.wsdl",
@@ -210,6 +211,17 @@ class SapClient:
                 return None
             raise
         return answer.get("Zsfi013") or None
+
+    def credit_list(self, company_code: str, credit_control_area: str, first: str, last: str,
+                    max_rows: int = 0) -> list[dict[str, Any]]:
+        """``ZCG_CREDIT_LIST``: the credit masters (``Zsfi013`` rows, as ``ZFI_CREDIT_DETAIL`` returns them) of
+        the customers ``first``..``last`` in one credit control area, in customer number order, at most
+        ``max_rows`` (0: all); a customer without a credit master there is absent."""
+        answer = self.call("ZCG_CREDIT_LIST", "ZcgCreditList", Bukrs=company_code, Kkber=credit_control_area,
+                           Kunnr={"item": [{"Sign": "I", "Option": "BT", "Low": first, "High": last}]},
+                           Maxrows=max_rows, Zsfi013={})
+        self._log_messages("ZcgCreditList", errors.check_return(self.source, "ZcgCreditList", answer.get("Return")))
+        return sorted(rows(answer.get("Zsfi013")), key=lambda r: r.get("Kunnr") or "")
 
     def open_items(self, customer: str, company_code: str, key_date: str) -> list[dict[str, Any]]:
         """``BAPI_AR_ACC_GETOPENITEMS`` at ``key_date`` (YYYY-MM-DD); customer errors → CustomerError."""

@@ -6,7 +6,8 @@ read whole every cycle.  The credit master (KNKK, read per customer through
 posting and every order change — receivables ``Skfor``, special liabilities
 ``Ssobl``, open sales values ``OpenDelivery`` and the total commitment
 ``Oblig`` — and the master data the policy uses (limit, risk category,
-block).  One credit-master call per customer and credit control area tells
+block).  The credit master in each credit control area (one call per customer,
+or one per page of customers with the list service ``ZCG_CREDIT_LIST``) tells
 whether a customer's open items or orders can have changed: when the totals
 are the same as at the last read, the source does not read that customer's
 items again and the engine keeps what the store has (``Scope.unchanged``).

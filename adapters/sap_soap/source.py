@@ -56,6 +56,7 @@ class SapSoapSource:
         rate_type: str = "M",
         rates_history_days: int = 400,
         reconcile_hours: float = 24,
+        credit_list: bool = False,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         if not company_codes:
@@ -79,6 +80,7 @@ class SapSoapSource:
         if reconcile_hours <= 0:
             raise FatalError(name, f"reconcile_hours must be positive, got {reconcile_hours}")
         self.reconcile = timedelta(hours=reconcile_hours)  # re-read unchanged customers at least this often
+        self.credit_list = credit_list  # credit masters a page at a time (ZCG_CREDIT_LIST), not one per customer
         self.clock = clock
         self._known: dict[Stream, dict[str, Scope]] = {}  # fingerprints of the last read (remember_scopes)
         self._credit_rows: dict[str, tuple[dict[str, Any] | None, ...]] = {}  # credit masters, this sync
@@ -147,6 +149,8 @@ class SapSoapSource:
         self._failed.clear()
         now = self.clock()
         for customers in self._customer_pages(batch_size):
+            if self.credit_list:
+                self._prefetch_credit(customers)
             entries: list[Entry] = []
             scopes: list[Scope] = []
             for address in customers:
@@ -246,6 +250,29 @@ class SapSoapSource:
             rows = tuple(self.client.credit_detail(customer, cc, area) for cc, area in self._credit_pairs())
             self._credit_rows[customer] = rows
         return rows
+
+    def _prefetch_credit(self, customers: list[dict[str, Any]]) -> None:
+        """The credit masters of a page of customers into the per-sync cache: one ``ZCG_CREDIT_LIST`` call per
+        credit area, for the range from the page's first to its last customer; no call when an earlier stream
+        read them.  A customer absent from an answer has no credit master there (None, as
+        ``ZFI_CREDIT_DETAIL``'s "no credit data"); one not known in every area (an answer cut at its
+        ``max_rows``) is left to :meth:`_credit_masters`, which reads it alone."""
+        numbers = sorted(mapping.alpha(a.get("Customer") or "") for a in customers)
+        if all(n in self._credit_rows for n in numbers):
+            return
+        areas = [self._credit_page(cc, area, numbers) for cc, area in self._credit_pairs()]
+        for n in numbers:
+            if all(n in known for known in areas):
+                self._credit_rows[n] = tuple(known[n] for known in areas)
+
+    def _credit_page(self, company_code: str, area: str, numbers: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Customer → credit master in one area (None: it has none), for the customers of ``numbers`` (sorted)
+        the answer tells about: all of them, or, when it is full (``max_rows`` rows: a customer created in the
+        range since the page was listed may have taken a place), those up to its last row."""
+        found = {mapping.alpha(r.get("Kunnr") or ""): r
+                 for r in self.client.credit_list(company_code, area, numbers[0], numbers[-1], len(numbers))}
+        known_to = max(found) if len(found) >= len(numbers) else numbers[-1]
+        return {n: found.get(n) for n in numbers if n <= known_to}
 
     def _unwatched(self, customer: str) -> set[str]:
         """Company codes whose credit control area has no credit master for the customer."""

@@ -40,9 +40,9 @@ def store(tmp_path):
     s.close()
 
 
-def cycle(store, client, clock, *, full=False, **kw):
+def cycle(store, client, clock, *, full=False, batch_size=BATCH, **kw):
     source = make_source(client, clock=clock, **kw)
-    report = SyncEngine(store, batch_size=BATCH, clock=clock).sync_source(source, full=full)
+    report = SyncEngine(store, batch_size=batch_size, clock=clock).sync_source(source, full=full)
     return {s.stream: s for s in report.streams}
 
 

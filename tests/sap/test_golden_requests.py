@@ -58,6 +58,7 @@ CASES = {
     "CustomerGetlist": lambda c: c.customer_list(after="0000100001", max_rows=50),
     "CustomerGetdetail2": lambda c: c.customer_detail("0000100001", "1000"),
     "ZfiCreditDetail": lambda c: c.credit_detail("0000100001", "1000", "1000"),
+    "ZcgCreditList": lambda c: c.credit_list("1000", "", "0000100001", "0000100100", 100),
     "SalesorderGetlist": lambda c: c.sales_orders("0000100001", "1000"),
     "SalesorderChange": lambda c: c.salesorder_change("0000012001", "01"),
     "TransactionCommit": lambda c: c.transaction_commit(),

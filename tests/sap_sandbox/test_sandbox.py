@@ -11,6 +11,7 @@ import requests
 import zeep
 from zeep.exceptions import Fault, TransportError
 
+from adapters.sap_soap import client as adapter_client
 from adapters.sap_soap.sandbox import FACTS, SERVICES, WSDL_DIR, SapSandbox
 
 from .conftest import TODAY, make_session
@@ -59,6 +60,13 @@ def test_reference_wsdls_say_so_and_load_in_zeep():
         assert f'soapAction="{MC}:{service}:' in text
         c = zeep.Client(str(WSDL_DIR / name))
         assert set(c.wsdl.services[service].ports) == {service, service + "_soap12"}
+
+
+@pytest.mark.parametrize("service", sorted(adapter_client.SERVICES))
+def test_the_adapter_ships_the_sandbox_wsdls(service):
+    name = adapter_client.SERVICES[service]
+    assert SERVICES[service] == name
+    assert (adapter_client.WSDL_DIR / name).read_bytes() == (WSDL_DIR / name).read_bytes()
 
 
 def test_reference_wsdls_match_their_generator():

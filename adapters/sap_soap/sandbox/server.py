@@ -43,10 +43,13 @@ SERVICES: dict[str, str] = {
     "Z_BAPI_TRANSACTION_COMMIT": "z_bapi_transaction_commit.wsdl",
     "ZCG_SALESORDER_SET_DLV_BLOCK": "zcg_salesorder_set_dlv_block.wsdl",
     "Z_BAPI_EXCHRATE_GETCURRENTRATES": "z_bapi_exchrate_getcurrentrates.wsdl",
+    "ZCG_CREDIT_LIST": "zcg_credit_list.wsdl",
 }
 # RETURN of BAPI_EXCHRATE_GETCURRENTRATES for a rate type missing in TCURV: the sandbox's own message
 # (no public catalogue entry of SAP's text was found); the adapter relies on the type E only
 UNKNOWN_RATE_TYPE = ("ZSBX", "010")
+# RETURN of ZCG_CREDIT_LIST when no credit control area is given or assigned (abap/zcg_credit_list.abap)
+NO_CREDIT_AREA = ("ZCG", "001")
 DELIVERY_BLOCK_CODES = {"01", "02", "03", "08", "ZA", "ZC"}  # TVLS of the sandbox system
 
 _SCHEMAS: dict[str, Schema] = {}
@@ -423,15 +426,21 @@ class SapSandbox:
             out.append(r)
         return {"Lineitems": out, "Return": {}}
 
-    def _op_ZfiCreditDetail(self, p: dict, session) -> dict:
-        kunnr = p.get("Kunnr", "")
-        kkber = p.get("Kkber", "") or demo.COMPANY_CODES.get(p.get("Bukrs", ""), {}).get("kkber", "")
+    @staticmethod
+    def _credit_area(p: dict) -> str:
+        """KKBER of a credit-master read: as given, else the one assigned to company code BUKRS (T001-KKBER)."""
+        return p.get("Kkber", "") or demo.COMPANY_CODES.get(p.get("Bukrs", ""), {}).get("kkber", "")
+
+    def _credit_row(self, kunnr: str, kkber: str) -> dict | None:
+        """ZSFI013 of one customer in one credit control area, None without credit master (KNKK row).
+
+        The one source of both ZFI_CREDIT_DETAIL and ZCG_CREDIT_LIST: the two can never disagree.
+        Receivables: the open items of the area's company codes; open sales values: its orders.
+        """
         cm = self.data.credit.get((kunnr, kkber))
         cust = self.data.customers.get(kunnr)
         if cm is None or cust is None:
-            return {"Return": _ret1("E", "ZFI", "001",
-                                    f"No credit data for customer {kunnr} in credit control area {kkber}",
-                                    kunnr, kkber), "Zsfi013": {}}
+            return None
         bukrs = [b for b, c in demo.COMPANY_CODES.items() if c["kkber"] == kkber]
         skfor = Decimal(0)
         for i in self.data.items.values():
@@ -441,7 +450,7 @@ class SapSandbox:
                       if o.sold_to == kunnr and o.sales_org in bukrs), Decimal(0))
         oblig = skfor + orders
         pct = (oblig / cm.limit * 100) if cm.limit else Decimal(0)
-        return {"Return": {}, "Zsfi013": {
+        return {
             "Kunnr": kunnr, "Name1": cust.name[:30], "Kkber": kkber, "Currency": cm.currency,
             "Klimk": _fmt_amount_text(cm.limit, cm.currency), "Skfor": _fmt_amount_text(skfor, cm.currency),
             "Ssobl": _fmt_amount_text(Decimal(0), cm.currency), "Klprz": f"{pct:.2f}",
@@ -450,7 +459,29 @@ class SapSandbox:
             "Crblb": "X" if cm.blocked else "", "Sbgrp": cm.rep_group, "Grupp": cm.credit_group,
             "Sbdat": None, "Dtrev": cm.last_review, "Nxtrv": cm.next_review, "Zterm": "ZB30",
             "Dbekr": _fmt_amount_text(Decimal(0), cm.currency),
-        }}
+        }
+
+    def _op_ZfiCreditDetail(self, p: dict, session) -> dict:
+        kunnr, kkber = p.get("Kunnr", ""), self._credit_area(p)
+        row = self._credit_row(kunnr, kkber)
+        if row is None:
+            return {"Return": _ret1("E", "ZFI", "001",
+                                    f"No credit data for customer {kunnr} in credit control area {kkber}",
+                                    kunnr, kkber), "Zsfi013": {}}
+        return {"Return": {}, "Zsfi013": row}
+
+    def _op_ZcgCreditList(self, p: dict, session) -> dict:
+        """The credit masters of the customers in range ``Kunnr`` in one area, by customer, at most ``Maxrows``."""
+        ranges, kkber = p.get("Kunnr") or [], self._credit_area(p)
+        if not kkber:
+            bukrs = p.get("Bukrs", "")
+            return {"Kunnr": ranges, "Zsfi013": [], "Return": _ret1(
+                "E", *NO_CREDIT_AREA, f"No credit control area given or assigned to company code {bukrs}", bukrs)}
+        maxrows = int(p.get("Maxrows") or 0)
+        found = (self._credit_row(kunnr, area) for kunnr, area in sorted(self.data.credit)
+                 if area == kkber and _in_ranges(kunnr, ranges))
+        rows = [row for row in found if row is not None]
+        return {"Kunnr": ranges, "Zsfi013": rows[:maxrows] if maxrows else rows, "Return": {}}
 
     # ------------------------------------------------------------------ operations: exchange rates
     def _op_ExchrateGetcurrentrates(self, p: dict, session) -> dict:
@@ -877,5 +908,6 @@ _READ_RETURNS = {
     "CustomerGetlist": (_ret1, False),           # BAPIRETURN1
     "CustomerGetdetail2": (_ret1, False),        # BAPIRETURN1
     "ZfiCreditDetail": (_ret1, False),           # BAPIRETURN1
+    "ZcgCreditList": (_ret1, False),             # BAPIRETURN1
     "ExchrateGetcurrentrates": (_ret1, True),    # TABLE OF BAPIRET1
 }

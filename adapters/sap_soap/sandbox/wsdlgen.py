@@ -123,6 +123,16 @@ BAPI1093_0 = [
 ]
 BAPI1093_3 = [("Sign", "char1"), ("Option", "char2"), ("Low", "char5"), ("High", "char5")]
 BAPI1093_4 = [("Sign", "char1"), ("Option", "char2"), ("Low", "char5"), ("High", "char5")]
+# ZSFI013: the credit master row of the customer function ZFI_CREDIT_DETAIL, field for field as its real
+# export (zfi_credit_detail.wsdl) types it: KNKK field names, amounts as CHAR25 text (WRITE … CURRENCY)
+ZSFI013 = [
+    ("Kunnr", "char10"), ("Name1", "char30"), ("Kkber", "char4"), ("Currency", "char5"), ("Klimk", "char25"),
+    ("Skfor", "char25"), ("Ssobl", "char25"), ("Klprz", "char8"), ("OpenDelivery", "char25"), ("Oblig", "char25"),
+    ("Absbt", "char25"), ("Ctlpc", "char3"), ("Crblb", "char1"), ("Sbgrp", "char3"), ("Grupp", "char4"),
+    ("Kdgrp", "char8"), ("Sbdat", "date10"), ("Dtrev", "date10"), ("Nxtrv", "date10"), ("Kraus", "char11"),
+    ("Dbpay", "char3"), ("Revdb", "date10"), ("Dbrtg", "char5"), ("Dbmon", "date10"), ("Dbekr", "char25"),
+    ("Zterm", "char4"),
+]
 
 
 @dataclass
@@ -288,6 +298,23 @@ SERVICES: list[Service] = [
         ])],
         note="TCURR rates of one rate type valid on DATE, per currency pair. ExchRate (direct quotation) or "
              "ExchRateV (indirect) is filled, the other is 0; each factor belongs to the currency in its name.",
+    ),
+    Service(
+        name="ZCG_CREDIT_LIST", filename="zcg_credit_list.wsdl",
+        function="ZCG_CREDIT_LIST (customer function: list variant of ZFI_CREDIT_DETAIL)",
+        structures={"BapicustomerIdrange": BAPICUSTOMER_IDRANGE, "Bapireturn1": BAPIRET1, "Zsfi013": ZSFI013},
+        operations=[Operation("ZcgCreditList", [
+            Param("Bukrs", "char4"),
+            Param("Kkber", "char4", optional=True),
+            Param("Kunnr", _tableof("BapicustomerIdrange"), table=True),
+            Param("Maxrows", "xsd:int", optional=True),
+            Param("Return", "Bapireturn1", export=True),
+            Param("Zsfi013", _tableof("Zsfi013"), table=True),
+        ])],
+        note="Customer-written RFC function (template: adapters/sap_soap/abap/zcg_credit_list.abap): the credit "
+             "masters (KNKK) of the customers in range KUNNR in one credit control area (KKBER, else the one "
+             "assigned to company code BUKRS), ascending by customer, at most MAXROWS (0: all); a customer without "
+             "a credit master there is left out. ZSFI013 rows as ZFI_CREDIT_DETAIL returns them.",
     ),
 ]
 
