@@ -46,8 +46,8 @@ password_env = "{sap_env}"
 client = "100"
 company_codes = ["1000", "3000"]
 company_currencies = {{ "1000" = "EUR", "3000" = "JPY" }}
-sales_organization = "1000"
 timezone = "Europe/Berlin"
+credit_list_service = true
 
 [policy]
 path = "{policy}"
