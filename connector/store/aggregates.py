@@ -30,8 +30,8 @@ class InvoiceSum:
     open_company_minor: int
     total_minor: int
     total_company_minor: int
-    count: int
-    oldest_due: date | None
+    count: int  # documents still open (amount open ≠ 0)
+    oldest_due: date | None  # earliest due date among them
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +57,11 @@ def _invoice_query(group, where, *, overdue_before: date, by_date: bool, base_cu
     keys = [group, i.c.kind, i.c.state, i.c.currency, i.c.company_id, i.c.company_currency, overdue]
     if by_date:
         keys.append(case((i.c.company_currency == base_currency, None), else_=i.c.invoice_date))
+    still_open = i.c.amount_open_minor != 0  # paid documents neither count nor date the overdue figures
     return (
         select(*keys, func.sum(i.c.amount_open_minor), func.sum(i.c.amount_open_company_minor),
-               func.sum(i.c.amount_total_minor), func.sum(i.c.amount_total_company_minor), func.count(),
-               func.min(i.c.due_date))
+               func.sum(i.c.amount_total_minor), func.sum(i.c.amount_total_company_minor),
+               func.count(case((still_open, 1))), func.min(case((still_open, i.c.due_date))))
         .where(i.c.deleted_at.is_(None), i.c.state.in_(("posted", "draft")), *where)
         .group_by(*keys)
     )

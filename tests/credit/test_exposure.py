@@ -96,6 +96,15 @@ def test_components_by_document_date(store):
     assert overdue.days(AS_OF) == 88
 
 
+def test_paid_invoices_neither_count_nor_date_the_overdue_figures(store):
+    """A fully paid invoice due long ago is not 'the oldest overdue invoice' of the customer."""
+    paid = inv("8", due=date(2025, 1, 15), total="900", open_="0")
+    data = dict(DATA, **{Stream.INVOICES: ("account.move", [*DATA[Stream.INVOICES][1], paid])})
+    load(store, data)
+    _, overdue = calc(store).compute("odoo", ["10"], overdue_days=30)["10"]
+    assert overdue.amount == D("300.00") and overdue.count == 1 and overdue.oldest_due == date(2026, 9, 1)
+
+
 def test_components_switched_on_and_today_conversion(store):
     load(store)
     exposure, _ = calc(store, draft_invoices=True, quotations=True, conversion=Conversion.TODAY).compute(
