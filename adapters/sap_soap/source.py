@@ -84,6 +84,7 @@ class SapSoapSource:
         self.clock = clock
         self._known: dict[Stream, dict[str, Scope]] = {}  # fingerprints of the last read (remember_scopes)
         self._credit_rows: dict[str, tuple[dict[str, Any] | None, ...]] = {}  # credit masters, this sync
+        self._pages: dict[int, list[list[dict[str, Any]]]] = {}  # the customer list by page size, this sync
         self._failed: set[str] = set()  # customers whose records could not be read, this stream
         self.rate_key_dates: list[date] = []  # key dates the last CURRENCY_RATES read asked (its cost)
         self.ctx = mapping.MappingContext(name, timezone, curr_internal)
@@ -107,7 +108,8 @@ class SapSoapSource:
         self._known[stream] = dict(scopes)
 
     def open(self) -> SourceInfo:
-        self._credit_rows.clear()  # credit masters are read afresh each sync
+        self._credit_rows.clear()  # credit masters and the customer list are read afresh each sync
+        self._pages.clear()
         first = self.client.customer_list(max_rows=1)  # logon + service reachable
         currencies = dict(self.company_currencies)
         missing = [cc for cc in self.company_codes if cc not in currencies]
@@ -208,9 +210,22 @@ class SapSoapSource:
         return {cc: known[cc] for cc in self.company_codes}
 
     def _customer_pages(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        """The customer list in pages, read once per sync and shared by the streams: every stream of a
+        sync sees the same customers (one read for all three), and a new customer waits for the next."""
+        size = max(1, batch_size)
+        cached = self._pages.get(size)
+        if cached is not None:
+            yield from cached
+            return
+        pages: list[list[dict[str, Any]]] = []
+        for page in self._list_pages(size):
+            pages.append(page)
+            yield page
+        self._pages[size] = pages  # only a complete list is kept
+
+    def _list_pages(self, size: int) -> Iterator[list[dict[str, Any]]]:
         """Keyset paging over BAPI_CUSTOMER_GETLIST: customer number > last one, MAXROWS = batch."""
         after: str | None = None
-        size = max(1, batch_size)
         while True:
             customers = self.client.customer_list(after=after, max_rows=size)
             if not customers:
