@@ -13,7 +13,7 @@ from policy.model import Grouping, Policy
 from .decisions import CustomerFacts, Decision, OrderFacts, customer_grade, customer_key, decide
 from .domain import Customer, OrderState, SalesOrder
 from .errors import CreditGuardError
-from .exposure import Exposure, ExposureCalculator, OrderUnderCheck, Overdue
+from .exposure import Exposure, ExposureCalculator, OrderUnderCheck, Overdue, earliest
 from .money import quantize
 from .store import Store
 
@@ -176,7 +176,7 @@ def _merge(source: str, group: str, currency: str,
         return next(iter(per_group.values()))
     components: dict[str, Decimal] = {}
     by_currency: dict[str, Decimal] = {}
-    amount, count, oldest = Decimal(0), 0, None
+    amount, count, oldest, oldest_open = Decimal(0), 0, None, None
     for exposure, overdue in per_group.values():
         for k, v in exposure.components.items():
             components[k] = components.get(k, Decimal(0)) + v
@@ -184,9 +184,17 @@ def _merge(source: str, group: str, currency: str,
             by_currency[k] = by_currency.get(k, Decimal(0)) + v
         amount += overdue.amount
         count += overdue.count
-        oldest = min(filter(None, (oldest, overdue.oldest_due)), default=None)
+        oldest = earliest(oldest, overdue.oldest_due)
+        oldest_open = earliest(oldest_open, overdue.oldest_open_due)
     return (Exposure(source, group, currency, components, by_currency),
-            Overdue(quantize(amount, currency), count, oldest))
+            Overdue(quantize(amount, currency), count, oldest, oldest_open))
+
+
+def overdue_json(overdue: Overdue) -> dict[str, Any]:
+    """The overdue figures of a check or an exposure row, dates in ISO 8601."""
+    return {"amount": str(overdue.amount), "invoices": overdue.count,
+            "oldest_due": overdue.oldest_due.isoformat() if overdue.oldest_due else None,
+            "oldest_open_due": overdue.oldest_open_due.isoformat() if overdue.oldest_open_due else None}
 
 
 def _s(value: Decimal | None) -> str | None:
@@ -207,8 +215,7 @@ def outcome_json(outcome: CheckOutcome) -> dict[str, Any]:
         "matched_rules": list(d.matched_rules),
         "exposure": {"total": str(e.total), "components": {k: str(v) for k, v in e.components.items()},
                      "by_currency": {k: str(v) for k, v in sorted(e.by_currency.items())}},
-        "overdue": {"amount": str(o.amount), "invoices": o.count,
-                    "oldest_due": o.oldest_due.isoformat() if o.oldest_due else None},
+        "overdue": overdue_json(o),
         "limit": {"amount": _s(d.limit.amount), "source": d.limit.source.value if d.limit.source else None,
                   "detail": d.limit.detail},
         "headroom": _s(d.headroom),

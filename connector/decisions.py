@@ -114,7 +114,7 @@ def effective_limit(policy: Policy, customer: CustomerFacts, as_of: date, conver
                     return EffectiveLimit(amount, source, f"temporary limit until {o.expires} "
                                                           f"({o.reason}, approved by {o.approved_by})")
         elif source is LimitSource.INSURER:
-            cover = _insurer_cover(policy, customer, as_of)
+            cover = insurer_decision(policy, customer.key, as_of)
             if cover is not None and cover.status is not InsurerStatus.WITHDRAWN:
                 amount = quantize(convert(cover.amount, cover.currency) + policy.limits.discretionary, base)
                 return EffectiveLimit(amount, source, f"{cover.insurer} limit of {_money(cover.amount, cover.currency)}"
@@ -131,10 +131,26 @@ def effective_limit(policy: Policy, customer: CustomerFacts, as_of: date, conver
     return EffectiveLimit(None, None, "no limit from any source")
 
 
-def _insurer_cover(policy: Policy, customer: CustomerFacts, as_of: date) -> InsurerLimit | None:
-    """The latest insurer decision in force for the customer."""
-    decisions = [c for c in policy.limits.insurer if c.customer == customer.key and c.in_force(as_of)]
+def insurer_decision(policy: Policy, customer_key: str, as_of: date) -> InsurerLimit | None:
+    """The latest insurer decision in force for the customer (withdrawn ones included)."""
+    decisions = [c for c in policy.limits.insurer if c.customer == customer_key and c.in_force(as_of)]
     return max(decisions, key=lambda c: c.decided) if decisions else None
+
+
+def insurer_cover_stopped(policy: Policy, customer: CustomerFacts, overdue: Overdue, as_of: date) -> Reason | None:
+    """Why the insurer no longer covers new deliveries: the maximum extension period (MEP) of the
+    customer's oldest unpaid invoice expired before ``as_of``; None while cover holds."""
+    cover = insurer_decision(policy, customer.key, as_of)
+    if cover is None or cover.status is InsurerStatus.WITHDRAWN or overdue.oldest_open_due is None:
+        return None
+    terms = policy.insurers.get(cover.insurer)
+    stops = terms.cover_stops(overdue.oldest_open_due) if terms is not None else None
+    if stops is None or stops >= as_of:
+        return None
+    return Reason("insurer_cover_stopped",
+                  f"{cover.insurer} cover for new deliveries to {customer.name} stopped when the maximum extension "
+                  f"period of {terms.max_extension_days} days expired on {stops}: the oldest unpaid invoice was due "
+                  f"{overdue.oldest_open_due}.")
 
 
 def release_tier(tiers: tuple[ApprovalTier, ...], amount: Decimal, at_least: str | None = None) -> str | None:
@@ -187,11 +203,15 @@ def decide(
     matched: list[str] = []
     at_least: str | None = None
 
-    cover = _insurer_cover(policy, customer, as_of)
+    cover = insurer_decision(policy, customer.key, as_of)
     if rules.cover_withdrawn.enabled and cover is not None and cover.status is InsurerStatus.WITHDRAWN:
         matched.append("rules.cover_withdrawn")
         reasons.append(Reason("cover_withdrawn", f"{cover.insurer} withdrew cover for {customer.name} "
                                                  f"on {cover.decided}."))
+    stopped = insurer_cover_stopped(policy, customer, overdue, as_of) if rules.insurer_cover.enabled else None
+    if stopped is not None:
+        matched.append("rules.insurer_cover")
+        reasons.append(stopped)
     if limit.amount is None:
         if rules.no_limit.enabled:
             matched.append("rules.no_limit")

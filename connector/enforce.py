@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -18,9 +19,10 @@ from decimal import Decimal
 
 import structlog
 
-from policy.model import Policy
+from policy.model import TODO_ACTIVITY, AlertAction, Policy
 
 from .checks import CheckError, CheckOutcome, CreditChecker
+from .deadlines import Deadline, DeadlineKind, DeadlineStatus, InsurerDeadlines, list_deadlines
 from .decisions import Result
 from .domain import OrderState, SalesOrder
 from .outbox import Outbox
@@ -37,7 +39,8 @@ OPEN_STATES = (OrderState.DRAFT, OrderState.SENT, OrderState.CONFIRMED)
 class Change:
     order: str
     customer: str
-    action: str  # place_hold | update_hold | release_hold | honour_release | set_risk_flag
+    action: str  # place_hold | update_hold | release_hold | honour_release | set_risk_flag (orders, customers);
+    # create_alert | insurer_alert | close_alert (invoices)
     detail: str
 
 
@@ -63,8 +66,8 @@ def is_open(order: SalesOrder) -> bool:
 def risk_flag(outcome: CheckOutcome) -> str:
     """ok / watch / stop for the customer, from the figures of a check."""
     codes = {r.code for r in outcome.decision.reasons}
-    if codes & {"cover_withdrawn", "grade"} or (outcome.decision.headroom is not None
-                                                and outcome.decision.headroom < 0):
+    over = outcome.decision.headroom is not None and outcome.decision.headroom < 0
+    if codes & {"cover_withdrawn", "insurer_cover_stopped", "grade"} or over:
         return "stop"
     if codes or outcome.overdue.amount > 0:
         return "watch"
@@ -203,8 +206,8 @@ class Enforcer:
         )
 
 
-class AgeingAlerts:
-    """Queue one alert per (invoice, threshold) crossed, and close them when the invoice is paid."""
+class InvoiceAlerts:
+    """Alerts raised on invoices, each once per key, for the credit controller (``controller_user_id``)."""
 
     def __init__(self, store: Store, policy: Policy, as_of: date, outbox: Outbox,
                  controller_user_id: int | None = None) -> None:
@@ -214,10 +217,23 @@ class AgeingAlerts:
         self.outbox = outbox
         self.controller_user_id = controller_user_id
 
+    def _queue(self, source: str, invoice_erp_id: str, key: str, payload: dict, dry_run: bool) -> bool:
+        """Queue the alert unless its key was queued before (True when new); a dry run only says whether it would be."""
+        if dry_run:
+            return not self.store.outbox_has(key)
+        return self.outbox.enqueue(source=source, kind="create_alert", target_model="account.move",
+                                   target_id=invoice_erp_id, key=key, payload=payload)
+
+
+class AgeingAlerts(InvoiceAlerts):
+    """Queue one alert per (invoice, threshold) crossed, and close them when the invoice is paid."""
+
     def run(self, source: str, *, dry_run: bool = False) -> list[Change]:
+        changes = self._raise(source, dry_run) if self.policy.alerts else []
+        return changes + close_paid_alerts(self.store, self.outbox, source, dry_run)
+
+    def _raise(self, source: str, dry_run: bool) -> list[Change]:
         changes: list[Change] = []
-        if not self.policy.alerts:
-            return changes
         first = min(a.days for a in self.policy.alerts)
         names = {}
         for invoice in self.store.iter_invoices(source, open_only=True,
@@ -242,25 +258,82 @@ class AgeingAlerts:
                     "deadline": (self.as_of + timedelta(days=alert.deadline_days)).isoformat(),
                     "user_id": alert.user_id or self.controller_user_id,
                 }
-                if dry_run:
-                    if self.store.outbox_latest(source, "create_alert", invoice.erp_id)[1] == 0:
-                        changes.append(Change(invoice.number, customer, "create_alert", summary))
-                    continue
-                if self.outbox.enqueue(source=source, kind="create_alert", target_model="account.move",
-                                       target_id=invoice.erp_id, key=key, payload=payload):
+                if self._queue(source, invoice.erp_id, key, payload, dry_run):
                     changes.append(Change(invoice.number, customer, "create_alert", summary))
-        changes += self._close_paid(source, dry_run)
         return changes
 
-    def _close_paid(self, source: str, dry_run: bool) -> list[Change]:
-        changes = []
-        for entry in self.store.alerts_to_close(source):
-            key = entry.key.replace(":alert:", ":alert-close:")
-            if dry_run:
-                continue
-            if self.outbox.enqueue(source=source, kind="close_alert", target_model="account.move",
-                                   target_id=entry.target_id, key=key,
-                                   payload={"alert_key": entry.key, "invoice": entry.payload["invoice"]}):
-                changes.append(Change(entry.payload["invoice"], entry.payload["customer"], "close_alert",
-                                      "invoice paid or cancelled"))
+
+def close_paid_alerts(store: Store, outbox: Outbox, source: str, dry_run: bool) -> list[Change]:
+    """Close every alert (ageing or insurer deadline) whose invoice is no longer open."""
+    changes = []
+    for entry in store.alerts_to_close(source):
+        key = entry.key.replace(":alert:", ":alert-close:")
+        if dry_run:
+            continue
+        if outbox.enqueue(source=source, kind="close_alert", target_model="account.move", target_id=entry.target_id,
+                          key=key, payload={"alert_key": entry.key, "invoice": entry.payload["invoice"]}):
+            changes.append(Change(entry.payload["invoice"], entry.payload["customer"], "close_alert",
+                                  "invoice paid or cancelled"))
+    return changes
+
+
+_DEADLINE_SLUGS = {DeadlineKind.NOTIFY: "insurer-notify", DeadlineKind.COVER_STOPS: "insurer-cover",
+                   DeadlineKind.COLLECTION: "insurer-collect"}
+
+
+def _slug(name: str) -> str:
+    """``Allianz Trade`` → ``allianz-trade``: safe inside an outbox key and the ERP marker that carries it."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "insurer"
+
+
+def deadline_summary(entry: InsurerDeadlines, deadline: Deadline) -> str:
+    """What the credit controller must do, and by when."""
+    insurer, customer, day = entry.insurer, entry.customer_name, deadline.day
+    invoice = f"invoice {entry.invoice_number} due {entry.due}"
+    missed = deadline.status is DeadlineStatus.MISSED
+    if deadline.kind is DeadlineKind.NOTIFY:
+        return (f"Notify {insurer} of the overdue account of {customer} now: the deadline was {day} ({invoice}) "
+                "— cover may be lost" if missed else
+                f"Notify {insurer} of the overdue account of {customer} by {day} ({invoice}) "
+                "— cover is lost otherwise")
+    if deadline.kind is DeadlineKind.COVER_STOPS:
+        return (f"{insurer} no longer covers new deliveries to {customer}: the maximum extension period of "
+                f"{invoice} expired on {day} — stop deliveries" if missed else
+                f"{insurer} cover for new deliveries to {customer} stops after {day}, when the maximum extension "
+                f"period of {invoice} expires — collect or agree an extension with {insurer}")
+    return (f"Transfer the account of {customer} to {insurer} for collection now: the deadline was {day} "
+            f"({invoice})" if missed else
+            f"Transfer the account of {customer} to {insurer} for collection by {day} ({invoice})")
+
+
+class InsurerDeadlineAlerts(InvoiceAlerts):
+    """Queue one alert per insurer deadline due soon or missed, on the buyer's oldest unpaid invoice.
+
+    The alert is an activity for the credit controller, due on the insurer's deadline, and a note in
+    the invoice's chatter; it is raised once per (invoice, deadline, insurer) and closed with the
+    ageing alerts when the invoice is paid (then the next oldest invoice starts the clock again).
+    """
+
+    def run(self, source: str, *, dry_run: bool = False) -> list[Change]:
+        changes: list[Change] = []
+        if not self.policy.insurers:
+            return changes
+        for entry in list_deadlines(self.store, self.policy, source, self.as_of):
+            for deadline in entry.deadlines:
+                if not deadline.alerting:
+                    continue
+                key = (f"{source}:alert:{entry.invoice_erp_id}:{_DEADLINE_SLUGS[deadline.kind]}:"
+                       f"{_slug(entry.insurer)}")
+                summary = deadline_summary(entry, deadline)
+                if self._queue(source, entry.invoice_erp_id, key, self._payload(entry, deadline, summary), dry_run):
+                    changes.append(Change(entry.invoice_number, entry.customer_name, "insurer_alert", summary))
         return changes
+
+    def _payload(self, entry: InsurerDeadlines, deadline: Deadline, summary: str) -> dict:
+        return {
+            "title": "Insurer deadline", "invoice": entry.invoice_number, "customer": entry.customer_name,
+            "insurer": entry.insurer, "deadline_kind": deadline.kind.value, "status": deadline.status.value,
+            "days_left": deadline.days_left, "overdue": (self.as_of - entry.due).days,
+            "due_date": entry.due.isoformat(), "action": AlertAction.BOTH.value, "summary": summary,
+            "activity_type": TODO_ACTIVITY, "deadline": deadline.day.isoformat(), "user_id": self.controller_user_id,
+        }

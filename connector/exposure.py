@@ -38,6 +38,7 @@ class Overdue:
     amount: Decimal  # open amount of invoices past the overdue threshold, base currency
     count: int
     oldest_due: date | None
+    oldest_open_due: date | None = None  # earliest due date of any open posted invoice, overdue or not
 
     def days(self, as_of: date) -> int:
         return (as_of - self.oldest_due).days if self.oldest_due else 0
@@ -54,6 +55,11 @@ class Exposure:
     @property
     def total(self) -> Decimal:
         return quantize(sum(self.components.values(), Decimal(0)), self.currency)
+
+
+def earliest(*days: date | None) -> date | None:
+    """The earliest of the dates given, ignoring the missing ones."""
+    return min(filter(None, days), default=None)
 
 
 class ExposureCalculator:
@@ -103,6 +109,7 @@ class ExposureCalculator:
         components: dict[str, dict[str, Decimal]] = defaultdict(lambda: {c: Decimal(0) for c in COMPONENTS})
         by_currency: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         overdue: dict[str, list] = defaultdict(lambda: [Decimal(0), 0, None])
+        oldest_open: dict[str, date | None] = {}  # due date of the oldest open posted invoice, overdue or not
         for row in invoice_rows:
             day = row.day if by_date and row.day else self.as_of
             if by_date:  # the ERP's own conversion at the document's rate, then company → base
@@ -117,6 +124,7 @@ class ExposureCalculator:
             doc_total = from_minor(row.total_minor, row.currency)
             if row.state == "posted" and row.kind == "invoice":
                 base = rates.convert(amount_open, currency, self.base, row.company_id, day)
+                oldest_open[row.credit_group_id] = earliest(oldest_open.get(row.credit_group_id), row.oldest_due)
                 if self.settings.open_invoices:
                     components[row.credit_group_id]["open_invoices"] += base
                     by_currency[row.credit_group_id][row.currency] += doc_open
@@ -124,7 +132,7 @@ class ExposureCalculator:
                     entry = overdue[row.credit_group_id]
                     entry[0] += base
                     entry[1] += row.count
-                    entry[2] = min(filter(None, (entry[2], row.oldest_due)), default=None)
+                    entry[2] = earliest(entry[2], row.oldest_due)
             elif row.state == "posted" and row.kind == "credit_note" and self.settings.credit_notes:
                 components[row.credit_group_id]["credit_notes"] -= rates.convert(
                     amount_open, currency, self.base, row.company_id, day)
@@ -156,6 +164,6 @@ class ExposureCalculator:
             result[group] = (
                 Exposure(source, group, self.base, {k: quantize(v, self.base) for k, v in parts.items()},
                          {k: v for k, v in currencies.items() if v}),
-                Overdue(quantize(amount, self.base), count, oldest),
+                Overdue(quantize(amount, self.base), count, oldest, oldest_open.get(group)),
             )
         return result

@@ -286,6 +286,10 @@ from .credit_commands import register as _register_credit  # noqa: E402
 
 _register_credit(main, guarded, App)
 
+from .deadline_commands import register as _register_deadlines  # noqa: E402
+
+_register_deadlines(main, guarded, App)
+
 from .enforce_commands import register as _register_enforce  # noqa: E402
 
 _register_enforce(main, guarded, App)

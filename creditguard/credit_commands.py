@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from connector.checks import CheckError, CreditChecker, outcome_json
-from connector.decisions import Result, effective_limit
+from connector.checks import CheckError, CreditChecker, outcome_json, overdue_json
+from connector.decisions import Result, effective_limit, insurer_decision
 from connector.domain import OrderState
 from connector.errors import ConfigError
 from policy.model import Policy
@@ -178,6 +178,8 @@ def register(main: click.Group, guarded, App) -> None:
         console.print(f"  grade: {'on' if rules.grade.enabled else 'off'}, hold at grade "
                       f"{rules.grade.hold_at_or_worse} or worse")
         console.print(f"  erp_blocked: {'on' if rules.erp_blocked.enabled else 'off'}")
+        console.print(f"  insurer_cover: {'on' if rules.insurer_cover.enabled else 'off'}")
+        _print_insurer_terms(pol, facts.key, checker.as_of, console)
         if facts.key in pol.exemptions.customers:
             console.print("Exempt: listed in [exemptions].customers — every order is approved.")
         if pol.approval_tiers:
@@ -214,6 +216,21 @@ def register(main: click.Group, guarded, App) -> None:
         console.print(table)
 
 
+def _print_insurer_terms(policy: Policy, key: str, as_of, console: Console) -> None:
+    """The deadlines the customer's insurer sets once it pays late ([insurers."NAME"])."""
+    cover = insurer_decision(policy, key, as_of)
+    terms = policy.insurers.get(cover.insurer) if cover is not None else None
+    if terms is None:
+        return
+    periods = [f"notify an overdue account within {terms.overdue_notification_days} days of the due date"]
+    if terms.max_extension_days is not None:
+        periods.append(f"cover for new deliveries stops {terms.max_extension_days} days after it")
+    if terms.collection_days is not None:
+        periods.append(f"collection transferred within {terms.collection_days} days after that")
+    console.print(f"Insurer deadlines ({escape(cover.insurer)}, from the oldest unpaid invoice): "
+                  f"{'; '.join(periods)}; alert {terms.warn_days} days before.")
+
+
 def group_head(store: Any, ref: str, source: str | None):
     customers = store.find_customers(ref, source)
     if not customers:
@@ -248,8 +265,7 @@ def exposure_rows(store: Any, checker: CreditChecker, ref: str | None, source: s
                 "exposure": {"total": str(exposure.total),
                              "components": {k: str(v) for k, v in exposure.components.items()},
                              "by_currency": {k: str(v) for k, v in sorted(exposure.by_currency.items())}},
-                "overdue": {"amount": str(overdue.amount), "invoices": overdue.count,
-                            "oldest_due": overdue.oldest_due.isoformat() if overdue.oldest_due else None},
+                "overdue": overdue_json(overdue),
                 "limit": {"amount": str(limit.amount) if limit.amount is not None else None,
                           "source": limit.source.value if limit.source else None, "detail": limit.detail},
                 "headroom": str(headroom) if headroom is not None else None,

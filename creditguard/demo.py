@@ -151,10 +151,11 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
 
     from rich.markup import escape
 
-    from connector.enforce import AgeingAlerts, Enforcer
+    from connector.enforce import Enforcer
     from connector.outbox import Outbox
     from policy.loader import load_policy
 
+    from .enforce_commands import run_alerts
     from .sources import build_writer
 
     policy = load_policy(config.policy.path)
@@ -169,7 +170,7 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
         finally:
             source.close()
         report = Enforcer(store, policy, as_of, outbox).run(source_config.name)
-        alerts = AgeingAlerts(store, policy, as_of, outbox, controller_user_id=2).run(source_config.name)
+        alerts = run_alerts(store, policy, as_of, outbox, source_config.name, 2)
         writer = build_writer(source_config)
         try:
             drained = outbox.drain(writer, source_config.name, limit=10_000)
@@ -180,8 +181,10 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
     report, alerts, drained = cycle()
     holds = [c for c in report.changes if c.action == "place_hold"]
     flags = [c for c in report.changes if c.action == "set_risk_flag"]
+    insurer = [c for c in alerts if c.action == "insurer_alert"]
     console.print(f"\n[bold]Enforcement[/] under {policy.name!r}: {report.checked} open orders checked, "
-                  f"{len(holds)} put on credit hold, {len(flags)} customers flagged, {len(alerts)} ageing alerts; "
+                  f"{len(holds)} put on credit hold, {len(flags)} customers flagged, {len(alerts)} alerts "
+                  f"({len(insurer)} of them insurer deadlines); "
                   f"{drained.applied} writes applied in Odoo through the outbox ({drained.dead} refused)")
     table = Table(title="Orders put on credit hold in Odoo (first 8)")
     table.add_column("Order")
@@ -210,8 +213,9 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
         "\nWhere a user sees this in Odoo:\n"
         f"  • Sales › Orders, filter [bold]Credit hold[/]: {held} orders, each with a red banner giving the reasons "
         "and who may release it; Confirm is refused until a Credit Controller clicks [bold]Release credit hold[/].\n"
-        f"  • Invoicing › Customers › Invoices: {activities} ageing-alert activities (and chatter notes) on overdue "
-        "invoices, assigned to the credit controller; they close when the invoice is paid.\n"
+        f"  • Invoicing › Customers › Invoices: {activities} ageing-alert and insurer-deadline activities (and "
+        "chatter notes) on overdue invoices, assigned to the credit controller; they close when the invoice is "
+        "paid.\n"
         "  • Contacts › a customer › [bold]Credit[/] tab: risk flag, grade, exposure, limit and headroom."
     )
 

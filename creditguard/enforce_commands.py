@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from connector.enforce import AgeingAlerts, EnforceReport, Enforcer
+from connector.enforce import AgeingAlerts, Change, EnforceReport, Enforcer, InsurerDeadlineAlerts
 from connector.errors import SourceError
 from connector.outbox import Outbox
 
@@ -28,18 +28,26 @@ def make_outbox(config: Any, store: Any) -> Outbox:
 
 def enforce_source(config: Any, store: Any, policy: Any, source: Any, *, dry_run: bool = False,
                    holds: bool = True, alerts: bool = True) -> dict[str, Any]:
-    """Evaluate one source's open orders (holds) and ageing (alerts), queue the changes, push its outbox."""
+    """Evaluate one source's open orders (holds), insurer deadlines and ageing (alerts), queue the changes,
+    push its outbox."""
     outbox = make_outbox(config, store)
     as_of = today(config)
     report = Enforcer(store, policy, as_of, outbox).run(source.name, dry_run=dry_run) if holds \
         else EnforceReport(source.name)
-    alerts = AgeingAlerts(store, policy, as_of, outbox, source.credit_controller_user_id).run(
-        source.name, dry_run=dry_run) if alerts else []
+    alerts = run_alerts(store, policy, as_of, outbox, source.name, source.credit_controller_user_id,
+                        dry_run=dry_run) if alerts else []
     entry: dict[str, Any] = {"source": source.name, "checked": report.checked, "held": report.held,
                              "changes": [asdict(c) for c in report.changes + alerts]}
     if not dry_run:
         entry["outbox"] = push_outbox(config, store, source)
     return entry
+
+
+def run_alerts(store: Any, policy: Any, as_of: Any, outbox: Outbox, source_name: str, controller_user_id: int | None,
+               *, dry_run: bool = False) -> list[Change]:
+    """Insurer deadlines and ageing alerts on the source's invoices (and the closing of paid ones)."""
+    return [*InsurerDeadlineAlerts(store, policy, as_of, outbox, controller_user_id).run(source_name, dry_run=dry_run),
+            *AgeingAlerts(store, policy, as_of, outbox, controller_user_id).run(source_name, dry_run=dry_run)]
 
 
 def push_outbox(config: Any, store: Any, source: Any) -> dict[str, Any]:

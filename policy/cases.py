@@ -39,7 +39,7 @@ def run_case(policy: Policy, case: PolicyCase):
     )
     exposure = Exposure("test", case.customer, policy.base_currency,
                         {"open_invoices": case.exposure - case.order, "current_order": case.order})
-    overdue = Overdue(case.overdue, 1 if case.overdue else 0, None)
+    overdue = Overdue(case.overdue, 1 if case.overdue else 0, None, case.oldest_due)
     return decide(policy, facts, exposure, overdue, OrderFacts(case.name, None, case.order), case.as_of, convert)
 
 

@@ -222,6 +222,13 @@ class InsurerEntry(_Model):
     status: Literal["approved", "reduced", "withdrawn"] = "approved"
 
 
+class InsurerTermsTable(_Model):
+    overdue_notification_days: Days
+    max_extension_days: Days | None = None
+    collection_days: Days | None = None  # checked against max_extension_days in _cross_checks
+    warn_days: Days = 7
+
+
 class OverrideEntry(_Model):
     customer: Text
     amount: Amount
@@ -272,6 +279,7 @@ class RulesTable(_Model):
     grade: GradeRuleTable = GradeRuleTable()
     no_limit: SwitchTable = SwitchTable()
     cover_withdrawn: SwitchTable = SwitchTable()
+    insurer_cover: SwitchTable = SwitchTable()
     erp_blocked: SwitchTable = SwitchTable()
 
 
@@ -300,7 +308,7 @@ class AgeingAlertEntry(_Model):
     days: Days
     action: Literal["activity", "message", "both"] = "activity"
     summary: Text = m.DEFAULT_ALERT_SUMMARY
-    activity_type: Text = "mail.mail_activity_data_todo"
+    activity_type: Text = m.TODO_ACTIVITY
     deadline_days: Days = 0
     user_id: Annotated[StrictInt, Field(ge=1)] | None = None
 
@@ -317,6 +325,7 @@ class CaseEntry(_Model):
     expect: Literal["approve", "hold"]
     as_of: TomlDate
     overdue: Amount = Decimal(0)
+    oldest_due: TomlDate | None = None
     grade: Grade | None = None
     segment: Text | None = None
     erp_limit: Amount | None = None
@@ -342,6 +351,7 @@ class PolicyFile(_Model):
     segments: dict[str, SegmentTable] = Field(default_factory=dict)
     tests: tuple[CaseEntry, ...] = ()
     alerts: AlertsTable = AlertsTable()
+    insurers: dict[str, InsurerTermsTable] = Field(default_factory=dict)  # keys checked in _cross_checks
 
 
 # Arrays of tables, for the hint when one is written as a single [table].
@@ -399,7 +409,30 @@ def _cross_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
         *_tier_checks(data),
         *_segment_checks(data),
         *_alert_checks(data),
+        *_insurer_terms_checks(data),
     ]
+
+
+def _insurer_terms_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
+    """Terms only for insurers that decided a limit; the collection period only after an MEP."""
+    used = list(dict.fromkeys(e["insurer"] for e in _array(data, "limits", "insurer")
+                              if isinstance(e, dict) and isinstance(e.get("insurer"), str)))
+    issues = []
+    for name, terms in _table(data, "insurers").items():
+        if name not in used:
+            message = f"no [[limits.insurer]] entry names insurer {name!r}"
+            if used:
+                message += f" (the entries name {', '.join(map(repr, used))})"
+                close = difflib.get_close_matches(name, used, n=1, cutoff=0.6)
+                message += f"; did you mean {close[0]!r}?" if close else ""
+            else:
+                message += "; there are no [[limits.insurer]] entries"
+            issues.append(_issue(("insurers", name), message))
+        if isinstance(terms, dict) and "collection_days" in terms and "max_extension_days" not in terms:
+            issues.append(_issue(("insurers", name, "collection_days"),
+                                 "collection_days counts from the end of the maximum extension period: "
+                                 "give max_extension_days as well"))
+    return issues
 
 
 def _alert_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
@@ -830,6 +863,7 @@ def _convert(p: PolicyFile, *, content_hash: str, path: str, positions: TomlPosi
             grade=m.GradeRule(**dict(p.rules.grade)),
             no_limit=m.SwitchRule(**dict(p.rules.no_limit)),
             cover_withdrawn=m.SwitchRule(**dict(p.rules.cover_withdrawn)),
+            insurer_cover=m.SwitchRule(**dict(p.rules.insurer_cover)),
             erp_blocked=m.SwitchRule(**dict(p.rules.erp_blocked)),
         ),
         exemptions=m.Exemptions(
@@ -857,11 +891,13 @@ def _convert(p: PolicyFile, *, content_hash: str, path: str, positions: TomlPosi
                           activity_type=a.activity_type, deadline_days=a.deadline_days, user_id=a.user_id)
             for a in p.alerts.ageing
         ),
+        insurers=MappingProxyType({name: m.InsurerTerms(**dict(terms)) for name, terms in p.insurers.items()}),
         tests=tuple(
             m.PolicyCase(
                 name=c.name, customer=c.customer, exposure=c.exposure, order=c.order, expect=c.expect,
-                as_of=c.as_of, overdue=c.overdue, grade=c.grade, segment=c.segment, erp_limit=c.erp_limit,
-                risk_category=c.risk_category, erp_blocked=c.erp_blocked, reasons=c.reasons, release_tier=c.release_tier, rates=MappingProxyType(dict(c.rates)),
+                as_of=c.as_of, overdue=c.overdue, oldest_due=c.oldest_due, grade=c.grade, segment=c.segment,
+                erp_limit=c.erp_limit, risk_category=c.risk_category, erp_blocked=c.erp_blocked, reasons=c.reasons,
+                release_tier=c.release_tier, rates=MappingProxyType(dict(c.rates)),
                 where=_where(positions, ("tests", index)),
             )
             for index, c in enumerate(p.tests)

@@ -9,7 +9,7 @@ falling back to ``source:erp_id`` (``odoo:42``) when a customer has no reference
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
@@ -82,6 +82,36 @@ class InsurerLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class InsurerTerms:
+    """The deadlines of one insurer's credit-insurance policy, in calendar days.
+
+    Each period begins on the due date of the buyer's oldest unpaid invoice.
+    """
+
+    overdue_notification_days: int  # the overdue account must be notified to the insurer by then
+    max_extension_days: int | None = None  # maximum extension period (MEP): then cover for new deliveries stops
+    collection_days: int | None = None  # collections transferred at the latest this long after the MEP expired
+    warn_days: int = 7  # the credit controller is alerted this many days before a deadline
+
+    def notify_by(self, oldest_due: date) -> date:
+        """The last day to notify the insurer of the overdue account."""
+        return oldest_due + timedelta(days=self.overdue_notification_days)
+
+    def cover_stops(self, oldest_due: date) -> date | None:
+        """The day the maximum extension period expires: deliveries after it are not covered."""
+        if self.max_extension_days is None:
+            return None
+        return oldest_due + timedelta(days=self.max_extension_days)
+
+    def collection_by(self, oldest_due: date) -> date | None:
+        """The last day to transfer the account to the insurer for collection."""
+        stops = self.cover_stops(oldest_due)
+        if stops is None or self.collection_days is None:
+            return None
+        return stops + timedelta(days=self.collection_days)
+
+
+@dataclass(frozen=True, slots=True)
 class LimitOverride:
     customer: str
     amount: Decimal
@@ -149,6 +179,7 @@ class Rules:
     grade: GradeRule = GradeRule()
     no_limit: SwitchRule = SwitchRule()
     cover_withdrawn: SwitchRule = SwitchRule()
+    insurer_cover: SwitchRule = SwitchRule()  # the maximum extension period of the oldest invoice expired
     erp_blocked: SwitchRule = SwitchRule()  # the ERP's credit management blocked the customer
 
 
@@ -184,6 +215,7 @@ class AlertAction(StrEnum):
     BOTH = "both"
 
 
+TODO_ACTIVITY = "mail.mail_activity_data_todo"  # the external id of the ERP's to-do activity type
 DEFAULT_ALERT_SUMMARY = "Invoice {invoice} of {customer} is {days} days overdue ({amount} {currency} open)"
 
 
@@ -194,7 +226,7 @@ class AgeingAlert:
     days: int
     action: AlertAction = AlertAction.ACTIVITY
     summary: str = DEFAULT_ALERT_SUMMARY
-    activity_type: str = "mail.mail_activity_data_todo"  # the activity type's external id
+    activity_type: str = TODO_ACTIVITY  # the activity type's external id
     deadline_days: int = 0  # the activity is due this many days after the alert
     user_id: int | None = None  # assignee; default: the source's credit controller
 
@@ -210,6 +242,7 @@ class PolicyCase:
     expect: str  # "approve" | "hold"
     as_of: date
     overdue: Decimal = Decimal(0)
+    oldest_due: date | None = None  # due date of the customer's oldest unpaid invoice
     grade: int | None = None  # None: the customer's file decides
     segment: str | None = None
     erp_limit: Decimal | None = None
@@ -237,5 +270,6 @@ class Policy:
     segments: Mapping[str, Segment] = field(default_factory=_frozen_map)
     tests: tuple[PolicyCase, ...] = ()
     alerts: tuple[AgeingAlert, ...] = ()  # ageing thresholds, ascending
+    insurers: Mapping[str, InsurerTerms] = field(default_factory=_frozen_map)  # insurer name → policy terms
     content_hash: str = ""  # sha256 of the file's bytes
     path: str | None = None

@@ -133,7 +133,7 @@ class OdooWriter:
     # ------------------------------------------------------------------- alerts
 
     def _alert(self, entry: Any) -> str:
-        """An ageing alert on the invoice: an activity and/or a chatter note, each once."""
+        """An alert on the invoice (ageing, insurer deadline): an activity and/or a chatter note, each once."""
         move_id = int(entry.target_id)
         p = entry.payload
         tag = marker(entry.key)
@@ -154,7 +154,8 @@ class OdooWriter:
                 self.client.call_method("account.move", "activity_schedule", [move_id], **kwargs)
                 done.append("activity scheduled")
         if p["action"] in ("message", "both"):
-            body = f"<p><b>Ageing alert</b>: {html.escape(p['summary'])} (due {p['due_date']}).</p>"
+            title = html.escape(p.get("title", "Ageing alert"))  # insurer deadlines carry their own title
+            body = f"<p><b>{title}</b>: {html.escape(p['summary'])} (due {p['due_date']}).</p>"
             if self._post_once("account.move", move_id, entry.key, body):
                 done.append("message posted")
         return ", ".join(done) or "already applied"

@@ -35,6 +35,18 @@ class InvoiceSum:
 
 
 @dataclass(frozen=True, slots=True)
+class OldestOpenInvoice:
+    """A credit group's open posted invoice with the earliest due date, and the group's head customer."""
+
+    credit_group_id: str
+    erp_id: str
+    number: str
+    due_date: date
+    customer_ref: str | None  # the head customer's reference, None without one (or not in the store)
+    customer_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderSum:
     credit_group_id: str
     state: str
@@ -174,3 +186,25 @@ def project_sums(
         label, [o.c.source == source, o.c.project == project], exclude_erp_id=exclude_erp_id, by_date=by_date,
         base_currency=base_currency, join_customers=False), by_date)
     return invoices, orders
+
+
+def oldest_open_invoices(conn: Connection, source: str, *, due_before: date | None = None) -> list[OldestOpenInvoice]:
+    """Per credit group, the open posted invoice due first (ties: by number), in one windowed query.
+
+    Paid invoices (nothing left open) and credit notes do not count.  With ``due_before`` only the
+    groups whose oldest open invoice is due before that day are returned.
+    """
+    i, c = t.invoices, t.customers
+    first = func.row_number().over(partition_by=i.c.credit_group_id,
+                                   order_by=(i.c.due_date, i.c.number, i.c.erp_id)).label("first")
+    where = [i.c.source == source, i.c.deleted_at.is_(None), i.c.state == "posted", i.c.kind == "invoice",
+             i.c.amount_open_minor != 0, i.c.due_date.is_not(None)]
+    if due_before is not None:
+        where.append(i.c.due_date < due_before)
+    ranked = select(i.c.credit_group_id, i.c.erp_id, i.c.number, i.c.due_date, first).where(*where).subquery()
+    head = (c.c.source == source) & (c.c.erp_id == ranked.c.credit_group_id)
+    query = (select(ranked.c.credit_group_id, ranked.c.erp_id, ranked.c.number, ranked.c.due_date, c.c.ref, c.c.name)
+             .select_from(ranked.outerjoin(c, head))
+             .where(ranked.c.first == 1)
+             .order_by(ranked.c.due_date, ranked.c.credit_group_id))
+    return [OldestOpenInvoice(str(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(query)]

@@ -116,6 +116,12 @@ class OutboxStore:
         with self.engine.connect() as conn:
             return [_entry(r) for r in conn.execute(query)]
 
+    def outbox_has(self, key: str) -> bool:
+        """Whether an entry with this key was ever queued."""
+        o = t.outbox
+        with self.engine.connect() as conn:
+            return conn.execute(select(o.c.id).where(o.c.key == key)).first() is not None
+
     def outbox_latest(self, source: str, kind: str, target_id: str) -> tuple[OutboxEntry | None, int]:
         """The latest entry of ``kind`` for a target, and how many there are."""
         from sqlalchemy import func

@@ -481,6 +481,13 @@ class Store(OutboxStore):
                            base_currency=base_currency),
             )
 
+    def oldest_open_invoices(self, source: str, *, due_before: date | None = None):
+        """Per credit group, its oldest open posted invoice (see :mod:`connector.store.aggregates`)."""
+        from .aggregates import oldest_open_invoices
+
+        with self.engine.connect() as conn:
+            return oldest_open_invoices(conn, source, due_before=due_before)
+
     # --------------------------------------------------------------- lookups
 
     def find_orders(self, number: str, source: str | None = None) -> list[SalesOrder]:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -142,3 +143,81 @@ def test_unknown_order_is_one_clear_line(synced):
     result = cli(config, "check", "S99999")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "no order 'S99999' in the store" in result.stderr
+
+
+INSURED = """
+[[limits.insurer]]
+customer = "{late}"
+insurer = "Atradius"
+amount = 1000000
+decided = 2020-01-01
+
+[[limits.insurer]]
+customer = "{other}"
+insurer = "Allianz Trade"
+amount = 1000000
+decided = 2020-01-01
+
+[insurers."Atradius"]
+overdue_notification_days = 0
+max_extension_days = 0
+collection_days = 3650
+
+[insurers."Allianz Trade"]
+overdue_notification_days = 3650
+"""
+
+
+def test_deadlines_of_insured_buyers_with_an_overdue_account(synced, tmp_path):
+    config, _, _, _ = synced
+    customers = {c["erp_id"]: c for c in json.loads(cli(config, "customers", "--json").stdout)["customers"]}
+    invoices = json.loads(cli(config, "invoices", "--open", "--json").stdout)["invoices"]
+    oldest: dict[str, dict] = {}
+    for i in invoices:
+        if i["kind"] == "invoice" and i["state"] == "posted" and i["due_date"]:
+            current = oldest.get(i["credit_group_id"])
+            if current is None or (i["due_date"], i["number"]) < (current["due_date"], current["number"]):
+                oldest[i["credit_group_id"]] = i
+    today = json.loads(cli(config, "exposure", "--json").stdout)["as_of"]
+    late = sorted((i for g, i in oldest.items() if customers[g]["ref"] and i["due_date"] < today),
+                  key=lambda i: i["due_date"])
+    assert len(late) >= 2, "the demo data has insured buyers paying late"
+    first, second = late[0], late[1]
+    ref = customers[first["credit_group_id"]]["ref"]
+    policy = tmp_path / "insured.toml"
+    policy.write_text(POLICY.format(limit=25000, ref="C99999") + INSURED.format(
+        late=ref, other=customers[second["credit_group_id"]]["ref"]))
+    local = tmp_path / "config.toml"
+    local.write_text(config.read_text().replace(str(config.with_name("policy.toml")), str(policy)))
+
+    result = cli(local, "deadlines", "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["as_of"] == today
+    [entry] = document["deadlines"]  # Allianz Trade's deadlines are years away: not listed by default
+    days = (date.fromisoformat(first["due_date"]) - date.fromisoformat(today)).days
+    assert entry == {
+        "source": "odoo", "customer": ref, "customer_name": customers[first["credit_group_id"]]["name"],
+        "credit_group": first["credit_group_id"], "insurer": "Atradius", "invoice": first["number"],
+        "invoice_erp_id": first["erp_id"], "due": first["due_date"],
+        "notify_by": {"date": first["due_date"], "status": "missed", "days_left": days},
+        "cover_stops": {"date": first["due_date"], "status": "missed", "days_left": days},
+        "collection_by": {"date": (date.fromisoformat(first["due_date"]) + timedelta(days=3650)).isoformat(),
+                          "status": "pending", "days_left": days + 3650},
+        "status": "missed", "days_left": days + 3650,
+    }
+    every = json.loads(cli(local, "deadlines", "--json", "--all", "--source", "odoo").stdout)["deadlines"]
+    assert [e["insurer"] for e in every] == ["Atradius", "Allianz Trade"]  # most urgent first
+    assert every[1]["status"] == "pending" and every[1]["cover_stops"] is None
+
+    table = cli(local, "deadlines")
+    assert table.returncode == 0 and first["number"] in table.stdout and "missed" in table.stdout
+    assert customers[second["credit_group_id"]]["name"] not in table.stdout
+    # `creditguard enforce` (and so the daemon) raises them as alerts on the invoice; a dry run only lists them
+    enforce = json.loads(cli(local, "enforce", "--dry-run", "--json").stdout)
+    [source] = enforce["sources"]
+    alerts = [c for c in source["changes"] if c["action"] == "insurer_alert"]
+    assert [c["order"] for c in alerts] == [first["number"]] * 2  # notification and cover: both missed
+    assert alerts[0]["detail"].startswith(f"Notify Atradius of the overdue account of {entry['customer_name']} now")
+    unknown = cli(local, "deadlines", "--source", "nowhere")
+    assert unknown.returncode != 0 and "Traceback" not in unknown.stderr

@@ -1,7 +1,7 @@
 """Golden tests of the pure decision function, and its monotonicity properties."""
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -26,6 +26,7 @@ from policy.model import (
     GradeRule,
     InsurerLimit,
     InsurerStatus,
+    InsurerTerms,
     LimitOverride,
     LimitSettings,
     LimitSource,
@@ -317,3 +318,77 @@ def test_an_erp_block_never_turns_a_hold_into_an_approval(blocked, total):
         assert maybe.result is Result.HOLD
     if blocked:
         assert maybe.result is Result.HOLD
+
+
+# --------------------------------------------------------------- insurer cover: the maximum extension period
+
+ATRADIUS = InsurerLimit("C00001", "Atradius", D(200000), "EUR", date(2026, 1, 15))
+MEP_TERMS = InsurerTerms(overdue_notification_days=30, max_extension_days=60, collection_days=30)
+
+
+def insured(cover=ATRADIUS, terms=MEP_TERMS, **rules):
+    return policy(limits=replace(policy().limits, insurer=(cover,)),
+                  insurers={cover.insurer: terms} if terms else {}, rules=replace(policy().rules, **rules))
+
+
+def oldest(due):
+    return Overdue(D(0), 0, None, due)
+
+
+@pytest.mark.parametrize("due, result", [
+    (date(2026, 9, 30), Result.APPROVE),  # the MEP expires on 2026-11-29: the day before
+    (date(2026, 9, 29), Result.APPROVE),  # … on 2026-11-28, as_of itself: still covered that day
+    (date(2026, 9, 28), Result.HOLD),     # … on 2026-11-27: cover stopped, the day after
+    (None, Result.APPROVE),               # nothing unpaid
+])
+def test_insurer_cover_stops_the_day_after_the_maximum_extension_period(due, result):
+    d = run(insured(), total=D(1000), overdue=oldest(due))
+    assert d.result is result
+    assert codes(d) == (["insurer_cover_stopped"] if result is Result.HOLD else [])
+
+
+def test_insurer_cover_stopped_says_who_when_and_why():
+    d = run(insured(), total=D(1000), overdue=oldest(date(2026, 9, 1)))
+    assert d.matched_rules == ("rules.insurer_cover",) and d.release_tier == "sales_manager"
+    assert d.reasons[0].message == (
+        "Atradius cover for new deliveries to Acme stopped when the maximum extension period of 60 days expired "
+        "on 2026-10-31: the oldest unpaid invoice was due 2026-09-01.")
+    assert d.limit.source is LimitSource.INSURER  # the limit stays; the insurer no longer covers new deliveries
+
+
+def test_insurer_cover_needs_a_decision_in_force_terms_with_an_mep_and_the_rule():
+    old = oldest(date(2026, 1, 1))
+    withdrawn = replace(ATRADIUS, status=InsurerStatus.WITHDRAWN)
+    assert codes(run(insured(withdrawn), total=D(1000), overdue=old)) == ["cover_withdrawn"]  # no cover to stop
+    reduced = replace(ATRADIUS, status=InsurerStatus.REDUCED)
+    assert codes(run(insured(reduced), total=D(1000), overdue=old)) == ["insurer_cover_stopped"]
+    expired = replace(ATRADIUS, expires=date(2026, 11, 27))
+    assert run(insured(expired), total=D(1000), overdue=old).result is Result.APPROVE
+    assert run(insured(terms=None), total=D(1000), overdue=old).result is Result.APPROVE
+    notify_only = InsurerTerms(overdue_notification_days=60)
+    assert run(insured(terms=notify_only), total=D(1000), overdue=old).result is Result.APPROVE
+    off = insured(insurer_cover=SwitchRule(enabled=False))
+    assert run(off, total=D(1000), overdue=old).result is Result.APPROVE
+    other_customer = replace(ATRADIUS, customer="C00002")
+    assert run(insured(other_customer), total=D(1000), overdue=old).result is Result.APPROVE
+
+
+def test_insurer_cover_stopped_comes_first_with_the_other_reasons():
+    d = run(insured(), total=D(10**6), overdue=Overdue(D(5000), 1, date(2026, 8, 1), date(2026, 8, 1)))
+    assert codes(d) == ["insurer_cover_stopped", "over_limit", "overdue"]
+
+
+@given(due=st.dates(date(2025, 1, 1), date(2027, 12, 31)), mep=st.integers(0, 400),
+       first=st.dates(date(2026, 1, 15), date(2027, 12, 31)), later_by=st.integers(0, 800),
+       total=st.integers(0, 400000), overdue=st.integers(0, 5000))
+def test_a_hold_never_turns_into_an_approval_as_time_goes_by(due, mep, first, later_by, total, overdue):
+    """Other facts fixed (an open-ended insurer decision, the same unpaid invoices), a later day never
+    lifts a hold: the maximum extension period only ever expires."""
+    p = insured(terms=InsurerTerms(overdue_notification_days=0, max_extension_days=mep))
+    facts = Overdue(D(overdue), 1 if overdue else 0, due if overdue else None, due)
+    before = run(p, total=D(total), overdue=facts, as_of=first)
+    after = run(p, total=D(total), overdue=facts, as_of=first + timedelta(days=later_by))
+    if before.result is Result.HOLD:
+        assert after.result is Result.HOLD
+    if "insurer_cover_stopped" in codes(before):
+        assert "insurer_cover_stopped" in codes(after)

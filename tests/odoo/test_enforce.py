@@ -250,3 +250,75 @@ def test_ageing_alerts_once_per_threshold_and_closed_when_paid(sandbox, loop_fac
     assert [c.action for c in changes] == ["close_alert"] * 2 and drained.applied == 2
     assert sandbox.search_count("mail.activity", activities) == len(over_30) - 1
     assert cycle()[0] == []  # closed once
+
+
+INSURER = """
+[[limits.insurer]]
+customer = "{ref}"
+insurer = "Atradius"
+amount = 1000000
+decided = 2020-01-01
+
+[insurers."Atradius"]
+overdue_notification_days = {notify}
+max_extension_days = {mep}
+collection_days = 3650
+"""
+
+
+def test_insurer_deadline_alerts_once_and_closed_when_paid(sandbox, loop_factory):
+    from connector.enforce import AgeingAlerts, InsurerDeadlineAlerts
+
+    loop = loop_factory(sandbox)
+    loop.sync()
+    oldest = next(r for r in loop.store.oldest_open_invoices("odoo", due_before=loop.as_of) if r.customer_ref)
+    late = (loop.as_of - oldest.due_date).days
+    path = loop.tmp_path / "insured.toml"
+    # notify within three days (due soon), the maximum extension period expired yesterday (missed)
+    path.write_text(POLICY.format(ref=oldest.customer_ref, limit=10**9)
+                    + INSURER.format(ref=oldest.customer_ref, notify=late + 3, mep=late - 1))
+    loop.policy = load_policy(path)
+
+    def cycle(dry_run=False):
+        changes = InsurerDeadlineAlerts(loop.store, loop.policy, loop.as_of, loop.outbox, controller_user_id=2).run(
+            "odoo", dry_run=dry_run)
+        changes += AgeingAlerts(loop.store, loop.policy, loop.as_of, loop.outbox).run("odoo", dry_run=dry_run)
+        writer = OdooWriter(make_source(sandbox, retry_attempts=1).client)
+        drained = loop.outbox.drain(writer, "odoo", limit=10_000)
+        writer.client.close()
+        return changes, drained
+
+    assert [c.action for c in cycle(dry_run=True)[0]] == ["insurer_alert"] * 2  # listed, not queued
+    assert loop.store.outbox_entries(kind="create_alert") == []
+    changes, drained = cycle()
+    assert [(c.order, c.action) for c in changes] == [(oldest.number, "insurer_alert")] * 2
+    assert drained.applied == 2 and drained.dead == 0
+    notify_by = (oldest.due_date + timedelta(days=late + 3)).isoformat()
+    cover, notify = (c.detail for c in changes)  # in date order: the MEP expired yesterday, notify in 3 days
+    assert notify == (f"Notify Atradius of the overdue account of {oldest.customer_name} by {notify_by} "
+                      f"(invoice {oldest.number} due {oldest.due_date}) — cover is lost otherwise")
+    assert cover.startswith(f"Atradius no longer covers new deliveries to {oldest.customer_name}")
+    keys = sorted(e.key for e in loop.store.outbox_entries(kind="create_alert"))
+    assert keys == [f"odoo:alert:{oldest.erp_id}:insurer-cover:atradius",
+                    f"odoo:alert:{oldest.erp_id}:insurer-notify:atradius"]
+    on_invoice = [("res_model", "=", "account.move"), ("res_id", "=", int(oldest.erp_id)),
+                  ("note", "ilike", "creditguard")]
+    activities = sandbox.search_read("mail.activity", on_invoice, ["summary", "date_deadline", "user_id"])
+    assert sorted(str(a["date_deadline"]) for a in activities) == sorted(
+        [notify_by, (oldest.due_date + timedelta(days=late - 1)).isoformat()])
+    assert any(a["summary"].startswith("Notify Atradius") for a in activities)
+    notes = [("model", "=", "account.move"), ("res_id", "=", int(oldest.erp_id)), ("body", "ilike", "Insurer deadline")]
+    assert sandbox.search_count("mail.message", notes) == 2
+    # the next cycle, a dry run and a restart (a new outbox over the same store) raise nothing again
+    assert cycle()[0] == [] and cycle(dry_run=True)[0] == []
+    loop.outbox = Outbox(loop.store, clock=lambda: loop.now)
+    assert cycle()[0] == []
+    assert sandbox.search_count("mail.activity", on_invoice) == 2
+    # paying the oldest invoice closes both; the clock starts again from the next oldest unpaid invoice
+    sandbox.register_payment(int(oldest.erp_id), float(loop.store.get_invoice("odoo", oldest.erp_id).amount_open))
+    loop.sync()
+    changes, drained = cycle()
+    assert [c.order for c in changes if c.action == "close_alert"] == [oldest.number] * 2
+    assert all(c.order != oldest.number for c in changes if c.action == "insurer_alert")
+    assert drained.dead == 0 and sandbox.search_count("mail.activity", on_invoice) == 0
+    assert [c for c in cycle()[0] if c.action == "close_alert"] == []  # closed once

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from policy.cases import run_cases
@@ -134,3 +135,60 @@ def test_cases_can_state_the_erp_risk_category_and_block(tmp_path):
     assert dict(policy.risk_categories) == {"A01": 2, "B02": 6, "C03": 9}
     assert policy.rules.erp_blocked.enabled
     assert run_cases(policy) == (3, [])
+
+
+INSURER_COVER = """\
+version = 1
+name = "insurer cover"
+base_currency = "EUR"
+
+[[limits.insurer]]
+customer = "C1"
+insurer = "Atradius"
+amount = 100000
+decided = 2026-01-01
+
+[insurers."Atradius"]
+overdue_notification_days = 60
+max_extension_days = 60
+
+[[tests]]
+name = "the last day of the maximum extension period"
+customer = "C1"
+exposure = 5000
+order = 1000
+oldest_due = 2026-09-29
+as_of = 2026-11-28
+expect = "approve"
+
+[[tests]]
+name = "the day after it"
+customer = "C1"
+exposure = 5000
+order = 1000
+oldest_due = 2026-09-28
+as_of = 2026-11-28
+expect = "hold"
+reasons = ["insurer_cover_stopped"]
+
+[[tests]]
+name = "no unpaid invoice"
+customer = "C1"
+exposure = 5000
+order = 1000
+as_of = 2026-11-28
+expect = "approve"
+"""
+
+
+def test_cases_can_state_the_due_date_of_the_oldest_unpaid_invoice(tmp_path):
+    path = tmp_path / "insurer.toml"
+    path.write_text(INSURER_COVER)
+    policy = load_policy(path)
+    assert [case.oldest_due for case in policy.tests] == [date(2026, 9, 29), date(2026, 9, 28), None]
+    assert run_cases(policy) == (3, [])
+    # with the rule switched off the second case fails, and says what the policy decided
+    path.write_text(INSURER_COVER.replace("[insurers.", "[rules.insurer_cover]\nenabled = false\n\n[insurers."))
+    count, failures = run_cases(load_policy(path))
+    assert count == 3 and len(failures) == 1
+    assert "tests.1 (the day after it): expected hold, got approve" in failures[0]

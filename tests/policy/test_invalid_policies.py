@@ -27,6 +27,8 @@ customer = "C00002"
 amount = 80000
 """  # lines 4-6 after H
 
+ATRADIUS_DECIDED = INSURER + "decided = 2026-01-15\n"  # lines 4-8 after H
+
 TIERS_A_1000 = '[[approval_tiers]]\nrole = "a"\nup_to = 1000\n'  # lines 4-6 after H
 
 CASES = [
@@ -127,6 +129,44 @@ CASES = [
     pytest.param(H + '[segments.oem]\nprofile = "manufacturing"\nlarge_order_threshold = 100000\n',
                  "6:1: segments.oem.large_order_threshold", "large_order_threshold needs large_order_tier as well",
                  id="large-order-threshold-without-tier"),
+    # -- insurer terms ----------------------------------------------------------------
+    pytest.param(H + ATRADIUS_DECIDED + '[insurers."Atradius"]\noverdue_notification_days = 60\nmax_extension = 60\n',
+                 "11:1: insurers.Atradius.max_extension",
+                 "unknown key 'max_extension'; did you mean 'max_extension_days'?", id="insurer-terms-unknown-key"),
+    pytest.param(H + ATRADIUS_DECIDED + '[insurers."Atradius"]\noverdue_notification_days = 60\ncolour = 1\n',
+                 "11:1: insurers.Atradius.colour",
+                 "allowed keys: overdue_notification_days, max_extension_days, collection_days, warn_days",
+                 id="insurer-terms-unknown-key-allowed-list"),
+    pytest.param(H + ATRADIUS_DECIDED + '[insurers."Atradius"]\nmax_extension_days = 60\n',
+                 "9:1: insurers.Atradius.overdue_notification_days",
+                 "missing required key 'overdue_notification_days'", id="insurer-terms-missing-notification"),
+    pytest.param(H + ATRADIUS_DECIDED + '[insurers."Atradius"]\noverdue_notification_days = "60 days"\n',
+                 "10:1: insurers.Atradius.overdue_notification_days", "expected an integer, got a string",
+                 id="insurer-terms-days-not-an-integer"),
+    pytest.param(H + ATRADIUS_DECIDED + '[insurers."Atradius"]\noverdue_notification_days = 60\n'
+                 "max_extension_days = 60.5\n", "11:1: insurers.Atradius.max_extension_days",
+                 "expected an integer, got a float", id="insurer-terms-days-float"),
+    pytest.param(H + ATRADIUS_DECIDED + '[insurers."Atradius"]\noverdue_notification_days = 60\nwarn_days = -3\n',
+                 "11:1: insurers.Atradius.warn_days", "must be at least 0 (got -3)", id="insurer-terms-negative-days"),
+    pytest.param(H + ATRADIUS_DECIDED + '[insurers."Atradius"]\noverdue_notification_days = 60\n'
+                 "collection_days = 30\n", "11:1: insurers.Atradius.collection_days",
+                 "collection_days counts from the end of the maximum extension period: give max_extension_days "
+                 "as well", id="insurer-terms-collection-without-mep"),
+    pytest.param(H + ATRADIUS_DECIDED + '[insurers."Atradius NV"]\noverdue_notification_days = 60\n',
+                 "9:1: insurers.Atradius NV",
+                 "no [[limits.insurer]] entry names insurer 'Atradius NV' (the entries name 'Atradius'); "
+                 "did you mean 'Atradius'?", id="insurer-terms-for-an-unused-insurer"),
+    pytest.param(H + ATRADIUS_DECIDED + '[insurers."Coface"]\noverdue_notification_days = 60\n',
+                 "9:1: insurers.Coface", "no [[limits.insurer]] entry names insurer 'Coface' (the entries name "
+                 "'Atradius')", id="insurer-terms-for-another-insurer"),
+    pytest.param(H + '[insurers."Atradius"]\noverdue_notification_days = 60\n', "4:1: insurers.Atradius",
+                 "no [[limits.insurer]] entry names insurer 'Atradius'; there are no [[limits.insurer]] entries",
+                 id="insurer-terms-without-any-insurer-decision"),
+    pytest.param(H + 'insurers = { Atradius = 60 }\n' + ATRADIUS_DECIDED, "4:14: insurers.Atradius",
+                 "expected a table", id="insurer-terms-not-a-table"),
+    pytest.param(H + '[[tests]]\nname = "x"\ncustomer = "C1"\nexposure = 1\norder = 1\nas_of = 2026-11-28\n'
+                 'expect = "approve"\noldest_due = "2026-09-01"\n', "11:1: tests.0.oldest_due",
+                 "got a string (write the date without quotes)", id="case-oldest-due-as-string"),
     # -- header -----------------------------------------------------------------------
     pytest.param('version = 2\nname = "Test"\nbase_currency = "EUR"\n', "1:1: version",
                  "unsupported policy version 2; supported versions: 1", id="version-2"),
@@ -232,7 +272,8 @@ def test_every_error_is_reported_in_file_order(tmp_path: Path) -> None:
         load_policy(path)
     assert info.value.errors == (
         f"{path}:4:1: colour: unknown key 'colour'; allowed keys: version, name, base_currency, exposure, "
-        "grouping, limits, customers, risk_categories, rules, exemptions, approval_tiers, segments, tests, alerts",
+        "grouping, limits, customers, risk_categories, rules, exemptions, approval_tiers, segments, tests, alerts, "
+        "insurers",
         f"{path}:7:24: limits.precedence.1: 'grade' is listed twice (already limits.precedence.0); "
         "list each limit source once",
         f"{path}:8:1: limits.discretionary: must not be negative (got -1)",

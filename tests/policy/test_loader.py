@@ -27,6 +27,7 @@ from policy.model import (
     GroupingSettings,
     InsurerLimit,
     InsurerStatus,
+    InsurerTerms,
     LimitOverride,
     LimitSettings,
     LimitSource,
@@ -166,6 +167,12 @@ def test_manufacturing_example_values() -> None:
     assert oem.large_order_tier in {t.role for t in policy.approval_tiers}
     assert policy.exemptions.customers == frozenset()
     assert policy.exemptions.auto_approve_below is None
+    assert policy.insurers == {
+        "Allianz Trade": InsurerTerms(overdue_notification_days=60, warn_days=10),
+        "Atradius": InsurerTerms(overdue_notification_days=60, max_extension_days=60, collection_days=30, warn_days=7),
+    }
+    assert isinstance(policy.insurers, MappingProxyType)
+    assert policy.rules.insurer_cover == SwitchRule(enabled=True)
 
 
 def test_wholesale_example_values() -> None:
@@ -285,7 +292,7 @@ def test_validate_policy_files_reports_per_file(tmp_path: Path) -> None:
     assert results[str(good)] == []
     assert results[str(bad)] == [f"{bad}:4:1: colour: unknown key 'colour'; allowed keys: " + ", ".join(
         ["version", "name", "base_currency", "exposure", "grouping", "limits", "customers", "risk_categories", "rules",
-         "exemptions", "approval_tiers", "segments", "tests", "alerts"]
+         "exemptions", "approval_tiers", "segments", "tests", "alerts", "insurers"]
     )]
     assert results[str(missing)] == [f"{missing}: file not found"]
 
@@ -357,6 +364,13 @@ def policies(draw: st.DrawFn) -> Policy:
                 LimitOverride(ref, draw(amounts), draw(st.sampled_from(CURRENCIES)), expires or starts,
                               draw(texts), draw(texts), draw(st.none() | st.just(starts)))
             )
+    terms = {}
+    for name in dict.fromkeys(entry.insurer for entry in insurer):  # terms only for insurers that decided
+        if draw(st.booleans()):
+            mep = draw(st.none() | st.integers(0, 365))
+            terms[name] = InsurerTerms(draw(st.integers(0, 365)), mep,
+                                       draw(st.none() | st.integers(0, 90)) if mep is not None else None,
+                                       draw(st.integers(0, 60)))
     grouping = GroupingSettings()
     if customers and draw(st.booleans()):
         split = draw(st.integers(1, len(customers)))
@@ -388,6 +402,7 @@ def policies(draw: st.DrawFn) -> Policy:
             GradeRule(draw(st.booleans()), draw(st.integers(1, 10))),
             SwitchRule(draw(st.booleans())),
             SwitchRule(draw(st.booleans())),
+            SwitchRule(draw(st.booleans())),
         ),
         exemptions=Exemptions(
             frozenset(draw(st.lists(refs, max_size=3))),
@@ -396,6 +411,7 @@ def policies(draw: st.DrawFn) -> Policy:
         ),
         approval_tiers=tuple(tiers),
         segments=MappingProxyType(segments),
+        insurers=MappingProxyType(terms),
     )
 
 
@@ -442,13 +458,15 @@ def render(policy: Policy, strings: bool) -> str:
         out += ["[[limits.override]]", *fields(entry)]
     for ref, customer in policy.customers.items():
         out += [f"[customers.{toml_value(ref)}]", *fields(customer)]
-    for name in ("over_limit", "overdue", "grade", "no_limit", "cover_withdrawn"):
+    for name in ("over_limit", "overdue", "grade", "no_limit", "cover_withdrawn", "insurer_cover"):
         out += [f"[rules.{name}]", *fields(getattr(policy.rules, name))]
     out += ["[exemptions]", *fields(policy.exemptions)]
     for tier in policy.approval_tiers:
         out += ["[[approval_tiers]]", *fields(tier)]
     for name, segment in policy.segments.items():
         out += [f"[segments.{toml_value(name)}]", *fields(segment)]
+    for name, terms in policy.insurers.items():
+        out += [f"[insurers.{toml_value(name)}]", *fields(terms)]
     return "\n".join(out) + "\n"
 
 
