@@ -9,6 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
+from ...serving import QuietHangups
 from . import json2, jsonrpc, xmlrpc
 from .services import Services
 
@@ -20,7 +21,7 @@ NOT_FOUND_HTML = (b'<!doctype html>\n<html lang=en>\n<title>404 Not Found</title
 MAX_BODY = 64 * 1024 * 1024
 
 
-class SandboxHTTPServer(ThreadingHTTPServer):
+class SandboxHTTPServer(QuietHangups, ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
@@ -30,6 +31,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, Handler)
+
 
     def process_request(self, request, client_address):  # type: ignore[no-untyped-def]
         with self._connections_lock:

@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from ...serving import QuietHangups
 from . import data as demo
 from .schema import MC, ProcessingError, Schema
 
@@ -690,10 +691,11 @@ class SapSandbox:
 
 # ---------------------------------------------------------------------- HTTP
 
-class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+class _Server(QuietHangups, socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     sandbox: SapSandbox
+
 
 
 _HTML_401 = """<html><head><title>Logon Error Message</title><meta http-equiv="Content-Type" \
