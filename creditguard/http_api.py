@@ -39,6 +39,7 @@ ROUTES = Map([
     Rule("/metrics", endpoint="metrics", methods=["GET"]),
     Rule("/v1/check", endpoint="check", methods=["POST"]),
     Rule("/v1/customers/<path:ref>", endpoint="customer", methods=["GET"]),
+    Rule("/v1/deadlines", endpoint="deadlines", methods=["GET"]),
 ])
 PUBLIC = {"healthz", "readyz"}
 
@@ -94,11 +95,33 @@ class StoreCollector:
                                      labels=["source", "kind"])
         for (source_name, kind), count in sorted(getattr(self.daemon, "error_counts", {}).items()):
             errors.add_metric([source_name, kind], count)
-        yield from (records, lag, duration, outbox, holds, circuit, errors)
+        yield from (records, lag, duration, outbox, holds, circuit, errors, self._deadlines(now))
         info = InfoMetricFamily("creditguard_policy", "The active credit policy")
         if policy is not None:
             info.add_metric([], {"name": policy.name, "version": str(policy.version), "hash": policy.content_hash})
         yield info
+
+
+    def _deadlines(self, now: datetime) -> GaugeMetricFamily:
+        """Insurer deadlines due soon or missed: what must not be left unseen (cover is lost)."""
+        from connector.deadlines import list_deadlines
+
+        gauge = GaugeMetricFamily("creditguard_insurer_deadlines", "Insurer deadlines due soon or missed",
+                                  labels=["source", "kind", "status"])
+        config, policy = self.daemon.config, self.daemon.policy
+        if policy is None or not policy.insurers:
+            return gauge
+        as_of = now.astimezone(config.sync.tzinfo).date()
+        for source in config.enabled_sources:
+            counts: dict[tuple[str, str], int] = {}
+            for entry in list_deadlines(self.daemon.store, policy, source.name, as_of):
+                for deadline in entry.deadlines:
+                    if deadline.alerting:
+                        key = (deadline.kind.value, deadline.status.value)
+                        counts[key] = counts.get(key, 0) + 1
+            for (kind, status), count in sorted(counts.items()):
+                gauge.add_metric([source.name, kind, status], count)
+        return gauge
 
 
 def _last_ok_runs(store: Any, source: str) -> dict[str, Any]:
@@ -232,6 +255,23 @@ class Api:
         hold_count = sum(1 for h in self.daemon.store.holds(row["source"], "held"))
         return _json(row | {"as_of": checker.as_of.isoformat(), "currency": policy.base_currency,
                             "open_holds_in_source": hold_count})
+
+    def on_deadlines(self, request: Request) -> Response:
+        """Insurer deadlines due soon or missed (``?all=1``: also pending), as ``creditguard deadlines --json``."""
+        from connector.deadlines import deadlines_json, list_deadlines
+
+        policy, config = self.daemon.policy, self.daemon.config
+        if policy is None:
+            raise ApiError(503, "no_policy", "no [policy] configured")
+        wanted = request.args.get("source")
+        names = [s.name for s in config.enabled_sources if wanted in (None, s.name)]
+        if wanted is not None and not names:
+            raise ApiError(404, "not_found", f"no enabled source {wanted!r}")
+        as_of = datetime.now(config.sync.tzinfo).date()
+        include_pending = request.args.get("all") in ("1", "true")
+        found = [d for name in names for d in list_deadlines(self.daemon.store, policy, name, as_of,
+                                                             include_pending=include_pending)]
+        return _json({"as_of": as_of.isoformat(), "deadlines": [deadlines_json(d) for d in found]})
 
     def _body(self, request: Request) -> dict[str, Any]:
         if request.mimetype != "application/json":

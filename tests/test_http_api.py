@@ -67,6 +67,20 @@ def test_metrics(api):
     assert 'creditguard_outbox_entries{state="dead"}' in text
 
 
+def test_insurer_deadlines_and_their_metric(api):
+    client, _ = api
+    assert client.get("/v1/deadlines").status_code == 401
+    body = client.get("/v1/deadlines", headers=AUTH).json()
+    acme = next(d for d in body["deadlines"] if d["customer"] == "C00001")
+    assert acme["insurer"] == "Allianz Trade" and acme["notify_by"]["status"] in ("due_soon", "missed")
+    everything = client.get("/v1/deadlines", params={"all": "1"}, headers=AUTH).json()["deadlines"]
+    assert len(everything) >= len(body["deadlines"])
+    assert client.get("/v1/deadlines", params={"source": "nope"}, headers=AUTH).status_code == 404
+    status = acme["notify_by"]["status"]
+    text = client.get("/metrics", headers=AUTH).text
+    assert f'creditguard_insurer_deadlines{{kind="notify_by",source="odoo",status="{status}"}}' in text
+
+
 def test_check_an_order_and_a_new_order(api):
     client, sb = api
     number = sb.search_read("sale.order", [("state", "=", "draft")], ["name"])[0]["name"]
