@@ -111,7 +111,7 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
             _enforce_demo(store, config, sandbox, engine, console)
             _enforce_sap_demo(store, config, sap, console)
     console.print(f"\nExplore: creditguard --config {config_path} customers | invoices --open | orders | "
-                  "exposure | check ORDER | decisions | outbox")
+                  "exposure | check ORDER | decisions | deadlines | outbox")
     return 0
 
 
