@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -26,22 +26,6 @@ from connector.logs import configure_logging
 from connector.notify import Notifier, watchdog_interval
 
 log = structlog.get_logger("creditguard.daemon")
-
-
-def full_sync_due(store: Any, source: str, cron: str, tz: tzinfo, now: datetime) -> bool:
-    """Whether the source's next sync should be a full read: ``cron`` (``[sync].full_sync_cron``, in the
-    company's time zone) has fired since the store last reconciled the source's deletions (its last
-    full read, else its first read).  The very first sync reads everything anyway: not due."""
-    if cron == "off":
-        return False
-    from apscheduler.triggers.cron import CronTrigger
-
-    since = store.reconciled_since(source)
-    if since is None:
-        return False
-    after = since + timedelta(microseconds=1)  # a run started on the very instant it fired has done it
-    fires = CronTrigger.from_crontab(cron, timezone=tz).get_next_fire_time(None, after)
-    return fires is not None and fires <= now
 
 
 class Daemon:
@@ -170,6 +154,8 @@ class Daemon:
         if not breaker.allow():
             logger.info("breaker.skipped", reason=breaker.last_error)
             return
+        from .sync_command import full_sync_due
+
         full = full_sync_due(self.store, source_name, self.config.sync.full_sync_cron, self.config.sync.tzinfo,
                              datetime.now(UTC))
         if full:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import click
@@ -17,6 +18,22 @@ from .render import print_json, print_table
 from .sources import build_source
 
 log = structlog.get_logger("creditguard.sync")
+
+
+def full_sync_due(store: Any, source: str, cron: str, tz: tzinfo, now: datetime) -> bool:
+    """Whether the source's next sync should be a full read: ``cron`` (``[sync].full_sync_cron``, in the
+    company's time zone) has fired since the store last reconciled the source's deletions (its last
+    full read, else its first read).  The very first sync reads everything anyway: not due."""
+    if cron == "off":
+        return False
+    from apscheduler.triggers.cron import CronTrigger
+
+    since = store.reconciled_since(source)
+    if since is None:
+        return False
+    after = since + timedelta(microseconds=1)  # a run started on the very instant it fired has done it
+    fires = CronTrigger.from_crontab(cron, timezone=tz).get_next_fire_time(None, after)
+    return fires is not None and fires <= now
 
 
 def _selected_sources(config: Any, source_name: str | None) -> list[Any]:
@@ -92,15 +109,20 @@ def run_sync_forever(config: Any, store: Any, *, full: bool, source_name: str | 
     state = {"full": full}
 
     def job() -> None:
-        reports, errors = sync_all(config, store, full=state["full"], source_name=source_name)
-        state["full"] = False  # --full applies to the first pass only
+        reports, errors = [], []
+        for source in _selected_sources(config, source_name):
+            # --full applies to the first pass; later passes are full when [sync].full_sync_cron says so
+            full_now = state["full"] or full_sync_due(store, source.name, config.sync.full_sync_cron,
+                                                      config.sync.tzinfo, datetime.now(UTC))
+            done, failed = sync_all(config, store, full=full_now, source_name=source.name)
+            reports += done
+            errors += failed
+        state["full"] = False
         for error in errors:
             log.error("sync.source_failed", error=str(error))
         for report in reports:
             log.info("sync.source_done", source=report.source,
                      streams={s.stream: s.as_dict() for s in report.streams})
-
-    from datetime import UTC, datetime
 
     scheduler.add_job(job, "interval", seconds=config.sync.interval_seconds, next_run_time=datetime.now(UTC),
                       coalesce=True, max_instances=1, misfire_grace_time=60, id="sync")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from connector.ports import Stream
-from creditguard.daemon_runner import full_sync_due
+from creditguard.sync_command import full_sync_due
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NIGHTLY = "30 2 * * *"
