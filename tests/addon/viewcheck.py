@@ -1,7 +1,7 @@
 """Checks an addon's inherited views against the views captured from real Odoo servers.
 
-The captured data (``shared/odoo17`` and ``shared/odoo-next`` beside the work tree or in ``/work``,
-or the folders named by ``CREDITGUARD_ODOO17_DATA`` / ``CREDITGUARD_ODOO19_DATA``) holds, per view external id, the stored
+The captured data (``tests/addon/captured/odoo17`` and ``…/odoo19``, or the folders named by
+``CREDITGUARD_ODOO17_DATA`` / ``CREDITGUARD_ODOO19_DATA``) holds, per view external id, the stored
 ``arch_db`` (``<module>.<id>.xml``), ``index.json`` / ``all_views_sale_order_res_partner.json``
 (model, type, parent, mode) and ``_combined.*``: the architecture the web client receives.
 
@@ -26,18 +26,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _data_dir(env_var: str, folder: str) -> Path:
-    """The captured data: $env_var, else shared/<folder> beside the work tree, else /work/shared/<folder>."""
+    """The captured data: the folder named by $env_var (a newer capture), else the one the tests ship."""
     if os.environ.get(env_var):
         return Path(os.environ[env_var])
-    for shared in (REPO.parent / "shared", Path("/work/shared")):
-        if (shared / folder / "views").is_dir():
-            return shared / folder
-    return Path("/work/shared") / folder
+    return REPO / "tests" / "addon" / "captured" / folder
 
 
 DATA_DIRS = {
     "17.0": _data_dir("CREDITGUARD_ODOO17_DATA", "odoo17"),
-    "19.0": _data_dir("CREDITGUARD_ODOO19_DATA", "odoo-next"),
+    "19.0": _data_dir("CREDITGUARD_ODOO19_DATA", "odoo19"),
 }
 COMBINED = {
     ("sale.order", "form"): "_combined.sale.order.form.xml",
