@@ -22,6 +22,7 @@ reads the oldest open invoice of every credit group from the store in one query.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -147,11 +148,24 @@ def _policy_key(policy: Policy, key: str) -> str:
     return key
 
 
+def insured_groups(store: Store, policy: Policy, source: str) -> set[str]:
+    """The credit groups of the buyers with an insurer decision under terms: the only ones that can
+    have deadlines (members of a custom group count through the group's name)."""
+    keys = {e.customer for e in policy.limits.insurer if e.insurer in policy.insurers}
+    if policy.grouping.key is Grouping.CUSTOM:
+        keys = {member for key in keys for member in policy.grouping.groups.get(key, (key,))}
+    return {c.credit_group_id for key in sorted(keys)
+            for c in store.find_customers(key, None if ":" in key else source) if c.source == source}
+
+
 def oldest_invoices(store: Store, policy: Policy, source: str, as_of: date) -> list[OldestInvoice]:
-    """Per buyer of the policy, its oldest unpaid invoice if it is past due (the earliest of its credit
-    groups' when a custom group spans several)."""
+    """Per insured buyer of the policy, its oldest unpaid invoice if it is past due (the earliest of its
+    credit groups' when a custom group spans several)."""
+    groups = insured_groups(store, policy, source)
+    if not groups:
+        return []
     by_key: dict[str, OldestInvoice] = {}
-    for row in store.oldest_open_invoices(source, due_before=as_of):
+    for row in store.oldest_open_invoices(source, due_before=as_of, groups=groups):
         key = _policy_key(policy, customer_key(row.customer_ref, source, row.credit_group_id))
         oldest = OldestInvoice(source, row.credit_group_id, key, row.customer_name or row.credit_group_id,
                                row.erp_id, row.number, row.due_date)
@@ -169,6 +183,13 @@ def list_deadlines(store: Store, policy: Policy, source: str, as_of: date, *,
     if not include_pending:
         found = [d for d in found if d.status is not DeadlineStatus.PENDING]
     return sorted(found, key=lambda d: (URGENCY[d.status], d.next.day if d.next else d.due, d.customer))
+
+
+def deadlines_of(store: Store, policy: Policy, sources: Iterable[str], as_of: date, *,
+                 include_pending: bool = False) -> list[InsurerDeadlines]:
+    """:func:`list_deadlines` of each source, one after the other."""
+    return [d for source in sources
+            for d in list_deadlines(store, policy, source, as_of, include_pending=include_pending)]
 
 
 def deadline_json(deadline: Deadline | None) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from connector.deadlines import Deadline, DeadlineKind, DeadlineStatus, deadlines_json, list_deadlines
+from connector.deadlines import Deadline, DeadlineKind, DeadlineStatus, deadlines_json, deadlines_of
 
 from .credit_commands import active_policy, today
 from .render import print_json
@@ -23,9 +23,7 @@ def deadline_rows(app: Any, source_name: str | None, include_pending: bool) -> d
     policy = active_policy(app.config)
     as_of = today(app.config)
     names = [app.config.source(source_name).name] if source_name else [s.name for s in app.config.enabled_sources]
-    found = [d for name in names for d in list_deadlines(app.store, policy, name, as_of,
-                                                         include_pending=include_pending)]
-    return {"as_of": as_of, "found": found}
+    return {"as_of": as_of, "found": deadlines_of(app.store, policy, names, as_of, include_pending=include_pending)}
 
 
 def _cell(deadline: Deadline | None) -> str:

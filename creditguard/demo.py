@@ -224,31 +224,25 @@ def _enforce_sap_demo(store: Store, config, sap, console: Console) -> None:
     """The same policy on the SAP orders: holds become the delivery block, set and committed in SAP."""
     from rich.markup import escape
 
-    from connector.enforce import Enforcer
-    from connector.outbox import Outbox
     from policy.loader import load_policy
 
-    from .sources import build_writer
+    from .enforce_commands import enforce_source
 
     policy = load_policy(config.policy.path)
-    as_of = datetime.now(config.sync.tzinfo).date()
     source_config = next(s for s in config.sources if s.kind == "sap_soap")
-    outbox = Outbox(store)
-    report = Enforcer(store, policy, as_of, outbox).run(source_config.name)
-    writer = build_writer(source_config, store)
-    try:
-        drained = outbox.drain(writer, source_config.name, limit=10_000)
-    finally:
-        writer.client.close()
-    holds = [c for c in report.changes if c.action == "place_hold"]
-    console.print(f"\n[bold]Enforcement in SAP[/]: {report.checked} open orders checked, {len(holds)} put on "
-                  f"credit hold as delivery block {source_config.delivery_block} ({drained.applied} writes applied "
-                  f"through BAPI_SALESORDER_CHANGE + BAPI_TRANSACTION_COMMIT, {drained.dead} refused)")
+    result = enforce_source(config, store, policy, source_config, alerts=False)  # as `creditguard enforce`
+    holds = [c for c in result["changes"] if c["action"] == "place_hold"]
+    pushed = result["outbox"]
+    console.print(f"\n[bold]Enforcement in SAP[/]: {result['checked']} open orders checked, {len(holds)} put on "
+                  f"credit hold as delivery block {source_config.delivery_block}, set through "
+                  f"BAPI_SALESORDER_CHANGE + BAPI_TRANSACTION_COMMIT (outbox: {pushed['applied']} applied, risk "
+                  f"flags included, which SAP has no place for and acknowledges; {pushed['dead']} refused)")
     table = Table(title="SAP orders put on credit hold (first 8)")
     for header in ("Order", "Customer", "Block in SAP", "Why"):
         table.add_column(header)
     for change in holds[:8]:
-        table.add_row(change.order, change.customer, sap.order(change.order).dlv_block or "-", escape(change.detail))
+        table.add_row(change["order"], change["customer"], sap.order(change["order"]).dlv_block or "-",
+                      escape(change["detail"]))
     console.print(table)
     blocked = [c for c in store.iter_customers(source_config.name) if c.credit_blocked]
     graded = sum(1 for c in store.iter_customers(source_config.name) if c.risk_category in policy.risk_categories)

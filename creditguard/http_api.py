@@ -258,7 +258,7 @@ class Api:
 
     def on_deadlines(self, request: Request) -> Response:
         """Insurer deadlines due soon or missed (``?all=1``: also pending), as ``creditguard deadlines --json``."""
-        from connector.deadlines import deadlines_json, list_deadlines
+        from connector.deadlines import deadlines_json, deadlines_of
 
         policy, config = self.daemon.policy, self.daemon.config
         if policy is None:
@@ -269,8 +269,7 @@ class Api:
             raise ApiError(404, "not_found", f"no enabled source {wanted!r}")
         as_of = datetime.now(config.sync.tzinfo).date()
         include_pending = request.args.get("all") in ("1", "true")
-        found = [d for name in names for d in list_deadlines(self.daemon.store, policy, name, as_of,
-                                                             include_pending=include_pending)]
+        found = deadlines_of(self.daemon.store, policy, names, as_of, include_pending=include_pending)
         return _json({"as_of": as_of.isoformat(), "deadlines": [deadlines_json(d) for d in found]})
 
     def _body(self, request: Request) -> dict[str, Any]:

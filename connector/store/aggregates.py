@@ -7,7 +7,7 @@ so the work is done by indexed SQL whatever the number of invoices.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -188,8 +188,10 @@ def project_sums(
     return invoices, orders
 
 
-def oldest_open_invoices(conn: Connection, source: str, *, due_before: date | None = None) -> list[OldestOpenInvoice]:
-    """Per credit group, the open posted invoice due first (ties: by number), in one windowed query.
+def oldest_open_invoices(conn: Connection, source: str, *, due_before: date | None = None,
+                         groups: Collection[str] | None = None) -> list[OldestOpenInvoice]:
+    """Per credit group (of ``groups``, else all), the open posted invoice due first (ties: by number),
+    in one windowed query.
 
     Paid invoices (nothing left open) and credit notes do not count.  With ``due_before`` only the
     groups whose oldest open invoice is due before that day are returned.
@@ -201,6 +203,8 @@ def oldest_open_invoices(conn: Connection, source: str, *, due_before: date | No
              i.c.amount_open_minor != 0, i.c.due_date.is_not(None)]
     if due_before is not None:
         where.append(i.c.due_date < due_before)
+    if groups is not None:
+        where.append(i.c.credit_group_id.in_(sorted(groups)))
     ranked = select(i.c.credit_group_id, i.c.erp_id, i.c.number, i.c.due_date, first).where(*where).subquery()
     head = (c.c.source == source) & (c.c.erp_id == ranked.c.credit_group_id)
     query = (select(ranked.c.credit_group_id, ranked.c.erp_id, ranked.c.number, ranked.c.due_date, c.c.ref, c.c.name)

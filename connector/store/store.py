@@ -481,12 +481,14 @@ class Store(OutboxStore):
                            base_currency=base_currency),
             )
 
-    def oldest_open_invoices(self, source: str, *, due_before: date | None = None):
+    def oldest_open_invoices(self, source: str, *, due_before: date | None = None,
+                             groups: Iterable[str] | None = None):
         """Per credit group, its oldest open posted invoice (see :mod:`connector.store.aggregates`)."""
         from .aggregates import oldest_open_invoices
 
         with self.engine.connect() as conn:
-            return oldest_open_invoices(conn, source, due_before=due_before)
+            return oldest_open_invoices(conn, source, due_before=due_before,
+                                        groups=None if groups is None else set(groups))
 
     # --------------------------------------------------------------- lookups
 
