@@ -323,6 +323,8 @@ class SyncConfig(_Model):
 
     batch_size: Annotated[StrictInt, Field(ge=1, le=10_000)] = 1000
     overlap_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 5
+    # no ERP transaction runs longer: what it stamped is looked for once more when this has passed
+    late_commit_seconds: Annotated[StrictInt, Field(ge=0, le=86_400)] = 900
     interval_seconds: Annotated[StrictInt, Field(ge=10, le=86_400)] = 300
     alerts_cron: NonEmptyStr | None = None
     # the daemon's full reads (mark and sweep: records deleted in the ERP leave the store); "off": never

@@ -7,7 +7,7 @@ so that the engine can quarantine them while the rest of the page syncs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -47,6 +47,15 @@ class Rejected:
     erp_id: str
     reason: str
     payload: dict[str, Any]
+    changed_at: datetime | None = None  # its ERP change time, when it has a usable one
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """One record as a cheap scan lists it: its ERP id and its change time as the ERP reports it."""
+
+    erp_id: str
+    changed_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +95,7 @@ class Page:
     model: str
     entries: tuple[Entry, ...]
     scopes: tuple[Scope, ...] = ()
+    last_id: int | None = None  # pages of ChangeScanning.read_all: the highest ERP id read so far
 
     @property
     def records(self) -> list[SyncedRecord]:
@@ -137,6 +147,35 @@ class ERPSource(Protocol):
         """How many records a full read of ``stream`` returns."""
 
     def close(self) -> None: ...
+
+
+class ChangeScanning(Protocol):
+    """What a source offers for streams whose change times many records can share.
+
+    Odoo stamps every record written in one transaction with the transaction's start and reports
+    it in whole seconds, so an import or a mass action gives thousands of records one change
+    time, and a long transaction commits records stamped before others already read.  Such
+    streams are not paged on (change time, id): a whole read pages on the id alone; an
+    incremental read lists the records changed since a moment (ids and change times only, no
+    record bodies) and fetches only those the store does not hold as listed.  See docs/sync.md.
+    """
+
+    def scans(self, stream: Stream) -> bool:
+        """Whether ``stream`` is read this way."""
+
+    def newest_change(self, stream: Stream) -> datetime | None:
+        """The latest change time in the stream (None when it is empty): one call."""
+
+    def read_all(self, stream: Stream, after_id: int, batch_size: int) -> Iterator[Page]:
+        """Every record with an id above ``after_id``, in id order, ``batch_size`` per page; each page
+        says its highest id (``Page.last_id``) so that an interrupted read can resume after it."""
+
+    def scan(self, stream: Stream, since: datetime, until: datetime | None, batch_size: int) -> Iterator[list[Stamp]]:
+        """The records whose change time lies in ``[since, until)`` (no upper bound when ``until`` is
+        None), as stamps in id order, ``batch_size`` per list.  Both bounds are whole seconds."""
+
+    def fetch(self, stream: Stream, erp_ids: Sequence[str]) -> Page:
+        """The named records (those gone from the ERP are absent)."""
 
 
 class ERPWriter(Protocol):

@@ -226,11 +226,14 @@ def sandbox() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--data", default="demo", show_default=True, help="demo, or large:N for N invoices.")
 @click.option("--version", "odoo_version", type=click.Choice(["17", "19"]), default="17", show_default=True)
-def sandbox_odoo(port: int, host: str, data: str, odoo_version: str) -> None:
+@click.option("--commit-delay", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",
+              help="Mass actions (writes on several records) commit this long after they start, keeping "
+                   "their earlier write_date.")
+def sandbox_odoo(port: int, host: str, data: str, odoo_version: str, commit_delay: float) -> None:
     """Serve an Odoo-protocol sandbox (database 'demo', login admin/admin) until stopped."""
     from adapters.odoo.sandbox import serve
 
-    serve(port=port, data=data, version=odoo_version, host=host)
+    serve(port=port, data=data, version=odoo_version, host=host, commit_delay=commit_delay)
 
 
 def _sap_option(check_name: str) -> Callable[[click.Context, click.Parameter, str], str]:

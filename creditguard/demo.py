@@ -18,6 +18,7 @@ from connector.sync import SyncEngine
 
 from .render import print_table
 from .sources import build_source
+from .sync_command import sync_engine
 
 PASSWORD_ENV = "CREDITGUARD_ODOO_PASSWORD"
 SAP_PASSWORD_ENV = "CREDITGUARD_SAP_PASSWORD"
@@ -89,8 +90,7 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
         console.print(f"[bold]Odoo sandbox[/] on {sandbox.url} (database 'demo'), [bold]SAP sandbox[/] on "
                       f"{sap.url} (client 100); one store {db}")
         with Store.open(config.store.url_with_password()) as store:
-            engine = SyncEngine(store, batch_size=config.sync.batch_size,
-                                overlap_seconds=float(config.sync.overlap_seconds))
+            engine = sync_engine(config, store)
             rows, versions = [], []
             for source_config in config.sources:
                 source = build_source(source_config)

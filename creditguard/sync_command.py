@@ -36,6 +36,18 @@ def full_sync_due(store: Any, source: str, cron: str, tz: tzinfo, now: datetime)
     return fires is not None and fires <= now
 
 
+def sync_engine(config: Any, store: Any, source_config: Any = None, progress: Any = None) -> SyncEngine:
+    """The engine for one source (its own ``batch_size`` if it has one) as ``[sync]`` configures it."""
+    sync = config.sync
+    return SyncEngine(
+        store,
+        batch_size=source_config.effective_batch_size(sync) if source_config is not None else sync.batch_size,
+        overlap_seconds=float(sync.overlap_seconds),
+        late_commit_seconds=float(sync.late_commit_seconds),
+        progress=progress,
+    )
+
+
 def _selected_sources(config: Any, source_name: str | None) -> list[Any]:
     if source_name:
         return [config.source(source_name)]
@@ -51,19 +63,14 @@ def sync_all(config: Any, store: Any, *, full: bool, source_name: str | None,
     reports: list[SourceReport] = []
     errors: list[SourceError] = []
     for source_config in _selected_sources(config, source_name):
-        engine = SyncEngine(
-            store,
-            batch_size=source_config.effective_batch_size(config.sync),
-            overlap_seconds=float(config.sync.overlap_seconds),
-            progress=progress,
-        )
+        engine = sync_engine(config, store, source_config, progress)
         source = build_source(source_config)
         try:
-            reports.append(engine.sync_source(source, full=full))
-        except SourceError as exc:
-            errors.append(exc)
+            report = engine.sync_source(source, full=full)
         finally:
             source.close()
+        reports.append(report)
+        errors.extend(report.errors)
     return reports, errors
 
 
@@ -83,14 +90,15 @@ def run_sync(config: Any, store: Any, *, full: bool, source_name: str | None, as
             reports, errors = sync_all(config, store, full=full, source_name=source_name, progress=advance)
     else:
         reports, errors = sync_all(config, store, full=full, source_name=source_name)
-    streams = [s for r in reports for s in r.streams]
+    streams = [s for r in reports for s in r.streams]  # every stream, the failed ones with their error
     if as_json:
         print_json({"streams": [s.as_dict() for s in streams],
                     "sources": [{"source": r.source, "server_version": r.server_version,
                                  "connect_calls": r.connect_calls} for r in reports],
                     "errors": [str(e) for e in errors]}, sys.stdout)
     elif streams:
-        print_table("Sync", [("source", "Source"), ("stream", "Stream"), ("read", ">Read"), ("written", ">Written"),
+        print_table("Sync", [("source", "Source"), ("stream", "Stream"), ("status", "Status"), ("read", ">Read"),
+                             ("written", ">Written"),
                              ("quarantined", ">Quarantined"), ("deleted", ">Deleted"), ("calls", ">Calls"),
                              ("seconds", ">Seconds")],
                     (s.as_dict() for s in streams), Console())

@@ -31,7 +31,7 @@ def test_migrations_match_the_table_definitions(store):
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
-    assert store.schema_status() == ("0007", "0007")
+    assert store.schema_status() == ("0008", "0008")
 
 
 def test_upsert_is_idempotent_and_keeps_exact_money(store):

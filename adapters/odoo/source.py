@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
 
 from connector.domain import Company, SyncedRecord
 from connector.errors import BadRecord, FatalError
-from connector.ports import Cursor, Entry, Page, Rejected, SourceInfo, Stream
+from connector.ports import Cursor, Entry, Page, Rejected, SourceInfo, Stamp, Stream
 
 from . import mapping
 from .client import OdooClient
@@ -18,7 +19,10 @@ from .versions import ADDON_ORDER_FIELDS, COMPANY_FIELDS, MOVE_FIELDS, PARTNER_F
 
 log = structlog.get_logger("creditguard.odoo")
 
-KEYSET_ORDER = "write_date asc, id asc"
+ID_ORDER = "id asc"
+NEWEST_ORDER = "write_date desc, id desc"
+STAMP_FIELDS = ["write_date"]
+ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,25 +110,59 @@ class OdooSource:
         spec = STREAMS[stream]
         return self.client.search_count(spec.model, self._domain(spec), context=self._context())
 
-    def read(self, stream: Stream, since: Cursor | None, batch_size: int) -> Iterator[Page]:
+    # every stream is read by change scans: write_date is one value per transaction, in whole seconds
+    def scans(self, stream: Stream) -> bool:
+        return stream in STREAMS
+
+    def newest_change(self, stream: Stream) -> datetime | None:
+        spec = STREAMS[stream]
+        raws = self.client.search_read(spec.model, self._domain(spec), STAMP_FIELDS, limit=1, order=NEWEST_ORDER,
+                                       context=self._context())
+        return mapping.record_key(raws[0])[0] if raws and mapping.record_key(raws[0]) else None
+
+    def read_all(self, stream: Stream, after_id: int, batch_size: int) -> Iterator[Page]:
+        """Every record above ``after_id``, paged on the id alone (never on write_date, which thousands of
+        records can share and which RPC reports in whole seconds)."""
         spec = STREAMS[stream]
         ctx = mapping.MappingContext(self.name, spec.model, self._default_currency or "USD")
         fields = list(self._fields(stream))
-        position = since
+        last = int(after_id)
         while True:
-            domain = self._domain(spec) + self._after(position)
-            raws = self.client.search_read(
-                spec.model, domain, fields, limit=batch_size, order=KEYSET_ORDER, context=self._context()
-            )
+            raws = self.client.search_read(spec.model, self._domain(spec) + [("id", ">", last)], fields,
+                                           limit=batch_size, order=ID_ORDER, context=self._context())
             if not raws:
                 return
-            page = self._map_page(spec.model, ctx, spec.mapper, raws)
-            yield page
-            if len(raws) < batch_size or page.position is None:
+            last = max(int(raw["id"]) for raw in raws)
+            yield self._map_page(spec.model, ctx, spec.mapper, raws, last_id=last)
+            if len(raws) < batch_size:
                 return
-            if position is not None and page.position <= position:
-                raise FatalError(self.name, f"{spec.model}: paging did not advance past {position}")
-            position = page.position
+
+    def scan(self, stream: Stream, since: datetime, until: datetime | None, batch_size: int) -> Iterator[list[Stamp]]:
+        """Ids and write dates of the records written in ``[since, until)``: a second is a half-open range
+        (``>=`` its start, ``<`` the next), since ``=`` on a whole second matches none of the records
+        Odoo stamped with microseconds; paged on the id."""
+        spec = STREAMS[stream]
+        window = [("write_date", ">=", since.strftime(ODOO_DATETIME))]
+        if until is not None:
+            window.append(("write_date", "<", until.strftime(ODOO_DATETIME)))
+        last = 0
+        while True:
+            raws = self.client.search_read(spec.model, self._domain(spec) + window + [("id", ">", last)],
+                                           STAMP_FIELDS, limit=batch_size, order=ID_ORDER, context=self._context())
+            if not raws:
+                return
+            last = max(int(raw["id"]) for raw in raws)
+            yield [Stamp(str(key[1]), key[0]) for key in map(mapping.record_key, raws) if key is not None]
+            if len(raws) < batch_size:
+                return
+
+    def fetch(self, stream: Stream, erp_ids: Sequence[str]) -> Page:
+        spec = STREAMS[stream]
+        ctx = mapping.MappingContext(self.name, spec.model, self._default_currency or "USD")
+        ids = [int(i) for i in erp_ids]
+        raws = self.client.search_read(spec.model, self._domain(spec) + [("id", "in", ids)],
+                                       list(self._fields(stream)), order=ID_ORDER, context=self._context())
+        return self._map_page(spec.model, ctx, spec.mapper, raws)
 
     def close(self) -> None:
         self.client.close()
@@ -154,15 +192,8 @@ class OdooSource:
         return domain
 
     @staticmethod
-    def _after(position: Cursor | None) -> list:
-        """Keyset condition: strictly after (write_date, id) of ``position``."""
-        if position is None:
-            return []
-        when = position.changed_at.strftime("%Y-%m-%d %H:%M:%S")
-        return ["|", ("write_date", ">", when), "&", ("write_date", "=", when), ("id", ">", position.last_id)]
-
-    @staticmethod
-    def _map_page(model: str, ctx: mapping.MappingContext, mapper, raws: list[dict[str, Any]]) -> Page:
+    def _map_page(model: str, ctx: mapping.MappingContext, mapper, raws: list[dict[str, Any]],
+                  last_id: int | None = None) -> Page:
         entries: list[Entry] = []
         for raw in raws:
             key = mapping.record_key(raw)
@@ -170,8 +201,9 @@ class OdooSource:
             try:
                 entries.append(Entry(position, mapper(ctx, raw)))
             except BadRecord as exc:
-                entries.append(Entry(position, Rejected(model, exc.erp_id, exc.reason, raw)))
-        return Page(model=model, entries=tuple(entries))
+                rejected = Rejected(model, exc.erp_id, exc.reason, raw, key[0] if key else None)
+                entries.append(Entry(position, rejected))
+        return Page(model=model, entries=tuple(entries), last_id=last_id)
 
     def _read_companies(self) -> list[Company]:
         domain = [("id", "in", self.companies)] if self.companies else []

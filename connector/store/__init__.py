@@ -5,6 +5,7 @@ production; both reached through SQLAlchemy 2 Core.  Migrations are Alembic
 revisions under ``migrations/`` and are applied when the store opens.
 """
 
+from .scan_state import Held, ScanState
 from .store import FullRun, PageResult, Store
 
-__all__ = ["FullRun", "PageResult", "Store"]
+__all__ = ["FullRun", "Held", "PageResult", "ScanState", "Store"]

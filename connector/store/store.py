@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
@@ -17,6 +17,7 @@ from . import tables as t
 from .engine import create_store_engine, migrate, schema_status
 from .outbox import OutboxStore
 from .rows import record_to_row, row_to_customer, row_to_invoice, row_to_order, row_to_rate
+from .scan_state import ScanState, ScanStateStore
 
 _CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
 _UPSERT_EXCLUDED = {"id", "source", "erp_model", "erp_id"}
@@ -74,7 +75,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(OutboxStore):
+class Store(OutboxStore, ScanStateStore):
     """All reads and writes of CreditGuard's own database."""
 
     def __init__(self, engine: Engine) -> None:
@@ -141,17 +142,26 @@ class Store(OutboxStore):
         run: FullRun | None = None,
         now: datetime | None = None,
         scopes: Sequence[Scope] = (),
+        scan_state: ScanState | None = None,
+        settle: timedelta | None = None,
     ) -> PageResult:
         """Upsert a page, quarantine its rejects and advance the cursor, in one transaction.
 
+        ``now``: when the page was read from the ERP (each written record's ``synced_at``).
         ``scopes``: the snapshot-stream parts the page covers; their fingerprints are kept, and
         the stored records of parts the source left unread (``unchanged``) count as seen.
+        ``scan_state``: the state of a change-scanned stream that this page brings it to.
+        ``settle``: a record read again unchanged whose stored read time was less than this after
+        its change time gets this read's time (it is then known to be the second's last version).
         Returns the ids of the records that were new or changed.
         """
         now = now or _utcnow()
         table = t.SYNCED_TABLES[stream.value]
         with self.engine.begin() as conn:
             written = self._upsert(conn, table, model, records, now)
+            if settle is not None and len(written) < len(records):
+                self._confirm_reads(conn, table, model, [r for r in records if r.erp_id not in set(written)],
+                                    settle, now)
             self._resolve_quarantine(conn, source, model, [r.erp_id for r in records], now)
             for reject in rejected:
                 self._quarantine(conn, source, stream, reject, now)
@@ -160,6 +170,8 @@ class Store(OutboxStore):
                 self._mark_seen(conn, table, source, model, ids, run.id)
             if cursor is not None:
                 self._set_cursor(conn, source, stream, cursor, now)
+            if scan_state is not None:
+                self._write_scan_state(conn, source, stream, scan_state, now)
             if scopes:
                 self._save_scopes(conn, source, stream, scopes, now)
                 kept = [s.key for s in scopes if s.unchanged]
@@ -185,6 +197,23 @@ class Store(OutboxStore):
             ),
         ).returning(table.c.erp_id)
         return list(conn.execute(stmt, rows).scalars())
+
+    def _confirm_reads(self, conn: Connection, table: Table, model: str, records: Sequence[SyncedRecord],
+                       settle: timedelta, now: datetime) -> None:
+        """Records read again unchanged: those last read too soon after their change time to be sure
+        they were the last version of that second now carry this read's time."""
+        by_id = {r.erp_id: r for r in records}
+        source = records[0].source
+        ids = list(by_id)
+        confirm = []
+        for start in range(0, len(ids), _CHUNK):
+            rows = conn.execute(select(table.c.erp_id, table.c.changed_at, table.c.synced_at).where(
+                table.c.source == source, table.c.erp_model == model, table.c.erp_id.in_(ids[start:start + _CHUNK])))
+            confirm += [r.erp_id for r in rows if r.synced_at < r.changed_at + settle and r.synced_at < now]
+        for start in range(0, len(confirm), _CHUNK):
+            conn.execute(update(table).where(table.c.source == source, table.c.erp_model == model,
+                                             table.c.erp_id.in_(confirm[start:start + _CHUNK]))
+                         .values(synced_at=now))
 
     def _mark_seen(
         self, conn: Connection, table: Table, source: str, model: str, ids: list[str], run_id: int
@@ -249,6 +278,7 @@ class Store(OutboxStore):
             last_seen=now,
             occurrences=1,
             resolved_at=None,
+            changed_at=reject.changed_at,
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=["source", "erp_model", "erp_id"],
@@ -258,6 +288,7 @@ class Store(OutboxStore):
                 "last_seen": stmt.excluded.last_seen,
                 "occurrences": q.c.occurrences + 1,
                 "resolved_at": None,
+                "changed_at": stmt.excluded.changed_at,
             },
         )
         conn.execute(stmt)

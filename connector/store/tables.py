@@ -161,6 +161,10 @@ sync_cursors = Table(
     Column("changed_at", UTCDateTime(), nullable=False),
     Column("last_id", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # streams read by change scans (see connector.ports.ChangeScanning): every change stamped before
+    # this moment has committed and been read; and, while a first read runs, the last id it committed
+    Column("settled_at", UTCDateTime()),
+    Column("resume_after_id", BigInteger),
 )
 
 sync_runs = Table(
@@ -196,6 +200,7 @@ quarantine = Table(
     Column("last_seen", UTCDateTime(), nullable=False),
     Column("occurrences", Integer, nullable=False),
     Column("resolved_at", UTCDateTime()),
+    Column("changed_at", UTCDateTime()),  # the ERP change time of the rejected version
     UniqueConstraint("source", "erp_model", "erp_id"),
 )
 

@@ -115,7 +115,7 @@ def test_record_written_in_the_cursor_second_is_not_missed(sandbox, store, clock
     ids = call(sandbox, "account.move", "search", POSTED, order="id", limit=2)
     call(sandbox, "account.move", "write", [ids[1]], {"ref": "late-1"})
     sync(store, source)
-    assert store.get_cursor("odoo", Stream.INVOICES).last_id == ids[1]
+    assert store.get_scan_state("odoo", Stream.INVOICES).changed_at == clock.now  # the newest change read
     # same second, lower id, committed after the read
     call(sandbox, "account.move", "write", [ids[0]], {"invoice_date_due": "2027-02-28"})
     stats = sync(store, source)
