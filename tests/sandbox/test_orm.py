@@ -93,26 +93,6 @@ def test_explicit_order_limit_offset(c17: Client) -> None:
     assert info.value.faultCode == 2 and info.value.faultString.startswith('Invalid "order" specified')
 
 
-def test_cursor_paging_with_ties(fresh) -> None:
-    sb, client, clock = fresh("17", "large:3000")
-    seen: list[int] = []
-    cursor = ("1970-01-01 00:00:00", 0)
-    while True:
-        page = client.execute("account.move", "search_read",
-                              ["|", ("write_date", ">", cursor[0]), "&", ("write_date", "=", cursor[0]),
-                               ("id", ">", cursor[1])],
-                              ["write_date"], limit=250, order="write_date asc, id asc")
-        if not page:
-            break
-        keys = [(r["write_date"], r["id"]) for r in page]
-        assert keys == sorted(keys) and keys[0] > cursor
-        seen.extend(r["id"] for r in page)
-        cursor = keys[-1]
-    assert sorted(seen) == list(range(1, 3001))
-    stamps = client.execute("account.move", "search_read", [], ["write_date"])
-    assert len({s["write_date"] for s in stamps}) < len(stamps)  # there were ties to page through
-
-
 def test_write_sets_write_date_from_the_clock(fresh) -> None:
     _sb, client, clock = fresh("17")
     before = client.execute("res.partner", "read", [10], ["write_date", "write_uid"])[0]

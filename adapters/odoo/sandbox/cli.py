@@ -11,9 +11,10 @@ from .sandbox import OdooSandbox
 
 
 def serve(port: int = 8069, data: str = "demo", version: str = "17", host: str = "127.0.0.1",
-          database: str = "demo", addons: Sequence[str] = ()) -> None:
+          database: str = "demo", addons: Sequence[str] = (), commit_delay: float = 0.0) -> None:
     """Build the sandbox, print one line saying where it serves, serve until stopped."""
-    sandbox = OdooSandbox(version=version, data=data, host=host, port=port, database=database, addons=tuple(addons))
+    sandbox = OdooSandbox(version=version, data=data, host=host, port=port, database=database, addons=tuple(addons),
+                          commit_delay=commit_delay)
     with stop_on_signals() as stop:
         sandbox.start()
         with_addons = f" with {', '.join(sandbox.addons)}" if sandbox.addons else ""
@@ -31,11 +32,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", default="17", choices=["17", "19", "17.0", "19.0"])
     parser.add_argument("--database", default="demo")
     parser.add_argument("--addons", default="", help="comma-separated sandbox addons to install (credit_guard)")
+    parser.add_argument("--commit-delay", type=float, default=0.0, metavar="SECONDS",
+                        help="mass actions (writes on several records) commit this long after they start, "
+                             "keeping their earlier write_date")
     args = parser.parse_args(argv)
     addons = [name.strip() for name in args.addons.split(",") if name.strip()]
     try:
         serve(port=args.port, data=args.data, version=args.version, host=args.host, database=args.database,
-              addons=addons)
+              addons=addons, commit_delay=args.commit_delay)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -38,6 +38,28 @@ def to_datetime_str(value: Any) -> str:
     return datetime.strptime(text[:19], fmt).strftime(DATETIME_FORMAT)
 
 
+def stored_datetime(moment: datetime) -> str:
+    """A timestamp as PostgreSQL keeps it in a ``timestamp`` column: microseconds when there are any."""
+    text = moment.strftime(DATETIME_FORMAT)
+    return f"{text}.{moment.microsecond:06d}" if moment.microsecond else text
+
+
+def read_datetime(value: str) -> str:
+    """A stored timestamp as ``read`` answers it: ``Datetime.to_string`` drops the microseconds."""
+    return value[:19]
+
+
+def domain_datetime(value: str) -> str:
+    """A datetime string of a domain as PostgreSQL compares it with the column: ``'… 15:33:58'`` is
+    15:33:58.000000 (so ``=`` misses every record stamped later in that second), a fraction is kept."""
+    text = value.strip().replace("T", " ")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return value  # compared as text, like the real server's cast error would have stopped it
+    return stored_datetime(moment.replace(tzinfo=None))
+
+
 def round_money(value: float, digits: int) -> float:
     """Half-up rounding to ``digits`` decimals, as ``float_round`` does."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -88,6 +110,8 @@ def to_read(field: Field, value: Any) -> Any:
         return int(value)
     if ftype in ("float", "monetary"):
         return float(value)
+    if ftype == "datetime":
+        return read_datetime(value)
     return value
 
 

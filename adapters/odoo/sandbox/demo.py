@@ -96,6 +96,7 @@ class Demo:
     def __init__(self, fx: Fixtures) -> None:
         self.fx = fx
         self.rng = fx.rng
+        self.micro = random.Random(SEED + 1)  # the transactions' microseconds, apart from the data's draws
         self.today = fx.today
         self.customers: list[Customer] = []
         self.moves: list[Move] = []
@@ -106,9 +107,10 @@ class Demo:
         return (self.today + timedelta(days=offset)).isoformat()
 
     def written(self) -> str:
-        """A write_date in the 10 days before start, on the minute."""
+        """A write_date in the 10 days before start, in the first second of a minute: each record its own
+        transaction (own microseconds), many records in one second, as edits in the UI leave them."""
         moment = self.fx.now - timedelta(seconds=self.rng.randint(60, 10 * 86400))
-        return stamp(moment.replace(second=0, microsecond=0))
+        return stamp(moment.replace(second=0, microsecond=self.micro.randint(1, 999_999)))
 
     def amount(self, currency: int) -> float:
         if currency == JPY:
@@ -241,11 +243,11 @@ class Demo:
                 "id": number, "name": name, "state": state, "locked": int(state == "sale" and rng.random() < 0.2),
                 "partner_id": customer.id, "partner_invoice_id": customer.invoice_address or customer.id,
                 "partner_shipping_id": customer.id, "company_id": company, "currency_id": currency,
-                "date_order": stamp(order_moment), "validity_date": (order_moment.date() + timedelta(days=30)).isoformat(),
+                "date_order": stamp(order_moment.replace(microsecond=0)), "validity_date": (order_moment.date() + timedelta(days=30)).isoformat(),
                 "user_id": 2, "amount_untaxed": untaxed, "amount_tax": tax, "amount_total": total,
                 "invoice_status": status, "payment_term_id": customer.term, "x_sb_eligible_amount": eligible,
                 "require_signature": 1, "require_payment": 0,
-                "create_date": min(when, stamp(order_moment)), "create_uid": 2, "write_date": when, "write_uid": 2,
+                "create_date": min(when, stamp(order_moment.replace(microsecond=0))), "create_uid": 2, "write_date": when, "write_uid": 2,
             })
             if invoiced:
                 parts = [invoiced] if rng.random() < 0.7 or DIGITS[currency] == 0 else \

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from .convert import to_domain_value
+from .convert import domain_datetime, to_domain_value
 
 if TYPE_CHECKING:
     from .orm import BaseModel
@@ -255,6 +255,8 @@ class Compiler:
                 check_null = False in values
             else:
                 params = [to_domain_value(v) for v in values if v is not False and v is not None]
+                if ftype == "datetime":
+                    params = [domain_datetime(v) if isinstance(v, str) else v for v in params]
                 check_null = len(params) < len(values)
             if params:
                 self.params.extend(params)
@@ -293,6 +295,8 @@ class Compiler:
                 value = int(bool(value))
             elif ftype == "datetime" and isinstance(value, str) and len(value) == 10:
                 value += " 23:59:59" if operator in (">", "<=") else " 00:00:00"
+            elif ftype == "datetime" and isinstance(value, str):
+                value = domain_datetime(value)
             self.params.append(value)
             sql = f"({expr} {operator} ?)"
             if operator == "!=" and right:

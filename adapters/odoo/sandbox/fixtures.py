@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
 from . import credit_guard, mail, schema
+from .convert import stored_datetime
 from .orm import model_class
 from .partners import complete_name
 
@@ -90,7 +91,8 @@ def insert(conn: sqlite3.Connection, table: str, columns: list[str], rows: Itera
 
 
 def stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    """A stored ``create_date``/``write_date`` (microseconds kept, as PostgreSQL does)."""
+    return stored_datetime(moment)
 
 
 class Fixtures:

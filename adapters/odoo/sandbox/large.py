@@ -1,12 +1,17 @@
-"""``data="large:N"``: N customer invoices, about N/50 customers and N/5 orders, generated in bulk.
+"""``data="large:N"``: N customer invoices, about N/50 customers and N/5 orders, filled the way real
+books are: by imports and mass actions.
 
-Write dates are spread over the hours before start with several records per
-second, in an order unrelated to ids, so that paging on ``(write_date, id)``
-meets ties.
+Customers and orders are imported 1,000 per ``create``; invoices are created 1,000 per ``create`` and
+posted 1,000 per ``action_post``, one transaction each, so every record of a batch carries the same
+``write_date`` (the transaction's start, with microseconds).  From 10,000 invoices on, one mass action
+rewrote 5,000 of them in one transaction, and one batch in seven is 2,500 records: groups larger than a
+page.  Then, transaction by transaction, payments were registered on some invoices and some customers
+and orders were edited, several of them within one second.
 """
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import Any, Iterator
 
@@ -34,11 +39,63 @@ def parse(spec: str) -> int:
     return count
 
 
+IMPORT_BATCH = 1000  # records per create / action_post
+BIG_BATCH = 2500     # one batch in seven: larger than a page
+MASS_ACTION = 5000   # one mass action rewriting this many invoices (from 10,000 invoices on)
+
+
+class Timeline:
+    """Transaction start times over the hours before the sandbox starts, in order, with microseconds."""
+
+    def __init__(self, fx: Fixtures, count: int) -> None:
+        self.rng = random.Random(count)
+        span = timedelta(seconds=max(3600, count // 2))
+        self.start = fx.now - span - timedelta(seconds=120)
+        self.end = fx.now - timedelta(seconds=60)
+        self.bulk_end = self.start + span * 2 / 3  # imports and mass actions first, edits after
+
+    def bulk(self, batches: int) -> list[str]:
+        """The start times of ``batches`` bulk transactions, spread over the first two thirds."""
+        step = (self.bulk_end - self.start) / max(1, batches)
+        return [stamp(self.start + step * i + timedelta(microseconds=self.rng.randint(1, 999_999)))
+                for i in range(batches)]
+
+    def edits(self, count: int) -> list[str]:
+        """``count`` single-record transactions after the imports, in random order; some share a second."""
+        seconds = int((self.end - self.bulk_end).total_seconds())
+        moments = sorted(self.bulk_end + timedelta(seconds=self.rng.randint(0, seconds),
+                                                   microseconds=self.rng.randint(1, 999_999))
+                         for _ in range(count))
+        stamps = [stamp(m) for m in moments]
+        self.rng.shuffle(stamps)
+        return stamps
+
+
+def batches(count: int) -> list[int]:
+    """Sizes of the consecutive batches ``count`` records were imported in."""
+    sizes, left, index = [], count, 0
+    while left > 0:
+        index += 1
+        size = min(left, BIG_BATCH if index % 7 == 0 else IMPORT_BATCH)
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
+def batch_stamps(timeline: Timeline, count: int, steps: int = 1) -> list[list[str]]:
+    """Per record (in id order), the starts of the ``steps`` bulk transactions that wrote its batch
+    (``create``, then ``action_post``...)."""
+    sizes = batches(count)
+    stamps = timeline.bulk(len(sizes) * steps)
+    return [stamps[i * steps:(i + 1) * steps] for i, size in enumerate(sizes) for _ in range(size)]
+
+
 class Large:
     def __init__(self, fx: Fixtures, count: int) -> None:
         self.fx, self.count, self.rng = fx, count, fx.rng
         self.customers: list[tuple[int, int, int, int | None]] = []  # id, country, currency, term
         self._rates: dict[tuple[int, int, str], float] = {}
+        self.timeline = Timeline(fx, count)
 
     def rate(self, company: int, currency: int, day: str) -> float:
         key = (company, currency, day)
@@ -50,6 +107,8 @@ class Large:
         fx, rng = self.fx, self.rng
         total = max(10, self.count // 50)
         rows, used = [], set()
+        imported = [stamps[0] for stamps in batch_stamps(self.timeline, total)]
+        edited = iter(self.timeline.edits(total))
         for number in range(1, total + 1):
             pid = FIRST_CUSTOMER_ID + number - 1
             name = f"{rng.choice(WORDS_A)} {rng.choice(WORDS_B)} {rng.choice(SUFFIXES)}"
@@ -58,11 +117,12 @@ class Large:
             used.add(name)
             country = rng.choice(COUNTRIES)
             term = rng.choice([None, 2, 4, 4, 5, 6])
-            when = stamp(fx.now - timedelta(seconds=rng.randint(60, 30 * 86400)))
+            created = imported[number - 1]
+            when = next(edited) if number % 10 == 0 else created  # one customer in ten edited since
             row = fx.partner_row(pid, name, is_company=True, country_id=country, ref=f"C{number:05d}",
                                  customer_rank=rng.randint(1, 50), property_payment_term_id=term,
                                  credit_limit=float(rng.choice([0, 0, 10, 50, 100]) * 1000),
-                                 active=0 if number % 97 == 0 else 1, write_date=when, create_date=when)
+                                 active=0 if number % 97 == 0 else 1, write_date=when, create_date=created)
             rows.append(row)
             self.customers.append((pid, country, CURRENCY_OF_COUNTRY.get(country, EUR), term))
         fx.insert_partners(rows)
@@ -71,7 +131,10 @@ class Large:
         fx, rng, count = self.fx, self.rng, self.count
         today = fx.today
         counters: dict[tuple[int, str, str], int] = {}
-        spread = max(60, count // 3)
+        created_posted = batch_stamps(self.timeline, count, steps=2)  # create, then action_post, per batch
+        paid = iter(self.timeline.edits(count))
+        mass_left = MASS_ACTION if count >= 2 * MASS_ACTION else 0
+        mass = stamp(self.timeline.bulk_end + timedelta(microseconds=self.timeline.rng.randint(1, 999_999)))
         for index in range(count):
             move_id = index + 1
             pid, _country, preferred, term = self.customers[rng.randrange(len(self.customers))]
@@ -101,13 +164,19 @@ class Large:
             rate = self.rate(company, currency, day)
             sign = -1 if refund else 1
             company_digits = DIGITS[COMPANY_CURRENCY[company]]
-            when = stamp(fx.now - timedelta(seconds=rng.randint(1, spread)))
+            created, posted = created_posted[index]
+            if state != "not_paid":  # payments registered one by one since
+                when = next(paid)
+            elif mass_left:  # rewritten by the mass action on open invoices
+                when, mass_left = mass, mass_left - 1
+            else:
+                when = posted
             yield (move_id, f"{prefix}/{day[:4]}/{counters[key]:05d}", "out_refund" if refund else "out_invoice",
                    "posted", state, pid, pid, company, currency, fx.sale_journal[company], day, day, due, term,
                    untaxed, tax, total, residual,
                    sign * round_money(untaxed / rate, company_digits), sign * round_money(tax / rate, company_digits),
                    sign * round_money(total / rate, company_digits), sign * round_money(residual / rate, company_digits),
-                   sign * total, "no", 1, 2, when, 2, when, 2)
+                   sign * total, "no", 1, 2, created, 2, when, 2)
 
     def write_invoices(self) -> None:
         insert(self.fx.conn, "account_move", [
@@ -122,6 +191,8 @@ class Large:
         fx, rng = self.fx, self.rng
         total_orders = max(1, self.count // 5)
         states = ["draft", "sent", "sale", "sale", "sale", "sale", "cancel"]
+        imported = [stamps[0] for stamps in batch_stamps(self.timeline, total_orders)]
+        edited = iter(self.timeline.edits(total_orders))
         for number in range(1, total_orders + 1):
             pid, _country, _preferred, term = self.customers[rng.randrange(len(self.customers))]
             company = COMPANY_US if rng.random() < 0.7 else COMPANY_EU
@@ -133,10 +204,11 @@ class Large:
             tax = round_money(untaxed * TAX_RATE[company], 2)
             amount = round_money(untaxed + tax, 2)
             eligible = amount if state == "sale" and rng.random() < 0.5 else 0.0
-            when = stamp(fx.now - timedelta(seconds=rng.randint(1, max(60, total_orders))))
+            created = imported[number - 1]
+            when = next(edited) if state != "draft" and number % 3 == 0 else created  # confirmed or sent since
             yield (number, f"S{number:05d}", state, int(state == "sale" and rng.random() < 0.1), pid, pid, pid,
-                   company, currency, stamp(moment), 2, untaxed, tax, amount,
-                   "to invoice" if eligible else "no", term, eligible, when, 2, when, 2)
+                   company, currency, stamp(moment.replace(microsecond=0)), 2, untaxed, tax, amount,
+                   "to invoice" if eligible else "no", term, eligible, created, 2, when, 2)
 
     def write_orders(self) -> None:
         insert(self.fx.conn, "sale_order", [

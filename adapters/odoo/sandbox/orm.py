@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import access, grouping, ordering, reading, writing
+from .convert import stored_datetime
 from .domain import Compiler
 from .faults import AccessError
 from .schema import Field, table_name
@@ -107,7 +108,12 @@ class Env:
         return self.db.now()
 
     def now_str(self) -> str:
+        """``fields.Datetime.now()``: the clock, whole seconds."""
         return self.now().astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+    def cr_now_str(self) -> str:
+        """``cr.now()``, what ``create``/``write`` stamp: the transaction's start, with microseconds."""
+        return stored_datetime(self.db.tx_started_at or self.now())
 
     def today_str(self) -> str:
         return self.now().astimezone(timezone.utc).strftime("%Y-%m-%d")

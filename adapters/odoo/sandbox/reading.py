@@ -56,7 +56,7 @@ def read_rows(model: BaseModel, ids: list[int], fnames: list[str]) -> list[dict[
             value = row[pos]
             if field is None:
                 record[name] = [value, m2o_names.get(value, "")] if value else False
-            elif value is None or field.type == "boolean":
+            elif value is None or field.type in ("boolean", "datetime"):
                 record[name] = to_read(field, value)
             else:
                 record[name] = value

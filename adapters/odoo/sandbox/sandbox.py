@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ssl
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from . import credit_guard, demo, large, schema
 from .accounting import currency_digits
@@ -54,7 +55,7 @@ class OdooSandbox:
     def __init__(self, version: str = "17", data: str = "demo", host: str = "127.0.0.1", port: int = 0,
                  clock: Callable[[], datetime] | None = None, database: str = "demo",
                  api_key: str = DEFAULT_API_KEY, tls: ssl.SSLContext | None = None,
-                 addons: tuple[str, ...] | list[str] = ()) -> None:
+                 addons: tuple[str, ...] | list[str] = (), commit_delay: float = 0.0) -> None:
         self.version = _version(version)
         self.addons = _addons(addons)
         self.data = data
@@ -71,7 +72,9 @@ class OdooSandbox:
         self._load(data)
         self.db.passwords.update({"admin": (ADMIN_UID, "admin"), "portal": (PORTAL_UID, "portal")})
         self.db.api_keys.update({api_key: ADMIN_UID, self.PORTAL_API_KEY: PORTAL_UID})
-        self.services = Services(self.db)
+        if commit_delay < 0:
+            raise ValueError(f"commit_delay must not be negative, not {commit_delay!r}")
+        self.services = Services(self.db, commit_delay)
         self._calls = 0
         self._calls_lock = threading.Lock()
         self._thread: ServerThread | None = None
@@ -146,6 +149,21 @@ class OdooSandbox:
             self._calls = 0
 
     # -- server-side helpers -----------------------------------------------------
+    @contextmanager
+    def late_transaction(self, started_at: datetime | None = None) -> Iterator[LateTransaction]:
+        """A transaction that starts now (or at ``started_at``) and commits when the block ends.
+
+        Calls made through it (``tx.call(model, method, *args, **kwargs)``) stay invisible to every
+        other client until then, and the records they write carry the transaction's start as
+        ``write_date``: earlier than records other clients wrote and read meanwhile, as on a real
+        Odoo when a long mass action commits.  An exception in the block rolls it back."""
+        if started_at is None:
+            with self.db.lock:
+                started_at = self.db.start_time()
+        tx = LateTransaction(self, started_at)
+        yield tx
+        tx.commit()
+
     def register_payment(self, move_id: int, amount: float) -> None:
         """A payment registered in the UI: lowers the residual, sets ``partial``/``paid``."""
         with self.db.transaction():
@@ -183,7 +201,7 @@ class OdooSandbox:
             unknown = sorted(set(values) - columns)
             if unknown:
                 raise ValueError(f"{model} has no column {', '.join(unknown)}")
-            values.setdefault("write_date", env.now_str())
+            values.setdefault("write_date", env.cr_now_str())
             names = list(values)
             env.cr.execute(f'UPDATE "{table}" SET {", ".join(f"{chr(34)}{n}{chr(34)} = ?" for n in names)} '
                            f'WHERE "id" = ?', [values[n] for n in names] + [record_id])
@@ -223,3 +241,23 @@ class OdooSandbox:
     def __repr__(self) -> str:
         addons = f", addons={self.addons!r}" if self.addons else ""
         return f"OdooSandbox(version={self.version!r}, data={self.data!r}{addons}, url={self.url!r})"
+
+
+class LateTransaction:
+    """The calls of a transaction that commits late (see :meth:`OdooSandbox.late_transaction`)."""
+
+    def __init__(self, sandbox: OdooSandbox, started_at: datetime) -> None:
+        self.sandbox = sandbox
+        self.started_at = started_at
+        self._calls: list[tuple[int, str, str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def call(self, model: str, method: str, *args: Any, uid: int = ADMIN_UID, **kwargs: Any) -> None:
+        """Stage an ``execute_kw``; it runs, with the others, at commit."""
+        self._calls.append((uid, model, method, args, kwargs))
+
+    def commit(self) -> list[Any]:
+        """Run the staged calls in one transaction stamped with the start time; their answers."""
+        db = self.sandbox.db
+        with db.transaction(started_at=self.started_at):
+            return [self.sandbox.services.call(uid, model, method, list(args), dict(kwargs))
+                    for uid, model, method, args, kwargs in self._calls]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import time
 from typing import Any
 
 from . import faults
@@ -16,9 +17,30 @@ PRIVATE = re.compile(r"^(_.*|init)$")
 ONLY_IN = {"has_access": "19", "check_access": "19", "formatted_read_group": "19"}
 
 
+#: Model methods that only read: never delayed by ``commit_delay``.
+READ_METHODS = frozenset({
+    "search", "search_read", "search_count", "read", "fields_get", "name_search", "read_group",
+    "formatted_read_group", "default_get", "check_access_rights", "check_access", "has_access", "exists",
+    "check_object_reference",
+})
+
+
 class Services:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, commit_delay: float = 0.0) -> None:
         self.db = db
+        self.commit_delay = commit_delay  # seconds a writing call takes between its start and its commit
+
+    def _transaction(self, name: str, records: Any) -> Any:
+        """The transaction a call runs in.  Under ``commit_delay`` a mass action (a writing call on
+        several records: ``create`` of a list, a ``write`` or an action on several ids) starts now (its
+        ``write_date``) but commits ``commit_delay`` seconds later, while other calls go on."""
+        mass = isinstance(records, (list, tuple)) and len(records) > 1
+        if not self.commit_delay or name in READ_METHODS or not mass:
+            return self.db.transaction()
+        with self.db.lock:
+            started = self.db.start_time()
+        time.sleep(self.commit_delay)
+        return self.db.transaction(started_at=started)
 
     # -- version -------------------------------------------------------------
     def version_info(self) -> dict[str, Any]:
@@ -130,7 +152,7 @@ class Services:
 
     def call(self, uid: int, model: str, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """``execute_kw``: one call in one transaction."""
-        with self.db.transaction():
+        with self._transaction(name, args[0] if args else kwargs.get("vals_list")):
             func = self._method(model, name)
             context = kwargs.pop("context", None) or {}
             env = self.db.env(uid, context)
@@ -149,7 +171,7 @@ class Services:
 
     def call_json2(self, uid: int, model: str, name: str, body: dict[str, Any]) -> Any:
         """``POST /json/2/<model>/<method>``: keyword arguments only."""
-        with self.db.transaction():
+        with self._transaction(name, body.get("ids") or body.get("vals_list")):
             if model not in self.db.registry:
                 raise NotFound(f"the model {model!r} does not exist")
             try:

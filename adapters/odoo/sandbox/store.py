@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
 from .orm import Env
@@ -30,6 +30,8 @@ class Database:
         self.conn.execute("PRAGMA journal_mode = MEMORY")
         self.conn.execute("PRAGMA synchronous = OFF")
         self.lock = threading.RLock()
+        self.tx_started_at: datetime | None = None  # the open transaction's start (``cr.now()``)
+        self._last_start: datetime | None = None
         self.passwords: dict[str, tuple[int, str]] = {}
         self.api_keys: dict[str, int] = {}
         self._create_schema()
@@ -86,10 +88,25 @@ class Database:
     def env(self, uid: int = 2, context: dict[str, Any] | None = None) -> Env:
         return Env(self, uid, context)
 
+    def start_time(self) -> datetime:
+        """PostgreSQL's ``now()`` for a new transaction: the clock, never equal to an earlier start."""
+        start = self.now()
+        if self._last_start is not None and start <= self._last_start:
+            start = self._last_start + timedelta(microseconds=1)
+        self._last_start = start
+        return start
+
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One RPC call: everything or nothing, one call at a time."""
+    def transaction(self, started_at: datetime | None = None) -> Iterator[None]:
+        """One RPC call: everything or nothing, one call at a time.
+
+        Every record it writes gets the transaction's start time as ``write_date`` (microseconds,
+        like ``cr.now()``); ``started_at`` backdates it (a transaction that commits late)."""
         with self.lock:
+            if self.tx_started_at is not None:  # a call inside an open transaction (a late commit's calls)
+                yield
+                return
+            self.tx_started_at = started_at.astimezone(timezone.utc) if started_at else self.start_time()
             self.conn.execute("BEGIN")
             try:
                 yield
@@ -98,3 +115,5 @@ class Database:
                 raise
             else:
                 self.conn.execute("COMMIT")
+            finally:
+                self.tx_started_at = None

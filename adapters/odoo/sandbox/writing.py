@@ -72,7 +72,7 @@ def create_one(model: BaseModel, vals: dict[str, Any]) -> int:
     columns.update(hidden)
     columns = model._prepare_create(columns, merged)
     check_required(model, columns)
-    now = model.env.now_str()
+    now = model.env.cr_now_str()
     columns.update(create_date=now, write_date=now, create_uid=model.env.uid, write_uid=model.env.uid)
     names = list(columns)
     quoted = ", ".join(f'"{n}"' for n in names)
@@ -91,7 +91,7 @@ def write_columns(model: BaseModel, columns: dict[str, Any], touch: bool = True)
         return
     columns = dict(columns)
     if touch:
-        columns.update(write_date=model.env.now_str(), write_uid=model.env.uid)
+        columns.update(write_date=model.env.cr_now_str(), write_uid=model.env.uid)
     if not columns:
         return
     names = list(columns)
