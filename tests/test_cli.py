@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from adapters.odoo.sandbox import OdooSandbox
+from adapters.odoo.sandbox.faults import AccessError
 from .support.net import free_port
 
 CONFIG = """\
@@ -73,6 +74,33 @@ def test_sync_json_then_read_back(sandbox, tmp_path, protocol):
 
     table = run(config, "invoices", "--open", "--limit", "5")
     assert table.returncode == 0 and "Invoices" in table.stdout
+
+
+def test_sync_json_reports_every_stream_when_one_fails(tmp_path):
+    """The user may not read one model: that stream fails, the others sync; the JSON lists every stream."""
+    with OdooSandbox(version="17", data="demo") as sb:
+        sb.fail_next("sale.order", AccessError("You are not allowed to access 'Sales Order' (sale.order) records."),
+                     times=10)
+        config = write_config(tmp_path, sb.url, protocol="jsonrpc")
+        result = run(config, "sync", "--once", "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    streams = {s["stream"]: s for s in json.loads(result.stdout)["streams"]}
+    assert list(streams) == ["customers", "invoices", "orders", "currency_rates"]
+    assert {streams[s]["status"] for s in ("customers", "invoices", "currency_rates")} == {"ok"}
+    assert streams["invoices"]["written"] > 0 and streams["invoices"]["error"] is None
+    failed = streams["orders"]
+    assert failed["status"] == "failed" and failed["error"].startswith("odoo: access error: You are not allowed")
+    assert json.loads(result.stdout)["errors"] == [failed["error"]]
+
+
+def test_sync_json_when_the_erp_is_unreachable_lists_the_streams_not_read(tmp_path):
+    port = free_port()
+    config = write_config(tmp_path, f"http://127.0.0.1:{port}")
+    result = run(config, "sync", "--once", "--json")
+    assert result.returncode == 1
+    streams = json.loads(result.stdout)["streams"]
+    assert [s["stream"] for s in streams] == ["customers", "invoices", "orders", "currency_rates"]
+    assert {s["status"] for s in streams} == {"failed"} and all("connection refused" in s["error"] for s in streams)
 
 
 def test_wrong_password_is_one_clear_line(sandbox, tmp_path):

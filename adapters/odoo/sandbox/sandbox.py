@@ -149,6 +149,11 @@ class OdooSandbox:
             self._calls = 0
 
     # -- server-side helpers -----------------------------------------------------
+    def fail_next(self, model: str, error: Exception, times: int = 1) -> None:
+        """The next ``times`` calls on ``model`` raise ``error`` (an Odoo exception from ``faults``, or a
+        built-in one), answered on each protocol as Odoo answers it."""
+        self.services.failures.setdefault(model, []).extend([error] * times)
+
     @contextmanager
     def late_transaction(self, started_at: datetime | None = None) -> Iterator[LateTransaction]:
         """A transaction that starts now (or at ``started_at``) and commits when the block ends.

@@ -29,6 +29,12 @@ class Services:
     def __init__(self, db: Database, commit_delay: float = 0.0) -> None:
         self.db = db
         self.commit_delay = commit_delay  # seconds a writing call takes between its start and its commit
+        self.failures: dict[str, list[Exception]] = {}  # model -> errors its next calls raise (fault injection)
+
+    def _injected(self, model: str) -> None:
+        pending = self.failures.get(model)
+        if pending:
+            raise pending.pop(0)
 
     def _transaction(self, name: str, records: Any) -> Any:
         """The transaction a call runs in.  Under ``commit_delay`` a mass action (a writing call on
@@ -153,6 +159,7 @@ class Services:
     def call(self, uid: int, model: str, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """``execute_kw``: one call in one transaction."""
         with self._transaction(name, args[0] if args else kwargs.get("vals_list")):
+            self._injected(model)
             func = self._method(model, name)
             context = kwargs.pop("context", None) or {}
             env = self.db.env(uid, context)
@@ -172,6 +179,7 @@ class Services:
     def call_json2(self, uid: int, model: str, name: str, body: dict[str, Any]) -> Any:
         """``POST /json/2/<model>/<method>``: keyword arguments only."""
         with self._transaction(name, body.get("ids") or body.get("vals_list")):
+            self._injected(model)
             if model not in self.db.registry:
                 raise NotFound(f"the model {model!r} does not exist")
             try:
