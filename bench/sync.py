@@ -1,12 +1,22 @@
-"""Sync benchmark against the Odoo sandbox serving a large data set.
+"""Sync benchmark: CreditGuard's first sync against the ERP's own read rate, on the same data in the same run.
 
-    python bench/sync.py [--invoices 100000] [--sizes 20000,100000] [--protocol xmlrpc] [--batch 1000]
+    python bench/sync.py [--invoices 22009] [--protocols xmlrpc,jsonrpc,json2] [--stores sqlite,postgresql]
+                         [--batch 1000] [--repeat 3] [--memory-sizes 22009,100000]
+    python bench/sync.py --erp sap ...      (the SAP SOAP sandbox: bench/sync_sap.py)
 
-For each size: starts `creditguard sandbox odoo --data large:N` in its own process, runs a first
-full sync into a fresh SQLite store in this process, changes 0.1 % of the invoices over XML-RPC,
-runs an incremental sync, and prints records per second, calls per 1,000 records, the
-incremental cycle's seconds and calls, and this process's peak memory (Python heap peak during
-the sync, from tracemalloc, and the resident-set high-water mark).
+Starts `creditguard sandbox odoo --version 19 --data large:N` (one process; Odoo 19 speaks XML-RPC,
+JSON-RPC and JSON-2; the book filled by imports and mass actions: groups of 1,000 to 5,000 invoices
+share one write_date) and, for the PostgreSQL rows, a throw-away PostgreSQL server (initdb/pg_ctl).
+Per protocol, alternately and `--repeat` times (the median is printed):
+
+* raw: a minimal client (xmlrpc.client, or httpx for JSON-RPC and JSON-2) reading the invoices with
+  `search_read` paged by id, the same fields, domain and page size as CreditGuard;
+* CreditGuard: the first sync of the invoices stream into a fresh store (SQLite file or PostgreSQL
+  database), each run in a fresh process, so that its peak resident set is its own.
+
+The ratio is CreditGuard's records per second over the raw client's.  Then, per protocol and store:
+a sync of every stream, and an unchanged sync right after it: records read and calls per stream.
+Last, CreditGuard's peak memory at other sizes (SQLite, JSON-RPC), to show it stays flat.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,111 +38,199 @@ sys.path.insert(0, str(ROOT))
 
 from common import free_port, wait_for  # noqa: E402
 
-from adapters.odoo.client import OdooClient  # noqa: E402
-from adapters.odoo.source import OdooSource  # noqa: E402
-from connector.logs import configure_logging  # noqa: E402
-from connector.store import Store  # noqa: E402
-from connector.sync import SyncEngine  # noqa: E402
-
-
+DB, LOGIN, PASSWORD = "demo", "admin", "admin"
+API_KEY = "cgsandbox-0000-admin-api-key"  # the sandbox's admin API key (OdooSandbox.DEFAULT_API_KEY)
+INVOICE_DOMAIN = [["move_type", "in", ["out_invoice", "out_refund"]]]
+CONTEXT = {"active_test": False}
 
 
 def rss_peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_size(n: int, protocol: str, batch: int) -> dict:
-    port = free_port()
-    sandbox = subprocess.Popen(
-        [sys.executable, "-m", "creditguard", "sandbox", "odoo", "--port", str(port), "--data", f"large:{n}"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        started = time.perf_counter()
-        wait_for(port, sandbox)
-        generate_s = time.perf_counter() - started
-        url = f"http://127.0.0.1:{port}"
-        with tempfile.TemporaryDirectory() as tmp, Store.open(f"sqlite:///{tmp}/bench.db") as store:
-            client = OdooClient(source="bench", url=url, database="demo", username="admin",
-                                secret=lambda: "admin", protocol=protocol, timeout=120)
-            source = OdooSource("bench", client)
-            engine = SyncEngine(store, batch_size=batch, overlap_seconds=5)
-            source.open()
-            baseline = rss_peak_mib()
-            t0, c0 = time.perf_counter(), source.calls
-            invoices = engine.sync_stream(source, _stream("invoices"))
-            full_s, full_calls = time.perf_counter() - t0, source.calls - c0
-            sync_rss = rss_peak_mib()
+# ---------------------------------------------------------------------------- workers (fresh processes)
 
-            proxy = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
-            changed = max(1, n // 1000)
-            ids = proxy.execute_kw("demo", 2, "admin", "account.move", "search",
-                                   [[("move_type", "in", ["out_invoice", "out_refund"])]],
-                                   {"limit": changed, "order": "id"})
-            for chunk in range(0, len(ids), 100):
-                proxy.execute_kw("demo", 2, "admin", "account.move", "write",
-                                 [ids[chunk:chunk + 100], {"ref": "bench-change"}])
-            t1, c1 = time.perf_counter(), source.calls
-            incremental = engine.sync_stream(source, _stream("invoices"))
-            inc_s, inc_calls = time.perf_counter() - t1, source.calls - c1
-            source.close()
-        return {
-            "invoices": invoices.written,
-            "sandbox_start_s": generate_s,
-            "full_s": full_s,
-            "records_per_s": invoices.written / full_s,
-            "calls_per_1000": full_calls / invoices.written * 1000,
-            "changed": changed,
-            "incremental_read": incremental.read,
-            "incremental_s": inc_s,
-            "incremental_calls": inc_calls,
-            "rss_before_mib": baseline,
-            "rss_peak_mib": sync_rss,
-        }
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=30)
+def raw_read(url: str, protocol: str, batch: int) -> dict:
+    """The ERP's own read rate: search_read paged by id, nothing else."""
+    import httpx
+
+    from adapters.odoo.versions import MOVE_FIELDS
+
+    fields = list(MOVE_FIELDS)
+    if protocol == "xmlrpc":
+        uid = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").authenticate(DB, LOGIN, PASSWORD, {})
+        proxy = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
+
+        def page(last: int) -> list:
+            return proxy.execute_kw(DB, uid, PASSWORD, "account.move", "search_read",
+                                    [INVOICE_DOMAIN + [["id", ">", last]]],
+                                    {"fields": fields, "limit": batch, "order": "id asc", "context": CONTEXT})
+    elif protocol == "jsonrpc":
+        http = httpx.Client(timeout=120)
+        uid = http.post(f"{url}/jsonrpc", json={"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+            "service": "common", "method": "authenticate", "args": [DB, LOGIN, PASSWORD, {}]}}).json()["result"]
+
+        def page(last: int) -> list:
+            return http.post(f"{url}/jsonrpc", json={"jsonrpc": "2.0", "method": "call", "id": 2, "params": {
+                "service": "object", "method": "execute_kw", "args": [
+                    DB, uid, PASSWORD, "account.move", "search_read", [INVOICE_DOMAIN + [["id", ">", last]]],
+                    {"fields": fields, "limit": batch, "order": "id asc", "context": CONTEXT}]}}).json()["result"]
+    else:
+        http = httpx.Client(timeout=120, headers={"Authorization": f"bearer {API_KEY}", "X-Odoo-Database": DB})
+
+        def page(last: int) -> list:
+            return http.post(f"{url}/json/2/account.move/search_read", json={
+                "domain": INVOICE_DOMAIN + [["id", ">", last]], "fields": fields, "limit": batch,
+                "order": "id asc", "context": CONTEXT}).json()
+
+    started, last, count = time.perf_counter(), 0, 0
+    while True:
+        records = page(last)
+        count += len(records)
+        if len(records) < batch:
+            break
+        last = records[-1]["id"]
+    seconds = time.perf_counter() - started
+    return {"records": count, "seconds": seconds, "rate": count / seconds}
 
 
-def _stream(name: str):
+def creditguard_sync(url: str, protocol: str, batch: int, store_url: str, cycles: bool) -> dict:
+    """CreditGuard's first sync of the invoices stream; with ``cycles``, then every stream, then again."""
+    from adapters.odoo.client import OdooClient
+    from adapters.odoo.source import OdooSource
+    from connector.logs import configure_logging
     from connector.ports import Stream
+    from connector.store import Store
+    from connector.sync import SyncEngine
 
-    return Stream(name)
+    configure_logging("warning")
+    secret = API_KEY if protocol == "json2" else PASSWORD
+    with Store.open(store_url) as store:
+        client = OdooClient(source="bench", url=url, database=DB, username=LOGIN, secret=lambda: secret,
+                            protocol=protocol, timeout=120)
+        source = OdooSource("bench", client)
+        engine = SyncEngine(store, batch_size=batch)
+        source.open()
+        rss_before = rss_peak_mib()
+        started, calls = time.perf_counter(), source.calls
+        stats = engine.sync_stream(source, Stream.INVOICES)
+        seconds = time.perf_counter() - started
+        result = {"records": stats.written, "seconds": seconds, "rate": stats.written / seconds,
+                  "calls": source.calls - calls, "rss_before": rss_before, "rss_peak": rss_peak_mib()}
+        if cycles:
+            engine.sync_source(source)  # the other streams' first read (and nothing new for invoices)
+            unchanged = engine.sync_source(source)
+            result["unchanged"] = {s.stream: {"read": s.read, "reread": s.reread, "calls": s.calls,
+                                              "scanned": s.scanned, "seconds": s.seconds}
+                                   for s in unchanged.streams}
+        source.close()
+    return result
+
+
+# ---------------------------------------------------------------------------- the run
+
+class Sandbox:
+    def __init__(self, invoices: int, version: str) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "creditguard", "sandbox", "odoo", "--port", str(self.port), "--version", version,
+             "--data", f"large:{invoices}"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self.port, self.process)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+def worker(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        raise SystemExit(f"worker {args} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def store_urls(stores: list[str], postgres) -> dict[str, callable]:
+    urls = {}
+    for store in stores:
+        if store == "sqlite":
+            urls["sqlite"] = lambda: f"sqlite:///{tempfile.mkdtemp(prefix='cg-bench-')}/bench.db"
+        else:
+            urls["postgresql"] = postgres.create_database
+    return urls
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="20000,100000", help="comma-separated invoice counts")
-    parser.add_argument("--protocol", default="xmlrpc", choices=["xmlrpc", "jsonrpc"])
+    parser.add_argument("--invoices", type=int, default=22009)
+    parser.add_argument("--protocols", default="xmlrpc,jsonrpc,json2")
+    parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--version", default="19", choices=["17", "19"])
+    parser.add_argument("--memory-sizes", default="", help="comma-separated invoice counts for the memory rows")
     parser.add_argument("--erp", choices=["odoo", "sap"], default="odoo",
-                        help="sap: the SAP SOAP sandbox (sizes are open items; see bench/sync_sap.py)")
+                        help="sap: the SAP SOAP sandbox (see bench/sync_sap.py)")
+    parser.add_argument("--sizes", default=None, help=argparse.SUPPRESS)  # bench/sync_sap.py's option
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    configure_logging("warning")
+    if args.worker:
+        kind, url, protocol, batch, *rest = args.worker
+        if kind == "raw":
+            print(json.dumps(raw_read(url, protocol, int(batch))))
+        else:
+            print(json.dumps(creditguard_sync(url, protocol, int(batch), rest[0], rest[1] == "cycles")))
+        return
     if args.erp == "sap":
         import sync_sap
 
-        sys.argv = [sys.argv[0], "--sizes", args.sizes]
+        sys.argv = [sys.argv[0]] + (["--sizes", args.sizes] if args.sizes else [])
         sync_sap.main()
         return
-    if args.worker:
-        print(json.dumps(bench_size(args.worker, args.protocol, args.batch)))
-        return
-    print(f"CreditGuard sync benchmark — protocol {args.protocol}, batch {args.batch}, "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    header = (f"{'invoices':>9} {'full s':>8} {'rec/s':>8} {'calls/1k':>9} {'changed':>8} "
-              f"{'incr read':>9} {'incr s':>7} {'incr calls':>10} {'RSS before':>10} {'RSS peak':>9}")
-    print(header)
-    for size in (int(s) for s in args.sizes.split(",")):
-        # a fresh process per size, so that each peak-memory figure is its own
-        out = subprocess.run([sys.executable, __file__, "--worker", str(size), "--protocol", args.protocol,
-                              "--batch", str(args.batch)], capture_output=True, text=True, check=True).stdout
-        r = json.loads(out.strip().splitlines()[-1])
-        print(f"{r['invoices']:>9} {r['full_s']:>8.1f} {r['records_per_s']:>8.0f} {r['calls_per_1000']:>9.2f} "
-              f"{r['changed']:>8} {r['incremental_read']:>9} {r['incremental_s']:>7.2f} "
-              f"{r['incremental_calls']:>10} {r['rss_before_mib']:>7.1f} MiB {r['rss_peak_mib']:>5.1f} MiB",
-              flush=True)
+
+    protocols = args.protocols.split(",")
+    stores = args.stores.split(",")
+    if "json2" in protocols and args.version != "19":
+        raise SystemExit("json2 needs --version 19")
+    postgres = None
+    if "postgresql" in stores:
+        from tests.support.postgres import PostgresServer
+
+        postgres = PostgresServer().start()
+    urls = store_urls(stores, postgres)
+    print(f"CreditGuard sync benchmark: Odoo {args.version} sandbox large:{args.invoices}, batch {args.batch}, "
+          f"median of {args.repeat}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs", flush=True)
+    sandbox = Sandbox(args.invoices, args.version)
+    try:
+        print(f"{'protocol':<9} {'store':<11} {'raw rec/s':>10} {'CG rec/s':>9} {'ratio':>6} {'calls':>6} "
+              f"{'RSS before → peak':>19}   unchanged cycle: read / calls per stream", flush=True)
+        for protocol in protocols:
+            raw, ours = [], {store: [] for store in stores}
+            for _ in range(args.repeat):
+                raw.append(worker("raw", sandbox.url, protocol, str(args.batch)))
+                for store in stores:
+                    ours[store].append(worker("cg", sandbox.url, protocol, str(args.batch), urls[store](), "-"))
+            raw_rate = statistics.median(r["rate"] for r in raw)
+            for store in stores:
+                runs = ours[store]
+                rate = statistics.median(r["rate"] for r in runs)
+                cycle = worker("cg", sandbox.url, protocol, str(args.batch), urls[store](), "cycles")["unchanged"]
+                unchanged = ", ".join(f"{name} {c['read']}/{c['calls']}" for name, c in cycle.items())
+                print(f"{protocol:<9} {store:<11} {raw_rate:>10.0f} {rate:>9.0f} {rate / raw_rate:>6.2f} "
+                      f"{runs[0]['calls']:>6} {statistics.median(r['rss_before'] for r in runs):>7.1f} → "
+                      f"{max(r['rss_peak'] for r in runs):>5.1f} MiB   {unchanged}", flush=True)
+    finally:
+        sandbox.stop()
+    for size in [int(s) for s in args.memory_sizes.split(",") if s]:
+        sandbox = Sandbox(size, args.version)
+        try:
+            run = worker("cg", sandbox.url, "jsonrpc", str(args.batch), urls[stores[0]](), "-")
+            print(f"memory: {size} invoices, {stores[0]}, jsonrpc: {run['records']} records at {run['rate']:.0f}/s, "
+                  f"RSS {run['rss_before']:.1f} → {run['rss_peak']:.1f} MiB", flush=True)
+        finally:
+            sandbox.stop()
+    if postgres is not None:
+        postgres.stop()
 
 
 if __name__ == "__main__":

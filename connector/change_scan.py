@@ -21,11 +21,12 @@ another transaction stamped with the same second, and is fetched once more.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from .pipeline import Stage, fewer_collections
 from .ports import ChangeScanning, Page, Stamp, Stream
-from .prefetch import prefetch
 from .store import FullRun, Held, ScanState
 
 if TYPE_CHECKING:
@@ -71,12 +72,19 @@ class ChangeScanSync:
             newest, after = self.source.newest_change(self.stream), 0
             settled = self._settled_after_read(newest, self.engine.clock()) if newest else None
         run = FullRun(self.run_id, self.name, self.stream) if full else None
-        pages = self.source.read_all(self.stream, after, self.engine.batch_size)
-        for fetched_at, page in prefetch(pages, self.engine.clock):
-            progress = None
-            if first and newest is not None and page.last_id is not None:
-                progress = ScanState(newest, settled, page.last_id)
-            self._save(page, fetched_at, run=run, scan_state=progress)
+        started = self.engine.clock()  # every page's read time: no later than when it was asked for
+
+        def save(item: tuple[Page, ScanState | None]) -> None:
+            self._save(item[0], started, run=run, scan_state=item[1])
+
+        # a database server writes a page while the next one is mapped; SQLite writes in this process
+        writer = Stage(save, name="creditguard-store") if self.store.server_side else None
+        with fewer_collections(), writer or nullcontext():
+            for page in self.source.read_all(self.stream, after, self.engine.batch_size):
+                progress = None
+                if first and newest is not None and page.last_id is not None:
+                    progress = ScanState(newest, settled, page.last_id)
+                (writer.submit if writer else save)((page, progress))
         if run is not None:
             self.stats.deleted = self.store.sweep_unseen(run, self.model, self.engine.clock())
         if newest is None:  # the stream was empty when the read began: the next read starts over
@@ -130,9 +138,13 @@ class ChangeScanSync:
 
     def _save(self, page: Page, fetched_at: datetime, *, run: FullRun | None = None,
               scan_state: ScanState | None = None) -> None:
+        """One page in the store.  Whole reads do not confirm the read time of records read again unchanged
+        (``settle``): they may have been asked for long before; a later incremental read does.  The pages
+        of a first read (it keeps its progress in ``scan_state``) hold records new to the store."""
         records, rejects = page.records, page.rejected
+        settle = self.settle if run is None and scan_state is None and page.last_id is None else None
         result = self.store.save_page(self.name, self.stream, self.model, records, rejects, None, run, fetched_at,
-                                      scan_state=scan_state, settle=self.settle)
+                                      scan_state=scan_state, settle=settle, fresh=scan_state is not None)
         written = len(result.written_ids)
         self.stats.read += written + len(rejects)
         self.stats.reread += len(records) - written

@@ -30,7 +30,8 @@ def currency_precision(code: str) -> int:
 
 
 @lru_cache(maxsize=512)
-def _exponent(code: str) -> Decimal:
+def exponent(code: str) -> Decimal:
+    """The smallest unit of ``code`` as a Decimal exponent (``USD`` → ``0.01``), for ``quantize``."""
     return Decimal(1).scaleb(-currency_precision(code))
 
 
@@ -63,17 +64,28 @@ def to_decimal(value: object) -> Decimal:
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """``amount`` rounded half-up to ``currency``'s precision."""
-    return amount.quantize(_exponent(currency), rounding=ROUND_HALF_UP)
+    return amount.quantize(exponent(currency), rounding=ROUND_HALF_UP)
 
 
 def money(value: object, currency: str) -> Decimal:
-    """An ERP number as a ``Decimal`` rounded to ``currency``'s precision."""
-    return quantize(to_decimal(value), currency)
+    """An ERP number as a ``Decimal`` rounded to ``currency``'s precision; TypeError when it is not a
+    number or too large to be one (more digits than decimal arithmetic carries, about 1e26)."""
+    try:
+        return quantize(to_decimal(value), currency)
+    except InvalidOperation:
+        raise TypeError(f"amount out of range: {value!r}") from None
+
+
+_MINOR_UNITS: dict[str, tuple[Decimal, int]] = {}  # code -> (exponent, places): to_minor runs per stored amount
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
     """Integer minor units (cents) of ``amount``; ``amount`` is rounded first."""
-    return int(quantize(amount, currency).scaleb(currency_precision(currency)))
+    try:
+        quantum, places = _MINOR_UNITS[currency]
+    except KeyError:
+        quantum, places = _MINOR_UNITS.setdefault(currency, (exponent(currency), currency_precision(currency)))
+    return int(amount.quantize(quantum, ROUND_HALF_UP).scaleb(places))
 
 
 def from_minor(minor: int, currency: str) -> Decimal:

@@ -11,6 +11,7 @@ product cannot accept: no timeout on XML-RPC, no TLS settings, the legacy
 from __future__ import annotations
 
 import itertools
+import json
 import ssl
 import xmlrpc.client
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 from odoolib.json2 import Json2Connection, Json2Connector, JsonModel
 from odoolib.rpc import Connection, JsonRPCConnector, Model, XmlRPCConnector
@@ -64,8 +66,18 @@ class _XmlRpcConnector(XmlRPCConnector):
         return getattr(self._proxies[service_name], method)(*args)
 
 
+def _json(response: httpx.Response) -> Any:
+    """The body of an answer as JSON, parsed with orjson (a first sync parses hundreds of megabytes of it);
+    numbers orjson does not take (integers beyond 64 bits) go through the standard parser."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return json.loads(response.content)
+
+
 class JsonRpcError(Exception):
-    def __init__(self, error: dict[str, Any]) -> None:
+    def __init__(self, error: Any) -> None:
+        error = error if isinstance(error, dict) else {"message": str(error)[:200]}
         super().__init__(error.get("message", "JSON-RPC error"))
         self.error = error
 
@@ -87,7 +99,9 @@ class _JsonRpcConnector(JsonRPCConnector):
         }
         response = self._http.post(self.url, json=payload)
         response.raise_for_status()
-        body = response.json()
+        body = _json(response)
+        if not isinstance(body, dict):
+            raise ValueError("not a JSON-RPC answer")
         if body.get("error"):
             raise JsonRpcError(body["error"])
         return body.get("result", False)
@@ -109,7 +123,7 @@ class _Json2Model(JsonModel):
             response = connection.http.post(self._url(method), headers=connection.bearer_header, json=kwargs)
             if response.status_code != 200:
                 raise Json2Error(response)
-            return response.json()
+            return _json(response)
 
         return proxy
 

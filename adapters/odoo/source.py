@@ -12,6 +12,7 @@ import structlog
 from connector.domain import Company, SyncedRecord
 from connector.errors import BadRecord, FatalError
 from connector.ports import Cursor, Entry, Page, Rejected, SourceInfo, Stamp, Stream
+from connector.pipeline import prefetch
 
 from . import mapping
 from .client import OdooClient
@@ -122,9 +123,15 @@ class OdooSource:
 
     def read_all(self, stream: Stream, after_id: int, batch_size: int) -> Iterator[Page]:
         """Every record above ``after_id``, paged on the id alone (never on write_date, which thousands of
-        records can share and which RPC reports in whole seconds)."""
+        records can share and which RPC reports in whole seconds).  The next page is asked for as soon as
+        the last one has arrived, while it is mapped and written."""
         spec = STREAMS[stream]
         ctx = mapping.MappingContext(self.name, spec.model, self._default_currency or "USD")
+        for raws, last in prefetch(self._pages_by_id(stream, after_id, batch_size)):
+            yield self._map_page(spec.model, ctx, spec.mapper, raws, last_id=last)
+
+    def _pages_by_id(self, stream: Stream, after_id: int, batch_size: int) -> Iterator[tuple[list[dict], int]]:
+        spec = STREAMS[stream]
         fields = list(self._fields(stream))
         last = int(after_id)
         while True:
@@ -133,7 +140,7 @@ class OdooSource:
             if not raws:
                 return
             last = max(int(raw["id"]) for raw in raws)
-            yield self._map_page(spec.model, ctx, spec.mapper, raws, last_id=last)
+            yield raws, last
             if len(raws) < batch_size:
                 return
 
@@ -196,13 +203,14 @@ class OdooSource:
                   last_id: int | None = None) -> Page:
         entries: list[Entry] = []
         for raw in raws:
-            key = mapping.record_key(raw)
-            position = Cursor(*key) if key else None
             try:
-                entries.append(Entry(position, mapper(ctx, raw)))
+                record = mapper(ctx, raw)
             except BadRecord as exc:
+                key = mapping.record_key(raw)
                 rejected = Rejected(model, exc.erp_id, exc.reason, raw, key[0] if key else None)
-                entries.append(Entry(position, rejected))
+                entries.append(Entry(Cursor(*key) if key else None, rejected))
+            else:
+                entries.append(Entry(Cursor(record.changed_at, raw["id"]), record))
         return Page(model=model, entries=tuple(entries), last_id=last_id)
 
     def _read_companies(self) -> list[Company]:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,91 +27,57 @@ STREAM_OF_TYPE: dict[type, Stream] = {
 }
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (Decimal, date, datetime)):
-        return str(value)
-    return value
+# The columns of each synced table that hold what the ERP said, in the order :func:`content_values` gives
+# them (after them: synced_at, seen_run, deleted_at).  A record read again is unchanged when these are.
+CONTENT_COLUMNS: dict[type, tuple[str, ...]] = {
+    Customer: ("erp_id", "ref", "name", "credit_group_id", "company_id", "country", "vat", "is_company", "parent_id",
+               "credit_limit_minor", "credit_limit_currency", "active", "risk_category", "credit_blocked",
+               "changed_at"),
+    Invoice: ("erp_id", "number", "customer_id", "credit_group_id", "kind", "state", "payment_state", "invoice_date",
+              "due_date", "currency", "amount_total_minor", "amount_open_minor", "company_id", "company_currency",
+              "amount_total_company_minor", "amount_open_company_minor", "origin", "changed_at"),
+    SalesOrder: ("erp_id", "number", "customer_id", "state", "locked", "order_date", "currency", "amount_total_minor",
+                 "amount_uninvoiced_minor", "company_id", "project", "erp_hold", "erp_released_at", "erp_released_by",
+                 "changed_at"),
+    CurrencyRate: ("erp_id", "currency", "company_id", "day", "rate", "changed_at"),
+}
 
 
-def content_hash(record: SyncedRecord) -> str:
-    """A stable hash of everything the ERP told us about ``record``."""
-    data = {k: _jsonable(v) for k, v in asdict(record).items()}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+def _customer(r: Customer) -> tuple:
+    limit = (to_minor(r.credit_limit, r.credit_limit_currency)
+             if r.credit_limit is not None and r.credit_limit_currency else None)
+    return (r.erp_id, r.ref, r.name, r.credit_group_id, r.company_id, r.country, r.vat, r.is_company, r.parent_id,
+            limit, r.credit_limit_currency, r.active, r.risk_category, r.credit_blocked, r.changed_at)
 
 
-def record_to_row(record: SyncedRecord, model: str) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "source": record.source,
-        "erp_model": model,
-        "erp_id": record.erp_id,
-        "changed_at": record.changed_at,
-        "content_hash": content_hash(record),
-    }
-    if isinstance(record, Customer):
-        row.update(
-            ref=record.ref,
-            name=record.name,
-            credit_group_id=record.credit_group_id,
-            company_id=record.company_id,
-            country=record.country,
-            vat=record.vat,
-            is_company=record.is_company,
-            parent_id=record.parent_id,
-            credit_limit_minor=(
-                to_minor(record.credit_limit, record.credit_limit_currency)
-                if record.credit_limit is not None and record.credit_limit_currency
-                else None
-            ),
-            credit_limit_currency=record.credit_limit_currency,
-            active=record.active,
-            risk_category=record.risk_category,
-            credit_blocked=record.credit_blocked,
-        )
-    elif isinstance(record, Invoice):
-        row.update(
-            number=record.number,
-            customer_id=record.customer_id,
-            credit_group_id=record.credit_group_id,
-            kind=record.kind.value,
-            state=record.state.value,
-            payment_state=record.payment_state.value,
-            invoice_date=record.invoice_date,
-            due_date=record.due_date,
-            currency=record.currency,
-            amount_total_minor=to_minor(record.amount_total, record.currency),
-            amount_open_minor=to_minor(record.amount_open, record.currency),
-            company_id=record.company_id,
-            company_currency=record.company_currency,
-            amount_total_company_minor=to_minor(record.amount_total_company, record.company_currency),
-            amount_open_company_minor=to_minor(record.amount_open_company, record.company_currency),
-            origin=record.origin,
-        )
-    elif isinstance(record, SalesOrder):
-        row.update(
-            number=record.number,
-            customer_id=record.customer_id,
-            state=record.state.value,
-            locked=record.locked,
-            order_date=record.order_date,
-            currency=record.currency,
-            amount_total_minor=to_minor(record.amount_total, record.currency),
-            amount_uninvoiced_minor=to_minor(record.amount_uninvoiced, record.currency),
-            company_id=record.company_id,
-            project=record.project,
-            erp_hold=record.erp_hold,
-            erp_released_at=record.erp_released_at,
-            erp_released_by=record.erp_released_by,
-        )
-    elif isinstance(record, CurrencyRate):
-        row.update(
-            currency=record.currency,
-            company_id=record.company_id,
-            day=record.day,
-            rate=str(record.rate),
-        )
-    else:  # pragma: no cover - guarded by the type union
-        raise TypeError(f"not a synced record: {record!r}")
-    return row
+def _invoice(r: Invoice) -> tuple:
+    currency, company_currency = r.currency, r.company_currency
+    return (r.erp_id, r.number, r.customer_id, r.credit_group_id, r.kind._value_, r.state._value_,
+            r.payment_state._value_, r.invoice_date, r.due_date, currency, to_minor(r.amount_total, currency),
+            to_minor(r.amount_open, currency), r.company_id, company_currency,
+            to_minor(r.amount_total_company, company_currency), to_minor(r.amount_open_company, company_currency),
+            r.origin, r.changed_at)
+
+
+def _order(r: SalesOrder) -> tuple:
+    return (r.erp_id, r.number, r.customer_id, r.state._value_, r.locked, r.order_date, r.currency,
+            to_minor(r.amount_total, r.currency), to_minor(r.amount_uninvoiced, r.currency), r.company_id, r.project,
+            r.erp_hold, r.erp_released_at, r.erp_released_by, r.changed_at)
+
+
+def _rate(r: CurrencyRate) -> tuple:
+    return (r.erp_id, r.currency, r.company_id, r.day, str(r.rate), r.changed_at)
+
+
+_VALUES = {Customer: _customer, Invoice: _invoice, SalesOrder: _order, CurrencyRate: _rate}
+
+
+def content_values(record: SyncedRecord) -> tuple:
+    """What the ERP told us about ``record``, as the values of :data:`CONTENT_COLUMNS` (money in minor units)."""
+    try:
+        return _VALUES[type(record)](record)
+    except KeyError:  # pragma: no cover - guarded by the type union
+        raise TypeError(f"not a synced record: {record!r}") from None
 
 
 def row_to_customer(row: Any) -> Customer:

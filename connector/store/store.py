@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain import Company, Customer, CurrencyRate, Invoice, SalesOrder, SyncedRecord
@@ -16,11 +17,11 @@ from ..ports import Cursor, Rejected, Scope, Stream
 from . import tables as t
 from .engine import create_store_engine, migrate, schema_status
 from .outbox import OutboxStore
-from .rows import record_to_row, row_to_customer, row_to_invoice, row_to_order, row_to_rate
+from .record_writes import RecordWriter, record_writer
+from .rows import row_to_customer, row_to_invoice, row_to_order, row_to_rate
 from .scan_state import ScanState, ScanStateStore
 
 _CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
-_UPSERT_EXCLUDED = {"id", "source", "erp_model", "erp_id"}
 # the column that says which part (Scope.key) of a snapshot stream a stored record belongs to
 SCOPE_COLUMNS = {"customers": "erp_id", "invoices": "customer_id", "orders": "customer_id"}
 
@@ -81,6 +82,7 @@ class Store(OutboxStore, ScanStateStore):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
+        self._writers: dict[tuple[str, type], RecordWriter] = {}
 
     @classmethod
     def open(cls, url: str, *, apply_migrations: bool = True) -> "Store":
@@ -88,6 +90,17 @@ class Store(OutboxStore, ScanStateStore):
         if apply_migrations:
             migrate(engine)
         return cls(engine)
+
+    @property
+    def _integrity_errors(self) -> tuple[type[BaseException], ...]:
+        """A unique key already taken, as SQLAlchemy or the driver raises it."""
+        return (IntegrityError, self.engine.dialect.dbapi.IntegrityError)
+
+    @property
+    def server_side(self) -> bool:
+        """Whether the database is a server (PostgreSQL): its writes wait on the network, not on this
+        process, so they are worth overlapping with other work."""
+        return self._dialect == "postgresql"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -98,10 +111,12 @@ class Store(OutboxStore, ScanStateStore):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def analyze(self) -> None:
-        """Refresh the planner's statistics (after a bulk load; autovacuum does it in production)."""
+    def analyze(self, stream: Stream | None = None) -> None:
+        """Refresh the planner's statistics (after a bulk load: a first sync, before autovacuum gets to it),
+        of one stream's table or of the whole database."""
+        target = f' "{t.SYNCED_TABLES[stream.value].name}"' if stream is not None else ""
         with self.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+            conn.exec_driver_sql(f"ANALYZE{target}")
 
     def schema_status(self) -> tuple[str | None, str]:
         return schema_status(self.engine)
@@ -144,6 +159,7 @@ class Store(OutboxStore, ScanStateStore):
         scopes: Sequence[Scope] = (),
         scan_state: ScanState | None = None,
         settle: timedelta | None = None,
+        fresh: bool = False,
     ) -> PageResult:
         """Upsert a page, quarantine its rejects and advance the cursor, in one transaction.
 
@@ -153,21 +169,35 @@ class Store(OutboxStore, ScanStateStore):
         ``scan_state``: the state of a change-scanned stream that this page brings it to.
         ``settle``: a record read again unchanged whose stored read time was less than this after
         its change time gets this read's time (it is then known to be the second's last version).
+        ``fresh``: the records are expected to be new to the store (a first read): they are inserted
+        without looking first; should one be there already, the page is written the usual way.
         Returns the ids of the records that were new or changed.
         """
+        if fresh:
+            try:
+                return self._save_page(source, stream, model, records, rejected, cursor, run, now, scopes,
+                                       scan_state, settle, fresh=True)
+            except self._integrity_errors:
+                pass  # rolled back: one of them was there already
+        return self._save_page(source, stream, model, records, rejected, cursor, run, now, scopes, scan_state, settle,
+                               fresh=False)
+
+    def _save_page(self, source, stream, model, records, rejected, cursor, run, now, scopes, scan_state, settle,
+                   *, fresh: bool) -> PageResult:
         now = now or _utcnow()
         table = t.SYNCED_TABLES[stream.value]
         with self.engine.begin() as conn:
-            written = self._upsert(conn, table, model, records, now)
-            if settle is not None and len(written) < len(records):
-                self._confirm_reads(conn, table, model, [r for r in records if r.erp_id not in set(written)],
-                                    settle, now)
+            written: list[str] = []
+            if records:
+                writer = self._record_writer(table, type(records[0]))
+                run_id = run.id if run is not None else None
+                written = (writer.insert(conn, model, records, now, run_id) if fresh
+                           else writer.write(conn, model, records, now, run_id, settle))
             self._resolve_quarantine(conn, source, model, [r.erp_id for r in records], now)
             for reject in rejected:
                 self._quarantine(conn, source, stream, reject, now)
-            if run is not None:
-                ids = [r.erp_id for r in records] + [r.erp_id for r in rejected]
-                self._mark_seen(conn, table, source, model, ids, run.id)
+            if run is not None and rejected:
+                self._mark_seen(conn, table, source, model, [r.erp_id for r in rejected], run.id)
             if cursor is not None:
                 self._set_cursor(conn, source, stream, cursor, now)
             if scan_state is not None:
@@ -179,41 +209,12 @@ class Store(OutboxStore, ScanStateStore):
                     self._mark_scopes_seen(conn, table, source, model, SCOPE_COLUMNS[stream.value], kept, run.id)
         return PageResult(written_ids=frozenset(written), quarantined=len(rejected))
 
-    def _upsert(
-        self, conn: Connection, table: Table, model: str, records: Sequence[SyncedRecord], now: datetime
-    ) -> list[str]:
-        if not records:
-            return []
-        rows = [record_to_row(r, model) | {"synced_at": now, "deleted_at": None} for r in records]
-        # One statement compiled once (and cached); SQLAlchemy's "insertmanyvalues" sends the rows
-        # in multi-row batches and collects RETURNING: only new or changed rows come back.
-        stmt = self._insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["source", "erp_model", "erp_id"],
-            set_={name: stmt.excluded[name] for name in rows[0] if name not in _UPSERT_EXCLUDED},
-            where=or_(
-                table.c.content_hash != stmt.excluded.content_hash,
-                table.c.deleted_at.is_not(None),
-            ),
-        ).returning(table.c.erp_id)
-        return list(conn.execute(stmt, rows).scalars())
-
-    def _confirm_reads(self, conn: Connection, table: Table, model: str, records: Sequence[SyncedRecord],
-                       settle: timedelta, now: datetime) -> None:
-        """Records read again unchanged: those last read too soon after their change time to be sure
-        they were the last version of that second now carry this read's time."""
-        by_id = {r.erp_id: r for r in records}
-        source = records[0].source
-        ids = list(by_id)
-        confirm = []
-        for start in range(0, len(ids), _CHUNK):
-            rows = conn.execute(select(table.c.erp_id, table.c.changed_at, table.c.synced_at).where(
-                table.c.source == source, table.c.erp_model == model, table.c.erp_id.in_(ids[start:start + _CHUNK])))
-            confirm += [r.erp_id for r in rows if r.synced_at < r.changed_at + settle and r.synced_at < now]
-        for start in range(0, len(confirm), _CHUNK):
-            conn.execute(update(table).where(table.c.source == source, table.c.erp_model == model,
-                                             table.c.erp_id.in_(confirm[start:start + _CHUNK]))
-                         .values(synced_at=now))
+    def _record_writer(self, table: Table, record_type: type) -> RecordWriter:
+        key = (table.name, record_type)
+        writer = self._writers.get(key)
+        if writer is None:
+            writer = self._writers[key] = record_writer(table, record_type, self.engine.dialect)
+        return writer
 
     def _mark_seen(
         self, conn: Connection, table: Table, source: str, model: str, ids: list[str], run_id: int
@@ -294,16 +295,15 @@ class Store(OutboxStore, ScanStateStore):
         conn.execute(stmt)
 
     def _resolve_quarantine(self, conn: Connection, source: str, model: str, ids: list[str], now: datetime) -> None:
+        """Quarantine entries of records that mapped this time are resolved."""
         q = t.quarantine
-        for start in range(0, len(ids), _CHUNK):
+        open_ids = set(conn.execute(select(q.c.erp_id).where(
+            q.c.source == source, q.c.erp_model == model, q.c.resolved_at.is_(None))).scalars())
+        resolved = [erp_id for erp_id in ids if erp_id in open_ids]
+        for start in range(0, len(resolved), _CHUNK):
             conn.execute(
                 update(q)
-                .where(
-                    q.c.source == source,
-                    q.c.erp_model == model,
-                    q.c.erp_id.in_(ids[start : start + _CHUNK]),
-                    q.c.resolved_at.is_(None),
-                )
+                .where(q.c.source == source, q.c.erp_model == model, q.c.erp_id.in_(resolved[start : start + _CHUNK]))
                 .values(resolved_at=now)
             )
 

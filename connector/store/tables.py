@@ -2,9 +2,9 @@
 
 Synced records share one key: (source, erp_model, erp_id).  Money is stored as
 integer minor units next to its currency code, never as a float.  Every synced
-table carries ``content_hash`` (so that re-reading an unchanged record writes
-nothing), ``seen_run`` (mark-and-sweep reconciliation of full syncs) and
-``deleted_at`` (set when a full sync no longer finds the record).
+table carries ``synced_at`` (when the record was read), ``seen_run`` (mark-and-sweep
+reconciliation of full syncs) and ``deleted_at`` (set when a full sync no longer
+finds the record); re-reading an unchanged record (same column values) writes nothing.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ def _record_columns() -> list[Column]:
 def _sync_columns() -> list[Column]:
     return [
         Column("changed_at", UTCDateTime(), nullable=False),
-        Column("content_hash", String(64), nullable=False),
         Column("synced_at", UTCDateTime(), nullable=False),
         Column("seen_run", Integer, nullable=True),
         Column("deleted_at", UTCDateTime(), nullable=True),
