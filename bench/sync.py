@@ -14,7 +14,8 @@ Per protocol, alternately and `--repeat` times (the median is printed):
 * CreditGuard: the first sync of the invoices stream into a fresh store (SQLite file or PostgreSQL
   database), each run in a fresh process, so that its peak resident set is its own.
 
-The ratio is CreditGuard's records per second over the raw client's.  Then, per protocol and store:
+The ratio is CreditGuard's records per second over the raw client's run just before it (the machine's
+speed drifts; pairs drift together): the median of the pairs, and their range.  Then, per protocol and store:
 a sync of every stream, and an unchanged sync right after it: records read and calls per stream.
 Last, CreditGuard's peak memory at other sizes (SQLite, JSON-RPC), to show it stays flat.
 """
@@ -42,6 +43,9 @@ DB, LOGIN, PASSWORD = "demo", "admin", "admin"
 API_KEY = "cgsandbox-0000-admin-api-key"  # the sandbox's admin API key (OdooSandbox.DEFAULT_API_KEY)
 INVOICE_DOMAIN = [["move_type", "in", ["out_invoice", "out_refund"]]]
 CONTEXT = {"active_test": False}
+
+
+PIN_SANDBOX = ["taskset", "-c", os.environ["CG_BENCH_SANDBOX_CPU"]] if os.environ.get("CG_BENCH_SANDBOX_CPU") else []
 
 
 def rss_peak_mib() -> float:
@@ -133,7 +137,7 @@ class Sandbox:
     def __init__(self, invoices: int, version: str) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "creditguard", "sandbox", "odoo", "--port", str(self.port), "--version", version,
+            [*PIN_SANDBOX, sys.executable, "-m", "creditguard", "sandbox", "odoo", "--port", str(self.port), "--version", version,
              "--data", f"large:{invoices}"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(self.port, self.process)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -166,7 +170,7 @@ def main() -> None:
     parser.add_argument("--protocols", default="xmlrpc,jsonrpc,json2")
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--version", default="19", choices=["17", "19"])
     parser.add_argument("--memory-sizes", default="", help="comma-separated invoice counts for the memory rows")
     parser.add_argument("--erp", choices=["odoo", "sap"], default="odoo",
@@ -175,6 +179,8 @@ def main() -> None:
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
+        if os.environ.get("CG_BENCH_CPU"):
+            os.sched_setaffinity(0, {int(os.environ["CG_BENCH_CPU"])})
         kind, url, protocol, batch, *rest = args.worker
         if kind == "raw":
             print(json.dumps(raw_read(url, protocol, int(batch))))
@@ -202,22 +208,24 @@ def main() -> None:
           f"median of {args.repeat}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs", flush=True)
     sandbox = Sandbox(args.invoices, args.version)
     try:
-        print(f"{'protocol':<9} {'store':<11} {'raw rec/s':>10} {'CG rec/s':>9} {'ratio':>6} {'calls':>6} "
+        print(f"{'protocol':<9} {'store':<11} {'raw rec/s':>10} {'CG rec/s':>9} {'ratio':>6} {'range':>10} {'calls':>6} "
               f"{'RSS before → peak':>19}   unchanged cycle: read / calls per stream", flush=True)
         for protocol in protocols:
-            raw, ours = [], {store: [] for store in stores}
-            for _ in range(args.repeat):
-                raw.append(worker("raw", sandbox.url, protocol, str(args.batch)))
+            raw, ours, ratios = [], {store: [] for store in stores}, {store: [] for store in stores}
+            for _ in range(args.repeat):  # each CreditGuard run is compared with the raw run just before it
                 for store in stores:
+                    raw.append(worker("raw", sandbox.url, protocol, str(args.batch)))
                     ours[store].append(worker("cg", sandbox.url, protocol, str(args.batch), urls[store](), "-"))
+                    ratios[store].append(ours[store][-1]["rate"] / raw[-1]["rate"])
             raw_rate = statistics.median(r["rate"] for r in raw)
             for store in stores:
                 runs = ours[store]
                 rate = statistics.median(r["rate"] for r in runs)
                 cycle = worker("cg", sandbox.url, protocol, str(args.batch), urls[store](), "cycles")["unchanged"]
                 unchanged = ", ".join(f"{name} {c['read']}/{c['calls']}" for name, c in cycle.items())
-                print(f"{protocol:<9} {store:<11} {raw_rate:>10.0f} {rate:>9.0f} {rate / raw_rate:>6.2f} "
-                      f"{runs[0]['calls']:>6} {statistics.median(r['rss_before'] for r in runs):>7.1f} → "
+                spread = f"{min(ratios[store]):.2f}–{max(ratios[store]):.2f}"
+                print(f"{protocol:<9} {store:<11} {raw_rate:>10.0f} {rate:>9.0f} {statistics.median(ratios[store]):>6.2f} "
+                      f"{spread:>10} {runs[0]['calls']:>6} {statistics.median(r['rss_before'] for r in runs):>7.1f} → "
                       f"{max(r['rss_peak'] for r in runs):>5.1f} MiB   {unchanged}", flush=True)
     finally:
         sandbox.stop()

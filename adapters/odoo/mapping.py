@@ -241,9 +241,16 @@ def _currency_pair(value: Any) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
+def _float_money(value: float, currency: str) -> Decimal:
+    """A float amount as Odoo sends it, exactly (through ``repr``) and rounded; cached, as open amounts
+    repeat totals, signed amounts repeat unsigned ones and paid documents are all at 0."""
+    return Decimal(repr(value)).quantize(exponent(currency), rounding=ROUND_HALF_UP)
+
+
 def _plain_money(value: Any, currency: str) -> Decimal | None:
     if type(value) is float and math.isfinite(value) and -_LARGEST < value < _LARGEST:
-        return Decimal(repr(value)).quantize(exponent(currency), rounding=ROUND_HALF_UP)
+        return _float_money(value, currency)
     return None
 
 
