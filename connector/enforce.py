@@ -17,20 +17,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import structlog
-
 from policy.model import TODO_ACTIVITY, AlertAction, Policy
 
 from .checks import CheckError, CheckOutcome, CreditChecker
 from .deadlines import Deadline, DeadlineKind, DeadlineStatus, InsurerDeadlines, list_deadlines
 from .decisions import Result
 from .domain import OrderState, SalesOrder
+from .logs import get_logger
 from .outbox import Outbox
 from .rates import MissingRate
 from .store import Store
 from .store.outbox import HoldRecord
 
-log = structlog.get_logger("creditguard.enforce")
+log = get_logger("creditguard.enforce")
 
 OPEN_STATES = (OrderState.DRAFT, OrderState.SENT, OrderState.CONFIRMED)
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 
-import structlog
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
 
-log = structlog.get_logger("creditguard.leader")
+from .logs import get_logger
+
+log = get_logger("creditguard.leader")
 
 
 def lock_key(source: str) -> int:

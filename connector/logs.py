@@ -11,9 +11,10 @@ import logging
 import sys
 from typing import Any
 
-import structlog
-
 _SECRET_KEYS = ("password", "secret", "api_key", "apikey", "token", "authorization")
+# structlog (with what it imports) takes longer to import than a credit check takes to run: it is imported
+# by the first module that asks for a logger, and the configuration waits until then.
+_settings: tuple[str, str, Any] | None = None
 
 
 def _redact(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -23,8 +24,25 @@ def _redact(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+def get_logger(name: str) -> Any:
+    """A structlog logger (structlog is configured as :func:`configure_logging` last said)."""
+    import structlog
+
+    if _settings is not None and not structlog.is_configured():
+        _apply(*_settings)
+    return structlog.get_logger(name)
+
+
 def configure_logging(level: str = "info", fmt: str = "auto", stream: Any = None) -> None:
-    stream = stream or sys.stderr
+    global _settings
+    _settings = (level, fmt, stream or sys.stderr)
+    if "structlog" in sys.modules:
+        _apply(*_settings)
+
+
+def _apply(level: str, fmt: str, stream: Any) -> None:
+    import structlog
+
     use_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=False)

@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import structlog
-
 from .errors import AmbiguousWrite, AuthenticationFailed, RecordLocked, RetryableError, SourceError
+from .logs import get_logger
 from .ports import ERPWriter
 from .store import Store
 
-log = structlog.get_logger("creditguard.outbox")
+log = get_logger("creditguard.outbox")
 
 
 def _utcnow() -> datetime:

@@ -28,14 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import structlog
-
 from .change_scan import ChangeScanSync
 from .errors import RetryableError, SourceError
+from .logs import get_logger
 from .ports import Cursor, ERPSource, Rejected, SourceInfo, Stream
 from .store import FullRun, Store
 
-log = structlog.get_logger("creditguard.sync")
+log = get_logger("creditguard.sync")
 
 Progress = Callable[[str, str, int], None]
 

@@ -6,20 +6,20 @@ import sys
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from connector.checks import CheckError, CreditChecker, outcome_json, overdue_json
-from connector.decisions import Result, effective_limit, insurer_decision
-from connector.domain import OrderState
 from connector.errors import ConfigError
-from policy.model import Policy
 
 from .render import print_json
+
+# what a command needs is imported when it runs: `creditguard --help` and a scripted `check` start quickly
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from connector.checks import CreditChecker
+    from policy.model import Policy
 
 
 def today(config: Any):
@@ -27,7 +27,7 @@ def today(config: Any):
     return datetime.now(config.sync.tzinfo).date()
 
 
-def active_policy(config: Any) -> Policy:
+def active_policy(config: Any) -> "Policy":
     from policy.loader import load_policy
 
     if config.policy is None:
@@ -45,6 +45,10 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def check(app: App, order_ref: str, source_name: str | None, as_json: bool, no_log: bool) -> None:
         """The credit decision for one sales order, with its reasons."""
+        from rich.console import Console
+
+        from connector.checks import CreditChecker, outcome_json
+
         checker = CreditChecker(app.store, active_policy(app.config), today(app.config))
         outcome = checker.check(order_ref, source_name, record=not no_log)
         document = outcome_json(outcome)
@@ -62,6 +66,11 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def exposure(app: App, customer_ref: str | None, source_name: str | None, as_json: bool, max_rows: int) -> None:
         """Exposure, limit and headroom per credit group, or one group's breakdown."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from connector.checks import CreditChecker
+
         policy = active_policy(app.config)
         checker = CreditChecker(app.store, policy, today(app.config))
         rows = list(exposure_rows(app.store, checker, customer_ref, source_name))
@@ -91,6 +100,9 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def decisions(app: App, customer: str | None, order_ref: str | None, as_json: bool) -> None:
         """The decision log: every decision taken, with its inputs and the policy used."""
+        from rich.console import Console
+        from rich.table import Table
+
         entries = app.store.decisions(customer=customer, order=order_ref)
         if as_json:
             print_json({"decisions": entries}, sys.stdout)
@@ -142,6 +154,11 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def policy_explain(app: App, customer_ref: str, source_name: str | None) -> None:
         """Which limits and rules apply to a customer, and why."""
+        from rich.console import Console
+
+        from connector.checks import CreditChecker
+        from connector.decisions import effective_limit
+
         pol = active_policy(app.config)
         checker = CreditChecker(app.store, pol, today(app.config))
         head = group_head(app.store, customer_ref, source_name)
@@ -195,6 +212,9 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def policy_simulate(app: App, new_policy: str, source_name: str | None, as_json: bool) -> None:
         """What-if: open orders whose decision would change if NEW_POLICY replaced the active one."""
+        from rich.console import Console
+        from rich.table import Table
+
         from policy.loader import load_policy
 
         current, candidate = active_policy(app.config), load_policy(new_policy)
@@ -218,6 +238,10 @@ def register(main: click.Group, guarded, App) -> None:
 
 def _print_insurer_terms(policy: Policy, key: str, as_of, console: Console) -> None:
     """The deadlines the customer's insurer sets once it pays late ([insurers."NAME"])."""
+    from rich.markup import escape
+
+    from connector.decisions import insurer_decision
+
     cover = insurer_decision(policy, key, as_of)
     terms = policy.insurers.get(cover.insurer) if cover is not None else None
     if terms is None:
@@ -232,6 +256,8 @@ def _print_insurer_terms(policy: Policy, key: str, as_of, console: Console) -> N
 
 
 def group_head(store: Any, ref: str, source: str | None):
+    from connector.checks import CheckError
+
     customers = store.find_customers(ref, source)
     if not customers:
         raise CheckError(f"no customer {ref!r} in the store")
@@ -243,6 +269,9 @@ def group_head(store: Any, ref: str, source: str | None):
 
 def exposure_rows(store: Any, checker: CreditChecker, ref: str | None, source: str | None):
     """Exposure, overdue, limit and headroom of one credit group (``ref``) or of all of them."""
+    from connector.checks import overdue_json
+    from connector.decisions import effective_limit
+
     heads = [group_head(store, ref, source)] if ref else [
         c for c in store.iter_customers(source) if c.erp_id == c.credit_group_id]
     by_source: dict[str, list] = {}
@@ -276,6 +305,10 @@ def exposure_rows(store: Any, checker: CreditChecker, ref: str | None, source: s
 
 
 def _simulate(app: Any, current: Policy, candidate: Policy, as_of, source: str | None) -> dict[str, Any]:
+    from connector.checks import CheckError, CreditChecker
+    from connector.decisions import Result
+    from connector.domain import OrderState
+
     now_checker = CreditChecker(app.store, current, as_of)
     new_checker = CreditChecker(app.store, candidate, as_of)
     changed_orders, checked = [], 0
@@ -320,6 +353,8 @@ def _simulate(app: Any, current: Policy, candidate: Policy, as_of, source: str |
 
 
 def _print_check(d: dict[str, Any], console: Console) -> None:
+    from rich.markup import escape
+
     colour = "red" if d["decision"] == "hold" else "green"
     console.print(f"Order [bold]{d['order']}[/] ({d['source']}) for {d['customer_name']} ({d['customer']}): "
                   f"[bold {colour}]{d['decision'].upper()}[/]")
@@ -341,6 +376,8 @@ def _print_check(d: dict[str, Any], console: Console) -> None:
 
 
 def _print_breakdown(row: dict[str, Any], currency: str, console: Console, title: bool = True) -> None:
+    from rich.table import Table
+
     table = Table(title=f"Exposure of {row.get('name') or row.get('customer_name')} ({currency})" if title else None)
     table.add_column("Component")
     table.add_column("Amount", justify="right")

@@ -18,14 +18,13 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from connector.errors import CreditGuardError
-from connector.logs import configure_logging
+from connector.logs import configure_logging, get_logger
 from connector.notify import Notifier, watchdog_interval
 
-log = structlog.get_logger("creditguard.daemon")
+log = get_logger("creditguard.daemon")
 
 
 class Daemon:
@@ -58,9 +57,8 @@ class Daemon:
         return config, policy
 
     def start(self) -> None:
-        from connector.store import Store
-
         from connector.instance import InstanceLock
+        from connector.store import Store
 
         self.config, self.policy = self._load()
         configure_logging(self.config.logging.level, self.config.logging.format)

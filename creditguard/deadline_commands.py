@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
-from connector.deadlines import Deadline, DeadlineKind, DeadlineStatus, deadlines_json, deadlines_of
 
 from .credit_commands import active_policy, today
 from .render import print_json
 
-COLOURS = {DeadlineStatus.MISSED: "red", DeadlineStatus.DUE_SOON: "yellow", DeadlineStatus.PENDING: "default"}
-LABELS = {DeadlineStatus.MISSED: "missed", DeadlineStatus.DUE_SOON: "due soon", DeadlineStatus.PENDING: "pending"}
+if TYPE_CHECKING:
+    from connector.deadlines import Deadline
+
+COLOURS = {"missed": "red", "due_soon": "yellow", "pending": "default"}  # by DeadlineStatus
+LABELS = {"missed": "missed", "due_soon": "due soon", "pending": "pending"}
 
 
 def deadline_rows(app: Any, source_name: str | None, include_pending: bool) -> dict[str, Any]:
+    from connector.deadlines import deadlines_of
+
     policy = active_policy(app.config)
     as_of = today(app.config)
     names = [app.config.source(source_name).name] if source_name else [s.name for s in app.config.enabled_sources]
@@ -29,7 +29,7 @@ def deadline_rows(app: Any, source_name: str | None, include_pending: bool) -> d
 def _cell(deadline: Deadline | None) -> str:
     if deadline is None:
         return "-"
-    return f"[{COLOURS[deadline.status]}]{deadline.day}[/]"
+    return f"[{COLOURS[deadline.status.value]}]{deadline.day}[/]"
 
 
 def register(main: click.Group, guarded, App) -> None:
@@ -41,6 +41,12 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def deadlines(app: App, source_name: str | None, as_json: bool, include_pending: bool) -> None:
         """Insurer deadlines (notify the overdue account, cover stops, collection) due soon or missed."""
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.table import Table
+
+        from connector.deadlines import DeadlineKind, deadlines_json
+
         result = deadline_rows(app, source_name, include_pending)
         if as_json:
             print_json({"as_of": result["as_of"], "deadlines": [deadlines_json(d) for d in result["found"]]},
@@ -60,7 +66,7 @@ def register(main: click.Group, guarded, App) -> None:
             upcoming = d.next
             table.add_row(escape(d.customer_name), escape(d.insurer), escape(d.invoice_number), str(d.due),
                           *(_cell(d.get(kind)) for kind in DeadlineKind),
-                          f"[{COLOURS[d.status]}]{LABELS[d.status]}[/]",
+                          f"[{COLOURS[d.status.value]}]{LABELS[d.status.value]}[/]",
                           str(upcoming.days_left) if upcoming else "-")
         console.print(table)
 

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 MARKS = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
 
 
 def _print(console: Console, status: str, message: str, hint: str = "") -> None:
+    from rich.markup import escape
+
     console.print(f"  {MARKS[status]} {escape(message)}")
     if hint:
         console.print(f"      [dim]→ {escape(hint)}[/]")
 
 
 def run_doctor(config_path: str | None) -> int:
+    from rich.console import Console
+
     from connector.config import default_config_path, load_config
     from connector.errors import ConfigError
 

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from connector.enforce import AgeingAlerts, Change, EnforceReport, Enforcer, InsurerDeadlineAlerts
 from connector.errors import SourceError
-from connector.outbox import Outbox
 
 from .credit_commands import active_policy, today
 from .render import print_json
-from .sources import build_writer
+
+if TYPE_CHECKING:
+    from connector.enforce import Change
+    from connector.outbox import Outbox
 
 
 def make_outbox(config: Any, store: Any) -> Outbox:
+    from connector.outbox import Outbox
+
     cfg = config.outbox
     return Outbox(store, max_attempts=cfg.max_attempts, base_delay=float(cfg.retry_delay_seconds),
                   max_delay=float(cfg.max_retry_delay_seconds))
@@ -30,6 +30,8 @@ def enforce_source(config: Any, store: Any, policy: Any, source: Any, *, dry_run
                    holds: bool = True, alerts: bool = True) -> dict[str, Any]:
     """Evaluate one source's open orders (holds), insurer deadlines and ageing (alerts), queue the changes,
     push its outbox."""
+    from connector.enforce import EnforceReport, Enforcer
+
     outbox = make_outbox(config, store)
     as_of = today(config)
     report = Enforcer(store, policy, as_of, outbox).run(source.name, dry_run=dry_run) if holds \
@@ -46,12 +48,16 @@ def enforce_source(config: Any, store: Any, policy: Any, source: Any, *, dry_run
 def run_alerts(store: Any, policy: Any, as_of: Any, outbox: Outbox, source_name: str, controller_user_id: int | None,
                *, dry_run: bool = False) -> list[Change]:
     """Insurer deadlines and ageing alerts on the source's invoices (and the closing of paid ones)."""
+    from connector.enforce import AgeingAlerts, InsurerDeadlineAlerts
+
     return [*InsurerDeadlineAlerts(store, policy, as_of, outbox, controller_user_id).run(source_name, dry_run=dry_run),
             *AgeingAlerts(store, policy, as_of, outbox, controller_user_id).run(source_name, dry_run=dry_run)]
 
 
 def push_outbox(config: Any, store: Any, source: Any) -> dict[str, Any]:
     """Apply what waits in the source's outbox; an ERP that cannot be asked leaves it queued."""
+    from .sources import build_writer
+
     writer = build_writer(source, store)
     try:
         return asdict(make_outbox(config, store).drain(writer, source.name))
@@ -77,6 +83,10 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def enforce(app: App, dry_run: bool, source_name: str | None, as_json: bool) -> None:
         """Place and release credit holds on open orders, flag customers, push the writes to the ERP."""
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.table import Table
+
         result = enforce_sources(app, source_name, dry_run)
         if as_json:
             print_json(result, sys.stdout)
@@ -107,6 +117,10 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def outbox(app: App, state: str | None, source_name: str | None, retry_id: int | None, as_json: bool) -> None:
         """Writes waiting for, applied to, or refused by the ERP (dead letters)."""
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.table import Table
+
         if retry_id is not None:
             outbox_ = make_outbox(app.config, app.store)
             ok = outbox_.store.outbox_retry_dead(retry_id, outbox_.clock())

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-import structlog
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -29,9 +28,10 @@ from werkzeug.wrappers import Request, Response
 
 from connector.checks import CheckError, CreditChecker, outcome_json
 from connector.errors import CreditGuardError
+from connector.logs import get_logger
 from connector.money import UnknownCurrency, currency_precision
 
-log = structlog.get_logger("creditguard.http")
+log = get_logger("creditguard.http")
 
 ROUTES = Map([
     Rule("/healthz", endpoint="healthz", methods=["GET"]),

@@ -7,10 +7,10 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def jsonable(value: Any) -> Any:
@@ -49,6 +49,8 @@ def print_json_lines_array(key: str, items: Iterable[Any], out) -> int:
 def print_table(title: str, columns: list[tuple[str, str]], rows: Iterable[dict[str, Any]], console: Console,
                 limit: int | None = None) -> int:
     """A rich table; ``columns`` are (key, header); headers starting with '>' are right-aligned."""
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for _key, header in columns:
         if header.startswith(">"):
@@ -64,3 +66,10 @@ def print_table(title: str, columns: list[tuple[str, str]], rows: Iterable[dict[
         table.caption = f"{limit} of {count} shown (--json for all)"
     console.print(table)
     return count
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console (imported when something is printed, not when the command line starts)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr)

@@ -7,17 +7,17 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import click
-import structlog
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from connector.errors import ConfigError, SourceError
+from connector.logs import get_logger
 from connector.sync import SourceReport, SyncEngine
 
 from .render import print_json, print_table
 from .sources import build_source
 
-log = structlog.get_logger("creditguard.sync")
+log = get_logger("creditguard.sync")
 
 
 def full_sync_due(store: Any, source: str, cron: str, tz: tzinfo, now: datetime) -> bool:

@@ -7,18 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import structlog
-
 from connector.domain import Company, SyncedRecord
 from connector.errors import BadRecord, FatalError
-from connector.ports import Cursor, Entry, Page, Rejected, SourceInfo, Stamp, Stream
+from connector.logs import get_logger
 from connector.pipeline import prefetch
+from connector.ports import Cursor, Entry, Page, Rejected, SourceInfo, Stamp, Stream
 
 from . import mapping
 from .client import OdooClient
 from .versions import ADDON_ORDER_FIELDS, COMPANY_FIELDS, MOVE_FIELDS, PARTNER_FIELDS, RATE_FIELDS, OdooVersion
 
-log = structlog.get_logger("creditguard.odoo")
+log = get_logger("creditguard.odoo")
 
 ID_ORDER = "id asc"
 NEWEST_ORDER = "write_date desc, id desc"

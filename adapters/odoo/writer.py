@@ -16,13 +16,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import structlog
-
 from connector.errors import FatalError
+from connector.logs import get_logger
 
 from .client import OdooClient
 
-log = structlog.get_logger("creditguard.odoo")
+log = get_logger("creditguard.odoo")
 
 FLAG_TAGS = {"ok": "Credit: OK", "watch": "Credit: watch", "stop": "Credit: stop"}
 TODO = "mail.mail_activity_data_todo"

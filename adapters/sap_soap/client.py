@@ -15,17 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import requests
-import structlog
 import zeep
 import zeep.exceptions
 import zeep.helpers
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from connector.errors import AmbiguousWrite, FatalError, RecordLocked, RetryableError, SourceError
+from connector.logs import get_logger
 
 from . import errors
 
-log = structlog.get_logger("creditguard.sap")
+log = get_logger("creditguard.sap")
 
 MC = "urn:sap-com:document:sap:soap:functions:mc-style"
 WSDL_DIR = Path(__file__).with_name("wsdl")

@@ -16,17 +16,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from connector.domain import Company
 from connector.errors import BadRecord, FatalError
+from connector.logs import get_logger
 from connector.ports import Cursor, Entry, Page, Rejected, Scope, SourceInfo, Stream
 
 from . import fingerprints, mapping, rates
 from .client import SapClient
 from .errors import CustomerError
 
-log = structlog.get_logger("creditguard.sap")
+log = get_logger("creditguard.sap")
 
 MODELS = {Stream.CUSTOMERS: "KNA1", Stream.INVOICES: "BSID", Stream.ORDERS: "VBAK",
           Stream.CURRENCY_RATES: mapping.RATE_MODEL}

@@ -31,15 +31,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-import structlog
-
 from connector.errors import AmbiguousWrite, FatalError, SourceError
+from connector.logs import get_logger
 
 from .client import CHANGE_SERVICE, SapClient
 from .errors import CustomerError
 from .mapping import alpha
 
-log = structlog.get_logger("creditguard.sap")
+log = get_logger("creditguard.sap")
 
 Mode = Literal["stateful", "wrapper"]
 Locate = Callable[[str], "tuple[str, str] | None"]

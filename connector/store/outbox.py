@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.orm import aliased
 
 from . import tables as t
 
@@ -106,7 +105,7 @@ class OutboxStore:
         """Applied ageing alerts whose invoice is no longer open (paid, cancelled, gone from the ERP)
         and that have no closing entry yet — one query, however many alerts there are."""
         o, i = t.outbox, t.invoices
-        close = aliased(o)
+        close = o.alias("close")
         still_open = exists().where(i.c.source == o.c.source, i.c.erp_id == o.c.target_id,
                                     i.c.deleted_at.is_(None), i.c.state == "posted", i.c.amount_open_minor != 0)
         closed = exists().where(close.c.source == o.c.source, close.c.kind == "close_alert",

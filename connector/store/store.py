@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain import Company, Customer, CurrencyRate, Invoice, SalesOrder, SyncedRecord
 from ..ports import Cursor, Rejected, Scope, Stream
@@ -125,8 +124,12 @@ class Store(OutboxStore, ScanStateStore):
 
     def _insert(self, table: Table):
         if self._dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
             return postgresql.insert(table)
         if self._dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
             return sqlite.insert(table)
         raise RuntimeError(f"unsupported dialect {self._dialect}")  # pragma: no cover
 
