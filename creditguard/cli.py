@@ -260,7 +260,7 @@ def _sap_option(check_name: str) -> Callable[[click.Context, click.Parameter, st
               help="TCP port (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--data", default="demo", show_default=True, callback=_sap_option("check_data"),
-              help="demo, or large:N for N more open items.")
+              help="demo, or large:N for N more open items (and N/20 more customers).")
 @click.option("--client", default="100", show_default=True, callback=_sap_option("check_client"),
               help="SAP client (three digits); part of every service path.")
 @click.option("--user", default="admin", show_default=True, help="HTTP Basic logon user.")

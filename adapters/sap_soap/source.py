@@ -35,6 +35,9 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+SHARE_LIMIT = 5000  # customers whose list rows and credit masters a sync keeps for all its streams
+
+
 class SapSoapSource:
     """Reads customers (KNA1 + KNKK), open items (BSID), sales orders (VBAK) and exchange rates (TCURR)
     of one SAP client."""
@@ -84,10 +87,11 @@ class SapSoapSource:
         self._known: dict[Stream, dict[str, Scope]] = {}  # fingerprints of the last read (remember_scopes)
         self._credit_rows: dict[str, tuple[dict[str, Any] | None, ...]] = {}  # credit masters, this sync
         self._pages: dict[int, list[list[dict[str, Any]]]] = {}  # the customer list by page size, this sync
+        self._shared = True  # the customer list and credit masters are kept for the next stream (a short list)
+        self.share_limit = SHARE_LIMIT
         self._failed: set[str] = set()  # customers whose records could not be read, this stream
         self.rate_key_dates: list[date] = []  # key dates the last CURRENCY_RATES read asked (its cost)
         self.ctx = mapping.MappingContext(name, timezone, curr_internal)
-        self.credit: dict[str, mapping.CreditInfo] = {}  # customer -> credit master (risk, blocked…)
         self.special_gl_skipped = 0  # special G/L items (down payments…) left out of INVOICES, last read
         self._companies: tuple[Company, ...] = ()
 
@@ -109,6 +113,7 @@ class SapSoapSource:
     def open(self) -> SourceInfo:
         self._credit_rows.clear()  # credit masters and the customer list are read afresh each sync
         self._pages.clear()
+        self._shared = True
         first = self.client.customer_list(max_rows=1)  # logon + service reachable
         currencies = dict(self.company_currencies)
         missing = [cc for cc in self.company_codes if cc not in currencies]
@@ -149,25 +154,33 @@ class SapSoapSource:
         known = self._known.pop(stream, {})
         self._failed.clear()
         now = self.clock()
+        size = max(1, batch_size)
+        entries: list[Entry] = []
+        scopes: list[Scope] = []
         for customers in self._customer_pages(batch_size):
             if self.credit_list:
                 self._prefetch_credit(customers)
-            entries: list[Entry] = []
-            scopes: list[Scope] = []
             for address in customers:
                 customer = mapping.alpha(address.get("Customer") or "")
                 mark = fingerprints.fingerprint(stream, address, self._credit_masters(customer))
                 prior = known.get(customer)
                 if mark is not None and prior is not None and prior.fingerprint == mark and now < prior.recheck_at:
                     scopes.append(Scope(customer, mark, prior.recheck_at, unchanged=True))
-                    continue
-                read = per_customer(address, key_date)
-                entries.extend(read)
-                if mark is not None and customer not in self._failed:
-                    scopes.append(Scope(customer, mark, fingerprints.recheck_at(read, now, self.reconcile,
-                                                                                self._unwatched(customer))))
-            if entries or scopes:
-                yield Page(model=model, entries=tuple(entries), scopes=tuple(scopes))
+                else:
+                    read = per_customer(address, key_date)
+                    entries.extend(read)
+                    if mark is not None and customer not in self._failed:
+                        scopes.append(Scope(customer, mark, fingerprints.recheck_at(read, now, self.reconcile,
+                                                                                    self._unwatched(customer))))
+                # a page ends at a customer once it holds batch_size records or parts: memory stays flat
+                # however many items a customer page brings
+                if len(entries) + len(scopes) >= size:
+                    yield Page(model=model, entries=tuple(entries), scopes=tuple(scopes))
+                    entries, scopes = [], []
+            if not self._shared:  # a long list: its credit masters are not kept for the next stream
+                self._credit_rows.clear()
+        if entries or scopes:
+            yield Page(model=model, entries=tuple(entries), scopes=tuple(scopes))
 
     def count(self, stream: Stream) -> int:
         return sum(len(page.entries) for page in self.read(stream, None, 500))
@@ -209,18 +222,28 @@ class SapSoapSource:
         return {cc: known[cc] for cc in self.company_codes}
 
     def _customer_pages(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        """The customer list in pages, read once per sync and shared by the streams: every stream of a
-        sync sees the same customers (one read for all three), and a new customer waits for the next."""
+        """The customer list in pages.  Up to ``share_limit`` customers it is read once per sync and shared
+        by the streams (one read for all three; a new customer waits for the next sync), and so are their
+        credit masters; a longer list is read by each stream, a page at a time, so that memory does not
+        grow with the number of customers."""
         size = max(1, batch_size)
         cached = self._pages.get(size)
         if cached is not None:
             yield from cached
             return
-        pages: list[list[dict[str, Any]]] = []
+        pages: list[list[dict[str, Any]]] | None = [] if self._shared else None
+        kept = 0
         for page in self._list_pages(size):
-            pages.append(page)
+            if pages is not None:
+                kept += len(page)
+                if kept <= self.share_limit:
+                    pages.append(page)
+                else:
+                    pages, self._shared = None, False
+                    self._credit_rows.clear()
             yield page
-        self._pages[size] = pages  # only a complete list is kept
+        if pages is not None:
+            self._pages[size] = pages  # only a complete list is kept
 
     def _list_pages(self, size: int) -> Iterator[list[dict[str, Any]]]:
         """Keyset paging over BAPI_CUSTOMER_GETLIST: customer number > last one, MAXROWS = batch."""
@@ -299,9 +322,7 @@ class SapSoapSource:
         for (_, area), raw in zip(self._credit_pairs(), self._credit_masters(customer)):
             info = mapping.map_credit(raw, customer, area)
             if info is not None:
-                self.credit[customer] = info
                 return info
-        self.credit.pop(customer, None)
         return None
 
     def _invoice_entries(self, address: dict[str, Any], key_date: str) -> list[Entry]:

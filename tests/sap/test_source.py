@@ -81,8 +81,8 @@ def test_customers_with_credit_master(sb, source):
     assert len(by_id) == 30
     c3 = by_id["0000100003"]
     assert (c3.credit_limit, c3.credit_limit_currency) == (Decimal("20000.00"), "EUR")
-    assert source.credit["0000100003"].blocked and source.credit["0000100003"].risk_category == "C03"
-    assert not source.credit["0000100001"].blocked
+    assert c3.credit_blocked and c3.risk_category == "C03"
+    assert not by_id["0000100001"].credit_blocked
     assert by_id["0000100026"].credit_limit_currency == "JPY"
 
 

@@ -290,6 +290,21 @@ def _order(data: Data, kunnr: str, bukrs: str, days_ago: int, lines: list[tuple[
     return so
 
 
+def _more_customers(d: Data, today: dt.date, count: int) -> None:
+    """``count`` more customers of company code 1000 (numbers from 0000200001), each with a credit master:
+    a customer list longer than any page."""
+    for n in range(1, count + 1):
+        kunnr = f"{200000 + n:010d}"
+        country, city, plz, street = CITIES[n % len(CITIES)]
+        d.customers[kunnr] = Customer(
+            kunnr=kunnr, name=f"{NAMES[n % len(NAMES)]} {n}", city=city, country=country, street=f"{street} {n}",
+            postl_code=plz, langu="E", company_codes={"1000": {"pmnttrms": "ZB30", "clerk": "01"}},
+            created=today - dt.timedelta(days=100 + n % 900), vat=f"{country}{200000000 + n}")
+        d.credit[(kunnr, "1000")] = CreditMaster(
+            kunnr=kunnr, kkber="1000", currency="EUR", limit=Decimal(10000 * (1 + n % 9)), risk_category="A01",
+            rep_group="001", credit_group="0001", last_review=today - dt.timedelta(days=n % 300), next_review=None)
+
+
 def build_demo(today: dt.date, large: int = 0) -> Data:
     d = Data(today=today)
     # ---------------------------------------------------------------- customers
@@ -380,6 +395,7 @@ def build_demo(today: dt.date, large: int = 0) -> Data:
             d.add_item(bukrs=bukrs, kunnr=kunnr, amount=amt, days_ago=days, kind=kind,
                        netterms=rng.choice([14, 30, 30, 60]))
     if large:
+        _more_customers(d, today, large // 20)
         kunnrs = sorted(d.customers)
         for i in range(large):
             kunnr = kunnrs[i % len(kunnrs)]
