@@ -66,13 +66,24 @@ class _XmlRpcConnector(XmlRPCConnector):
         return getattr(self._proxies[service_name], method)(*args)
 
 
-def _json(response: httpx.Response) -> Any:
-    """The body of an answer as JSON, parsed with orjson (a first sync parses hundreds of megabytes of it);
-    numbers orjson does not take (integers beyond 64 bits) go through the standard parser."""
+def _post(http: httpx.Client, url: str, **kwargs: Any) -> tuple[httpx.Response, Any]:
+    """POST, and a 200 answer's body as JSON.  The body is read past httpx's cache: an httpx response sits in
+    a reference cycle until the garbage collector runs, and a first sync would keep megabytes of pages on
+    it.  Other answers are read whole (their ``response.json()`` tells what went wrong)."""
+    with http.stream("POST", url, **kwargs) as response:
+        if response.status_code != 200:
+            response.read()
+            return response, None
+        return response, _json(b"".join(response.iter_bytes()))
+
+
+def _json(content: bytes) -> Any:
+    """JSON parsed with orjson (a first sync parses hundreds of megabytes of it); numbers orjson does not
+    take (integers beyond 64 bits) go through the standard parser."""
     try:
-        return orjson.loads(response.content)
+        return orjson.loads(content)
     except orjson.JSONDecodeError:
-        return json.loads(response.content)
+        return json.loads(content)
 
 
 class JsonRpcError(Exception):
@@ -97,9 +108,8 @@ class _JsonRpcConnector(JsonRPCConnector):
             "params": {"service": service_name, "method": method, "args": args},
             "id": next(self._ids),
         }
-        response = self._http.post(self.url, json=payload)
+        response, body = _post(self._http, self.url, json=payload)
         response.raise_for_status()
-        body = _json(response)
         if not isinstance(body, dict):
             raise ValueError("not a JSON-RPC answer")
         if body.get("error"):
@@ -120,10 +130,10 @@ class _Json2Model(JsonModel):
         connection: "_Json2Connection" = self.connection
 
         def proxy(**kwargs):
-            response = connection.http.post(self._url(method), headers=connection.bearer_header, json=kwargs)
+            response, body = _post(connection.http, self._url(method), headers=connection.bearer_header, json=kwargs)
             if response.status_code != 200:
                 raise Json2Error(response)
-            return _json(response)
+            return body
 
         return proxy
 

@@ -241,7 +241,7 @@ def _currency_pair(value: Any) -> str | None:
     return None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _float_money(value: float, currency: str) -> Decimal:
     """A float amount as Odoo sends it, exactly (through ``repr``) and rounded; cached, as open amounts
     repeat totals, signed amounts repeat unsigned ones and paid documents are all at 0."""
