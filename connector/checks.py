@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policy.model import Grouping, Policy
 
-from .decisions import CustomerFacts, Decision, OrderFacts, customer_grade, customer_key, decide
+from .decisions import CustomerFacts, Decision, OrderFacts, Result, customer_grade, customer_key, decide
 from .domain import Customer, OrderState, SalesOrder
 from .errors import CreditGuardError
 from .exposure import Exposure, ExposureCalculator, OrderUnderCheck, Overdue, earliest
+from .holds import hold_key, queue_hold
 from .money import quantize
+from .outbox import Outbox
 from .store import Store
+from .store.outbox import HoldRecord
+from .store.reservations import Reservation
+
+if TYPE_CHECKING:
+    from .live_checks import LiveCustomer, LiveOrder
 
 
 class CheckError(CreditGuardError):
     """The order or customer cannot be checked (unknown, ambiguous)."""
+
+
+class BadFacts(CheckError):
+    """Facts of an order that are missing or contradict each other; ``field`` names the one at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +48,8 @@ class CheckOutcome:
     decision: Decision
     policy: Policy
     project: tuple[str, Exposure] | None = None
+    hold_key: str | None = None  # a hold decided at confirmation: the key of its write into the ERP
+    reservation: Decimal | None = None  # an approval at confirmation: the exposure reserved (base currency)
 
 
 def _one_order(store: Store, number: str, source: str | None) -> SalesOrder:
@@ -54,12 +72,18 @@ def _order_amount(order: SalesOrder) -> Decimal:
     return order.amount_total
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 class CreditChecker:
-    def __init__(self, store: Store, policy: Policy, as_of: date) -> None:
+    def __init__(self, store: Store, policy: Policy, as_of: date,
+                 clock: Callable[[], datetime] = _utcnow) -> None:
         self.store = store
         self.policy = policy
         self.as_of = as_of
-        self.exposures = ExposureCalculator(store, policy.exposure, policy.base_currency, as_of)
+        self.clock = clock
+        self.exposures = ExposureCalculator(store, policy.exposure, policy.base_currency, as_of, clock())
 
     def convert(self, source: str, amount: Decimal, currency: str) -> Decimal:
         return self.exposures.rates(source).convert(amount, currency, self.policy.base_currency, None, self.as_of)
@@ -100,9 +124,16 @@ class CreditChecker:
         if customer is None:
             raise CheckError(f"order {number}: customer {order.source}:{order.customer_id} is not in the store")
         head = self.store.get_customer(order.source, customer.credit_group_id) or customer
+        outcome = self._outcome(order, customer, head, _order_amount(order))
+        if record:
+            self.record(outcome, trigger)
+        return outcome
+
+    def _outcome(self, order: SalesOrder, customer: Customer, head: Customer, amount: Decimal,
+                 order_type: str | None = None) -> CheckOutcome:
+        """The decision on ``order`` (adding ``amount``) for the credit group ``head`` leads."""
         facts, groups = self.facts(head)
-        amount = _order_amount(order)
-        under_check = OrderUnderCheck(order.erp_id, amount, order.currency, order.company_id,
+        under_check = OrderUnderCheck(order.erp_id, amount, order.currency, order.company_id or None,
                                       order.order_date.date() if order.order_date else self.as_of)
         per_group = self.exposures.compute(order.source, groups, overdue_days=self.overdue_days(facts),
                                            order=under_check)
@@ -114,13 +145,80 @@ class CreditChecker:
             project = (order.project, project_exposure)
         decision = decide(
             self.policy, facts, exposure, overdue,
-            OrderFacts(order.number, order.erp_id, self.convert(order.source, amount, order.currency)),
+            OrderFacts(order.number, order.erp_id, self.convert(order.source, amount, order.currency), order_type),
             self.as_of, lambda value, currency: self.convert(order.source, value, currency), project,
         )
-        outcome = CheckOutcome(order, customer, facts, exposure, overdue, decision, self.policy, project)
-        if record:
-            self.record(outcome, trigger)
-        return outcome
+        return CheckOutcome(order, customer, facts, exposure, overdue, decision, self.policy, project)
+
+    def check_live(self, order: LiveOrder, customer: LiveCustomer, *, confirm: bool = False, record: bool = True,
+                   outbox: Outbox | None = None, reservation_ttl: timedelta = timedelta(hours=24),
+                   trigger: str = "api") -> CheckOutcome:
+        """The decision on an order as the ERP has it now, synced or not (see :mod:`.live_checks`).
+
+        ``confirm``: the order is being confirmed.  The decision is then taken one at a time per credit group
+        (:meth:`Store.credit_group_lock`), and in the same transaction an approval reserves the order's amount
+        until the sync brings the order in, and a hold is registered with its write into the ERP (the key the
+        answer gives, so that ``enforce`` finds it placed)."""
+        if order.state is OrderState.CANCELLED:
+            raise BadFacts("order.state", f"order {order.number} is cancelled: there is nothing to decide")
+        head = self._live_head(order.source, customer)
+        member = self.store.get_customer(order.source, customer.erp_id) if customer.erp_id != head.erp_id else head
+        now = self.clock()
+        sales_order = SalesOrder(
+            order.source, order.erp_id, order.number, customer.erp_id, order.state, False,
+            datetime.combine(order.order_date, time(), UTC) if order.order_date else None, order.currency,
+            order.amount_total, order.amount_uninvoiced, order.company_id or "", now, project=order.project)
+        # what the order adds once confirmed: its part not invoiced yet; a quotation only checked: its total
+        confirmed = confirm or order.state in (OrderState.CONFIRMED, OrderState.DONE)
+        amount = order.amount_uninvoiced if confirmed else order.amount_total
+        if not confirm:
+            outcome = self._outcome(sales_order, member or head, head, amount, order.order_type)
+            if record:
+                self.record(outcome, trigger)
+            return outcome
+        group = self.facts(head)[0].credit_group
+        with self.store.credit_group_lock(order.source, group) as conn:
+            outcome = self._outcome(sales_order, member or head, head, amount, order.order_type)
+            decision_id = self.record(outcome, "confirm", conn) if record else None
+            if outcome.decision.result is Result.APPROVE:
+                reserved = self.convert(order.source, amount, order.currency)
+                self.store.put_reservation(Reservation(
+                    order.source, order.erp_id, order.number, group, order.company_id, order.currency, amount,
+                    self.policy.base_currency, reserved, now, now + reservation_ttl, decision_id), conn)
+                return replace(outcome, reservation=reserved)
+            self.store.drop_reservation(order.source, order.erp_id, conn)
+            return replace(outcome, hold_key=self._hold_at_confirmation(outcome, outbox or Outbox(self.store), conn))
+
+    def _live_head(self, source: str, customer: LiveCustomer) -> Customer:
+        """The commercial entity of the order's customer: as the store has it, or a new buyer (no history, the
+        ERP limit the request carries)."""
+        stored = self.store.get_customer(source, customer.commercial_erp_id)
+        if stored is not None:
+            if stored.credit_group_id != stored.erp_id:
+                raise BadFacts("customer.commercial_erp_id",
+                               f"{customer.commercial_erp_id} is a contact of {stored.credit_group_id} in {source}, "
+                               "not a commercial entity")
+            return stored
+        limit = customer.credit_limit if customer.credit_limit else None  # 0 means "no limit" in the ERP
+        return Customer(source, customer.commercial_erp_id, customer.commercial_ref, customer.commercial_name,
+                        customer.commercial_erp_id, None, None, None, True, None, limit,
+                        customer.credit_limit_currency if limit is not None else None, True, self.clock())
+
+    def _hold_at_confirmation(self, outcome: CheckOutcome, outbox: Outbox, conn: Any) -> str:
+        """Register the hold decided at confirmation and queue its write (the ERP may have written it already
+        from the answer: the write finds its key there and adds only the note); the key of that write."""
+        order, decision = outcome.order, outcome.decision
+        reasons = [{"code": r.code, "message": r.message} for r in decision.reasons]
+        hold = self.store.hold(order.source, order.erp_id)
+        if hold is not None and hold.state == "held" and [r["code"] for r in hold.reasons] == \
+                [r["code"] for r in reasons]:
+            return hold_key(hold)  # already held for the same reasons
+        now = self.clock()
+        record = HoldRecord(order.source, order.erp_id, order.number, "held", (hold.revision if hold else 0) + 1,
+                            reasons, decision.release_tier, str(outcome.exposure.total),
+                            hold.since if hold is not None and hold.state == "held" else now, None, now)
+        self.store.save_hold(record, conn)
+        return queue_hold(outbox, record, outcome.facts.name, self.policy.base_currency, conn)
 
     def check_prospective(self, customer_key: str, amount: Decimal, currency: str, source: str | None = None, *,
                           record: bool = True) -> CheckOutcome:
@@ -150,7 +248,7 @@ class CreditChecker:
             self.record(outcome, "api")
         return outcome
 
-    def record(self, outcome: CheckOutcome, trigger: str) -> int:
+    def record(self, outcome: CheckOutcome, trigger: str, conn: Any = None) -> int:
         document = outcome_json(outcome)
         return self.store.record_decision({
             "taken_at": datetime.now(UTC),
@@ -167,7 +265,7 @@ class CreditChecker:
             "policy_version": outcome.policy.version,
             "policy_hash": outcome.policy.content_hash,
             "record": json.dumps(document, sort_keys=True),
-        })
+        }, conn)
 
 
 def _merge(source: str, group: str, currency: str,
@@ -232,4 +330,6 @@ def outcome_json(outcome: CheckOutcome) -> dict[str, Any]:
         "as_of": d.as_of.isoformat(),
         "policy": {"name": outcome.policy.name, "version": outcome.policy.version,
                    "hash": outcome.policy.content_hash},
+        "hold_key": outcome.hold_key,
+        "reserved": _s(outcome.reservation),
     }

@@ -666,6 +666,17 @@ class HttpConfig(_Model):
         return _read_secret("[http]", "API token", self.token_env, None)
 
 
+class ChecksConfig(_Model):
+    """``[checks]``: real-time credit checks (``POST /v1/check``, ``creditguard check``)."""
+
+    # an approval at confirmation reserves exposure until the sync brings the order in, or this long
+    reservation_hours: Annotated[StrictInt, Field(ge=1, le=720)] = 24
+
+    @property
+    def reservation_ttl(self) -> timedelta:
+        return timedelta(hours=self.reservation_hours)
+
+
 class PolicyConfig(_Model):
     """``[policy]``: the active credit policy file."""
 
@@ -680,6 +691,7 @@ class Config(_Model):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     policy: PolicyConfig | None = None
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
     http: HttpConfig | None = None
     sources: tuple[SourceConfig, ...] = Field(alias="source")
 

@@ -23,6 +23,7 @@ from .checks import CheckError, CheckOutcome, CreditChecker
 from .deadlines import Deadline, DeadlineKind, DeadlineStatus, InsurerDeadlines, list_deadlines
 from .decisions import Result
 from .domain import OrderState, SalesOrder
+from .holds import queue_hold
 from .logs import get_logger
 from .outbox import Outbox
 from .rates import MissingRate
@@ -137,8 +138,7 @@ class Enforcer:
             report.changes.append(Change(order.number, outcome.facts.key, action,
                                          "; ".join(r.message for r in decision.reasons)))
             if not dry_run:
-                self.store.save_hold(record)
-                self._queue_hold(record, outcome)
+                self._save_hold(record, outcome)
         elif hold is not None and hold.state == "held":
             self._release(report, order, hold, outcome, "the policy now approves it", dry_run)
 
@@ -151,30 +151,15 @@ class Enforcer:
         exposure = str(outcome.exposure.total) if outcome else hold.exposure
         record = HoldRecord(hold.source, hold.order_erp_id, hold.order_number, "released", hold.revision + 1, [],
                             None, exposure, self.clock(), "policy", self.clock())
-        self.store.save_hold(record)
-        self._queue_hold(record, outcome)
+        self._save_hold(record, outcome)
 
-    def _queue_hold(self, record: HoldRecord, outcome: CheckOutcome | None) -> None:
-        held = record.state == "held"
-        self.outbox.enqueue(
-            source=record.source,
-            kind="place_hold" if held else "release_hold",
-            target_model="sale.order",
-            target_id=record.order_erp_id,
-            key=f"{record.source}:hold:{record.order_erp_id}:r{record.revision}",
-            payload={
-                "order": record.order_number,
-                "held": held,
-                "revision": record.revision,
-                "reasons": record.reasons,
-                "codes": [r["code"] for r in record.reasons],
-                "release_tier": record.release_tier,
-                "since": record.since.isoformat(),
-                "customer": outcome.facts.name if outcome else None,
-                "exposure": record.exposure,
-                "currency": self.policy.base_currency,
-            },
-        )
+    def _save_hold(self, record: HoldRecord, outcome: CheckOutcome | None) -> None:
+        """The hold in the registry and its write in the outbox, in one transaction: a crash between the two
+        would leave a hold the registry knows and the ERP never gets."""
+        with self.store.transaction() as conn:
+            self.store.save_hold(record, conn)
+            queue_hold(self.outbox, record, outcome.facts.name if outcome else None, self.policy.base_currency,
+                       conn)
 
     # ------------------------------------------------------------------- flags
 

@@ -1,16 +1,18 @@
 """Exposure of credit groups, in the policy's base currency, from the store.
 
 Exposure = open invoices − open credit notes + draft invoices + confirmed orders
-not yet invoiced + quotations + the order being checked, each component switched
-on or off by the policy.  Sums come from grouped SQL (``store.aggregates``);
-only the conversion runs in Python, on a handful of rows per group.
+not yet invoiced + reservations (approvals given at confirmation whose order the
+sync has not brought in yet) + quotations + the order being checked, each
+component switched on or off by the policy (reservations with the un-invoiced
+orders).  Sums come from grouped SQL (``store.aggregates``); only the conversion
+runs in Python, on a handful of rows per group.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from policy.model import Conversion, ExposureSettings
@@ -18,8 +20,10 @@ from policy.model import Conversion, ExposureSettings
 from .money import from_minor, quantize
 from .rates import RateTable
 from .store import Store
+from .store.reservations import Reservation
 
-COMPONENTS = ("open_invoices", "credit_notes", "draft_invoices", "uninvoiced_orders", "quotations", "current_order")
+COMPONENTS = ("open_invoices", "credit_notes", "draft_invoices", "uninvoiced_orders", "reservations", "quotations",
+              "current_order")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +67,13 @@ def earliest(*days: date | None) -> date | None:
 
 
 class ExposureCalculator:
-    def __init__(self, store: Store, settings: ExposureSettings, base_currency: str, as_of: date) -> None:
+    def __init__(self, store: Store, settings: ExposureSettings, base_currency: str, as_of: date,
+                 now: datetime | None = None) -> None:
         self.store = store
         self.settings = settings
         self.base = base_currency
         self.as_of = as_of
+        self.now = now or datetime.now(UTC)  # reservations count until they expire
         self._rates: dict[str, RateTable] = {}
 
     def rates(self, source: str) -> RateTable:
@@ -85,11 +91,16 @@ class ExposureCalculator:
     ) -> dict[str, tuple[Exposure, Overdue]]:
         """Exposure and overdue figures per credit group (all groups when ``groups`` is None)."""
         by_date = self.settings.conversion is Conversion.DOCUMENT_DATE
+        reserved = [r for r in self.store.counting_reservations(source, groups, self.now)
+                    if order is None or r.order_erp_id != order.erp_id] if self.settings.uninvoiced_orders else []
+        # the order under check counts as such; an order reserved counts by its reservation (a quotation synced
+        # before its confirmation does not count as well)
+        excluded = {r.order_erp_id for r in reserved} | ({order.erp_id} if order and order.erp_id else set())
         invoice_rows, order_rows = self.store.exposure_sums(
             source, groups, overdue_before=self.as_of - timedelta(days=overdue_days), by_date=by_date,
-            exclude_order=order.erp_id if order else None, base_currency=self.base,
+            exclude_orders=excluded, base_currency=self.base,
         )
-        return self._fold(source, invoice_rows, order_rows, groups, order if groups is not None else None)
+        return self._fold(source, invoice_rows, order_rows, groups, order if groups is not None else None, reserved)
 
     def project(
         self, source: str, project: str, *, overdue_days: int = 0, order: OrderUnderCheck | None = None
@@ -98,11 +109,12 @@ class ExposureCalculator:
         by_date = self.settings.conversion is Conversion.DOCUMENT_DATE
         invoice_rows, order_rows = self.store.project_sums(
             source, project, overdue_before=self.as_of - timedelta(days=overdue_days), by_date=by_date,
-            exclude_order=order.erp_id if order else None, base_currency=self.base,
+            exclude_orders={order.erp_id} if order and order.erp_id else set(), base_currency=self.base,
         )
         return self._fold(source, invoice_rows, order_rows, [project], order)[project]
 
-    def _fold(self, source, invoice_rows, order_rows, wanted_groups, order) -> dict[str, tuple[Exposure, Overdue]]:
+    def _fold(self, source, invoice_rows, order_rows, wanted_groups, order,
+              reserved: list[Reservation] = ()) -> dict[str, tuple[Exposure, Overdue]]:  # type: ignore[assignment]
         """Convert grouped sums into components per group, in the base currency."""
         rates = self.rates(source)
         by_date = self.settings.conversion is Conversion.DOCUMENT_DATE
@@ -151,6 +163,11 @@ class ExposureCalculator:
                 continue
             components[row.credit_group_id][key] += rates.convert(amount, row.currency, self.base, row.company_id, day)
             by_currency[row.credit_group_id][row.currency] += amount
+        for r in reserved:
+            day = r.created_at.date() if by_date else self.as_of
+            components[r.credit_group_id]["reservations"] += rates.convert(r.amount, r.currency, self.base,
+                                                                            r.company_id, day)
+            by_currency[r.credit_group_id][r.currency] += r.amount
         wanted = list(wanted_groups) if wanted_groups is not None else sorted(set(components) | set(overdue))
         result: dict[str, tuple[Exposure, Overdue]] = {}
         for group in wanted:

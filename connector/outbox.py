@@ -56,9 +56,10 @@ class Outbox:
         self.rng = rng or random.Random()
 
     def enqueue(self, *, source: str, kind: str, target_model: str, target_id: str, key: str,
-                payload: dict[str, Any]) -> bool:
+                payload: dict[str, Any], conn: Any = None) -> bool:
+        """Queue a write (``conn``: in the caller's transaction, together with what calls for it)."""
         queued = self.store.outbox_enqueue(source=source, kind=kind, target_model=target_model,
-                                           target_id=target_id, key=key, payload=payload, now=self.clock())
+                                           target_id=target_id, key=key, payload=payload, now=self.clock(), conn=conn)
         if queued:
             log.info("outbox.queued", source=source, kind=kind, target=f"{target_model}:{target_id}", key=key)
         return queued

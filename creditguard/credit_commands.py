@@ -41,16 +41,42 @@ def register(main: click.Group, guarded, App) -> None:
     @click.option("--source", "source_name", help="The source, when the order number exists in several.")
     @click.option("--json", "as_json", is_flag=True)
     @click.option("--no-log", is_flag=True, help="Do not record the decision in the decision log.")
+    @click.option("--order-id", help="The order's facts as the ERP has it now (synced or not): its ERP id …")
+    @click.option("--state", default="draft", show_default=True, help="… state (draft, sent, sale, done) …")
+    @click.option("--amount", help="… total …")
+    @click.option("--uninvoiced", help="… part not invoiced yet (default: the total) …")
+    @click.option("--currency", help="… currency …")
+    @click.option("--company", "company_id", help="… company (ERP id) …")
+    @click.option("--date", "order_date", help="… date (YYYY-MM-DD) …")
+    @click.option("--type", "order_type", help="… type …")
+    @click.option("--customer-id", help="… customer (ERP id) …")
+    @click.option("--customer-name", help="… customer name …")
+    @click.option("--commercial-id", help="… commercial entity (ERP id; default: the customer) …")
+    @click.option("--commercial-name", help="… its name …")
+    @click.option("--commercial-ref", help="… its reference …")
+    @click.option("--credit-limit", help="… the ERP's credit limit of a customer not synced yet …")
+    @click.option("--credit-limit-currency", help="… its currency.")
+    @click.option("--confirm", is_flag=True, help="The order is being confirmed: an approval reserves its amount, "
+                                                  "a hold is registered (as the Odoo addon's check).")
     @click.pass_obj
     @guarded
-    def check(app: App, order_ref: str, source_name: str | None, as_json: bool, no_log: bool) -> None:
-        """The credit decision for one sales order, with its reasons."""
+    def check(app: App, order_ref: str, source_name: str | None, as_json: bool, no_log: bool, order_id: str | None,
+              confirm: bool, **facts: str | None) -> None:
+        """The credit decision for one sales order (ORDER_REF: its reference), with its reasons.
+
+        With --order-id and the facts after it, the order as the ERP has it now is decided, whether or not
+        it has been synced (as POST /v1/check does for the ERP)."""
         from rich.console import Console
 
         from connector.checks import CreditChecker, outcome_json
 
         checker = CreditChecker(app.store, active_policy(app.config), today(app.config))
-        outcome = checker.check(order_ref, source_name, record=not no_log)
+        if order_id is not None:
+            outcome = _check_facts(app, checker, order_ref, order_id, source_name, confirm, not no_log, facts)
+        elif confirm or any(value is not None for key, value in facts.items() if key != "state"):
+            raise click.UsageError("the order's facts need --order-id (its ERP id)")
+        else:
+            outcome = checker.check(order_ref, source_name, record=not no_log)
         document = outcome_json(outcome)
         if as_json:
             print_json(document, sys.stdout)
@@ -116,6 +142,34 @@ def register(main: click.Group, guarded, App) -> None:
                           e["customer"], e["result"], reasons, f"{e['policy_name']} v{e['policy_version']} "
                           f"{e['policy_hash'][:10]}")
         Console().print(table)
+
+    @main.command()
+    @click.option("--source", "source_name", help="Only this source.")
+    @click.option("--all", "everything", is_flag=True, help="Also the reservations replaced by their synced order.")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    @guarded
+    def reservations(app: App, source_name: str | None, everything: bool, as_json: bool) -> None:
+        """Exposure reserved by approvals at confirmation, until the sync brings the order in (or it expires)."""
+        from datetime import UTC
+
+        from rich.console import Console
+        from rich.table import Table
+
+        rows = [r for r in app.store.reservations(datetime.now(UTC), source_name)
+                if everything or r.status != "replaced"]
+        if as_json:
+            print_json({"reservations": rows}, sys.stdout)
+            return
+        table = Table(title="Reservations (approved at confirmation, order not synced yet)")
+        for header in ("Source", "Order", "Credit group", ">Amount", "Cur", ">Reserved", "Approved", "Expires",
+                       "Status"):
+            table.add_column(header.lstrip(">"), justify="right" if header.startswith(">") else "left")
+        for r in rows:
+            table.add_row(r.source, r.order_number, r.credit_group_id, str(r.amount), r.currency,
+                          f"{r.base_amount} {r.base_currency}", r.created_at.isoformat(timespec="seconds"),
+                          r.expires_at.isoformat(timespec="seconds"), r.status)
+        Console().print(table if rows else "No reservation.")
 
     @main.group()
     def policy() -> None:
@@ -234,6 +288,38 @@ def register(main: click.Group, guarded, App) -> None:
         for c in changes["orders"]:
             table.add_row(c["order"], c["customer"], c["current"], c["new"], ", ".join(c["new_reasons"]) or "-")
         console.print(table)
+
+
+def _check_facts(app: Any, checker: CreditChecker, reference: str, order_id: str, source: str | None, confirm: bool,
+                 record: bool, facts: dict[str, str | None]):
+    """``creditguard check REF --order-id ...``: the facts as options, read as POST /v1/check reads them."""
+    from .check_request import RequestError, parse_check_request
+    from .enforce_commands import make_outbox
+
+    names = {s.name for s in app.config.enabled_sources}
+    customer = {"erp_id": facts["customer_id"], "name": facts["customer_name"],
+                "commercial_erp_id": facts["commercial_id"], "commercial_name": facts["commercial_name"],
+                "commercial_ref": facts["commercial_ref"], "credit_limit": facts["credit_limit"],
+                "credit_limit_currency": facts["credit_limit_currency"]}
+    body = {"source": source or (next(iter(names)) if len(names) == 1 else None),
+            "event": "confirm" if confirm else "check",
+            "order": {"erp_id": order_id, "reference": reference, "state": facts["state"],
+                      "date": facts["order_date"], "type": facts["order_type"], "company_id": facts["company_id"],
+                      "currency": facts["currency"], "amount_total": facts["amount"],
+                      "amount_uninvoiced": facts["uninvoiced"] or facts["amount"]},
+            "customer": {k: v for k, v in customer.items() if v is not None}}
+    options = {"source": "--source", "order.erp_id": "--order-id", "order.state": "--state",
+               "order.currency": "--currency", "order.amount_total": "--amount", "order.amount_uninvoiced":
+               "--uninvoiced", "order.date": "--date", "customer.erp_id": "--customer-id",
+               "customer.name": "--customer-name", "customer.credit_limit": "--credit-limit",
+               "customer.credit_limit_currency": "--credit-limit-currency"}
+    try:
+        request = parse_check_request(body, names)
+    except RequestError as exc:
+        raise click.BadParameter(exc.message, param_hint=options.get(exc.field, exc.field)) from None
+    return checker.check_live(request.order, request.customer, confirm=request.confirm, record=record,
+                              outbox=make_outbox(app.config, app.store),
+                              reservation_ttl=app.config.checks.reservation_ttl)
 
 
 def _print_insurer_terms(policy: Policy, key: str, as_of, console: Console) -> None:

@@ -3,7 +3,8 @@
     GET  /healthz               alive (no token)
     GET  /readyz                store reachable, every source synced within its allowed lag (no token)
     GET  /metrics               Prometheus metrics
-    POST /v1/check              {"order": "S00042", "source": "odoo"} or
+    POST /v1/check              the order's facts as the ERP has it now (creditguard/check_request.py), or
+                                {"order": "S00042", "source": "odoo"} (a synced order) or
                                 {"customer": "C00042", "amount": "1250.00", "currency": "USD"}
     GET  /v1/customers/<ref>    exposure, limit, headroom, flags of a credit group
 
@@ -30,6 +31,8 @@ from connector.checks import CheckError, CreditChecker, outcome_json
 from connector.errors import CreditGuardError
 from connector.logs import get_logger
 from connector.money import UnknownCurrency, currency_precision
+
+from .check_request import RequestError, is_facts_request, parse_check_request
 
 log = get_logger("creditguard.http")
 
@@ -218,8 +221,10 @@ class Api:
         policy = self.daemon.policy
         if policy is None:
             raise ApiError(503, "no_policy", "no [policy] configured")
-        source = _optional_text(body, "source")
         checker = CreditChecker(self.daemon.store, policy, datetime.now(self.daemon.config.sync.tzinfo).date())
+        if is_facts_request(body):
+            return _json(outcome_json(self._check_facts(checker, body)))
+        source = _optional_text(body, "source")
         try:
             if "order" in body:
                 outcome = checker.check(_text(body, "order"), source, trigger="api")
@@ -239,6 +244,21 @@ class Api:
         except CreditGuardError as exc:
             raise ApiError(422, "cannot_decide", str(exc)) from None
         return _json(outcome_json(outcome))
+
+    def _check_facts(self, checker: CreditChecker, body: dict[str, Any]):
+        """The new form: the order's facts as the ERP has them now (see creditguard/check_request.py)."""
+        from .enforce_commands import make_outbox
+
+        config = self.daemon.config
+        try:
+            facts = parse_check_request(body, {s.name for s in config.enabled_sources})
+            return checker.check_live(facts.order, facts.customer, confirm=facts.confirm,
+                                      outbox=make_outbox(config, self.daemon.store),
+                                      reservation_ttl=config.checks.reservation_ttl)
+        except RequestError as exc:
+            raise ApiError(exc.status, "bad_request" if exc.status == 400 else "unprocessable", str(exc)) from None
+        except CreditGuardError as exc:  # facts that contradict the store, a currency without a rate
+            raise ApiError(422, "cannot_decide", str(exc)) from None
 
     def on_customer(self, request: Request, ref: str) -> Response:
         from .credit_commands import exposure_rows

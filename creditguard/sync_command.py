@@ -48,6 +48,14 @@ def sync_engine(config: Any, store: Any, source_config: Any = None, progress: An
     )
 
 
+def report_expired_reservations(store: Any) -> None:
+    """Approvals at confirmation whose order never showed up: their reservation expired (logged once each)."""
+    for r in store.report_expired_reservations(datetime.now(UTC)):
+        log.warning("check.reservation_expired", source=r.source, order=r.order_number, order_erp_id=r.order_erp_id,
+                    credit_group=r.credit_group_id, amount=str(r.amount), currency=r.currency,
+                    approved_at=r.created_at.isoformat(), expired_at=r.expires_at.isoformat())
+
+
 def _selected_sources(config: Any, source_name: str | None) -> list[Any]:
     if source_name:
         return [config.source(source_name)]
@@ -71,6 +79,7 @@ def sync_all(config: Any, store: Any, *, full: bool, source_name: str | None,
             source.close()
         reports.append(report)
         errors.extend(report.errors)
+    report_expired_reservations(store)
     return reports, errors
 
 

@@ -91,7 +91,7 @@ def _invoice_rows(conn: Connection, query, by_date: bool) -> list[InvoiceSum]:
     return rows
 
 
-def _order_query(group, where, *, exclude_erp_id: str | None, by_date: bool, base_currency: str | None,
+def _order_query(group, where, *, exclude_erp_ids: Collection[str], by_date: bool, base_currency: str | None,
                  join_customers: bool):
     o, c = t.orders, t.customers
     keys = [group, o.c.state, o.c.currency, o.c.company_id]
@@ -101,8 +101,8 @@ def _order_query(group, where, *, exclude_erp_id: str | None, by_date: bool, bas
     if join_customers:
         query = query.select_from(o.outerjoin(c, (c.c.source == o.c.source) & (c.c.erp_id == o.c.customer_id)))
     query = query.where(o.c.deleted_at.is_(None), o.c.state.in_(("draft", "sent", "confirmed", "done")), *where)
-    if exclude_erp_id is not None:
-        query = query.where(o.c.erp_id != exclude_erp_id)
+    if exclude_erp_ids:  # the order under check, and orders whose reservation counts instead
+        query = query.where(o.c.erp_id.not_in(sorted(exclude_erp_ids)))
     return query.group_by(*keys)
 
 
@@ -143,7 +143,7 @@ def order_sums(
     source: str,
     groups: Sequence[str] | None,
     *,
-    exclude_erp_id: str | None,
+    exclude_erp_ids: Collection[str] = (),
     by_date: bool,
     base_currency: str | None = None,
 ) -> list[OrderSum]:
@@ -157,7 +157,7 @@ def order_sums(
             select(c.c.erp_id).where(c.c.source == source, c.c.credit_group_id.in_(list(groups)))
         ).scalars())
         where.append(o.c.customer_id.in_(sorted(members | set(groups))))
-    query = _order_query(func.coalesce(c.c.credit_group_id, o.c.customer_id), where, exclude_erp_id=exclude_erp_id,
+    query = _order_query(func.coalesce(c.c.credit_group_id, o.c.customer_id), where, exclude_erp_ids=exclude_erp_ids,
                          by_date=by_date, base_currency=base_currency, join_customers=True)
     return _order_rows(conn, query, by_date)
 
@@ -168,7 +168,7 @@ def project_sums(
     project: str,
     *,
     overdue_before: date,
-    exclude_erp_id: str | None,
+    exclude_erp_ids: Collection[str] = (),
     by_date: bool,
     base_currency: str | None = None,
 ) -> tuple[list[InvoiceSum], list[OrderSum]]:
@@ -183,7 +183,7 @@ def project_sums(
         label, [i.c.source == source, i.c.origin.in_(numbers)], overdue_before=overdue_before, by_date=by_date,
         base_currency=base_currency), by_date)
     orders = _order_rows(conn, _order_query(
-        label, [o.c.source == source, o.c.project == project], exclude_erp_id=exclude_erp_id, by_date=by_date,
+        label, [o.c.source == source, o.c.project == project], exclude_erp_ids=exclude_erp_ids, by_date=by_date,
         base_currency=base_currency, join_customers=False), by_date)
     return invoices, orders
 

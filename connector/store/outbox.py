@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Connection, exists, func, select, update
 
 from . import tables as t
 
@@ -55,16 +55,17 @@ class OutboxStore:
     """Outbox entries and holds. Needs ``self.engine`` and ``self._insert`` from :class:`Store`."""
 
     def outbox_enqueue(self, *, source: str, kind: str, target_model: str, target_id: str, key: str,
-                       payload: dict[str, Any], now: datetime) -> bool:
-        """Queue a write; False when an entry with this key exists already (the write is known)."""
+                       payload: dict[str, Any], now: datetime, conn: Connection | None = None) -> bool:
+        """Queue a write; False when an entry with this key exists already (the write is known).  ``conn``: in
+        the caller's transaction (with the decision that calls for the write)."""
         o = t.outbox
         stmt = self._insert(o).values(
             source=source, kind=kind, target_model=target_model, target_id=target_id, key=key,
             payload=json.dumps(payload, sort_keys=True), state="pending", attempts=0, next_attempt_at=now,
             created_at=now,
         ).on_conflict_do_nothing(index_elements=["key"]).returning(o.c.id)
-        with self.engine.begin() as conn:
-            return conn.execute(stmt).first() is not None
+        with self._writing(conn) as c:
+            return c.execute(stmt).first() is not None
 
     def outbox_due(self, source: str, now: datetime, limit: int = 100) -> list[OutboxEntry]:
         o = t.outbox
@@ -162,7 +163,7 @@ class OutboxStore:
             rows = [dict(r._mapping) for r in conn.execute(query)]
         return [HoldRecord(**(r | {"reasons": json.loads(r["reasons"])})) for r in rows]
 
-    def save_hold(self, record: HoldRecord) -> None:
+    def save_hold(self, record: HoldRecord, conn: Connection | None = None) -> None:
         h = t.holds
         values = {
             "source": record.source, "order_erp_id": record.order_erp_id, "order_number": record.order_number,
@@ -175,5 +176,5 @@ class OutboxStore:
             index_elements=["source", "order_erp_id"],
             set_={k: v for k, v in values.items() if k not in ("source", "order_erp_id")},
         )
-        with self.engine.begin() as conn:
-            conn.execute(stmt)
+        with self._writing(conn) as c:
+            c.execute(stmt)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,6 +21,7 @@ from .engine import create_store_engine, migrate, schema_status
 from .outbox import OutboxStore
 from .record_writes import RecordWriter, record_writer
 from .rows import row_to_customer, row_to_invoice, row_to_order, row_to_rate
+from .reservations import ReservationStore
 from .scan_state import ScanState, ScanStateStore
 
 _CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
@@ -75,13 +79,14 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(OutboxStore, ScanStateStore):
+class Store(OutboxStore, ScanStateStore, ReservationStore):
     """All reads and writes of CreditGuard's own database."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
         self._writers: dict[tuple[str, type], RecordWriter] = {}
+        self._group_locks = tuple(threading.Lock() for _ in range(64))  # credit groups, striped (this process)
 
     @classmethod
     def open(cls, url: str, *, apply_migrations: bool = True) -> "Store":
@@ -89,6 +94,43 @@ class Store(OutboxStore, ScanStateStore):
         if apply_migrations:
             migrate(engine)
         return cls(engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction for several writes (pass the connection to each): all of them, or none."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _writing(self, conn: Connection | None) -> Iterator[Connection]:
+        """``conn`` (a transaction the caller commits), else a transaction of its own."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() as own:
+                yield own
+
+    @contextmanager
+    def credit_group_lock(self, source: str, group: str) -> Iterator[Connection]:
+        """A transaction in which one decision about a credit group is taken and recorded: a second one for the
+        same group waits until it commits (SQLite: the database's write lock; PostgreSQL: an advisory lock on
+        the group, for this transaction, so that checks of other groups, also from other processes sharing the
+        database, go on).  Reads meant to see the other decisions come after entering; writes go through the
+        connection yielded."""
+        stripe = self._group_locks[hash((source, group)) % len(self._group_locks)]
+        with stripe, self.engine.connect() as conn:  # threads of this process wait without a connection
+            if self._dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                digest = hashlib.sha256(f"creditguard:{source}:{group}".encode()).digest()
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)",
+                                     (int.from_bytes(digest[:8], "big", signed=True),))
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
 
     @property
     def _integrity_errors(self) -> tuple[type[BaseException], ...]:
@@ -502,7 +544,7 @@ class Store(OutboxStore, ScanStateStore):
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one()
 
-    def exposure_sums(self, source: str, groups, *, overdue_before, by_date: bool, exclude_order: str | None,
+    def exposure_sums(self, source: str, groups, *, overdue_before, by_date: bool, exclude_orders=(),
                       base_currency: str | None = None):
         """Grouped invoice and order sums for exposure (see :mod:`connector.store.aggregates`)."""
         from .aggregates import invoice_sums, order_sums
@@ -511,7 +553,7 @@ class Store(OutboxStore, ScanStateStore):
             return (
                 invoice_sums(conn, source, groups, overdue_before=overdue_before, by_date=by_date,
                              base_currency=base_currency),
-                order_sums(conn, source, groups, exclude_erp_id=exclude_order, by_date=by_date,
+                order_sums(conn, source, groups, exclude_erp_ids=exclude_orders, by_date=by_date,
                            base_currency=base_currency),
             )
 
@@ -555,10 +597,10 @@ class Store(OutboxStore, ScanStateStore):
 
     # ---------------------------------------------------------- decision log
 
-    def record_decision(self, row: dict[str, Any]) -> int:
+    def record_decision(self, row: dict[str, Any], conn: Connection | None = None) -> int:
         """Append one decision (the log is append-only: nothing updates or deletes it)."""
-        with self.engine.begin() as conn:
-            return conn.execute(insert(t.decisions).values(**row).returning(t.decisions.c.id)).scalar_one()
+        with self._writing(conn) as c:
+            return c.execute(insert(t.decisions).values(**row).returning(t.decisions.c.id)).scalar_one()
 
     def decisions(self, *, customer: str | None = None, order: str | None = None, source: str | None = None,
                   limit: int = 1000) -> list[dict[str, Any]]:
@@ -573,13 +615,13 @@ class Store(OutboxStore, ScanStateStore):
         with self.engine.connect() as conn:
             return [dict(r._mapping) | {"record": json.loads(r.record)} for r in conn.execute(query)]
 
-    def project_sums(self, source: str, project: str, *, overdue_before, by_date: bool, exclude_order: str | None,
+    def project_sums(self, source: str, project: str, *, overdue_before, by_date: bool, exclude_orders=(),
                      base_currency: str | None = None):
         """Grouped sums of one project's orders and of the invoices raised from them."""
         from .aggregates import project_sums
 
         with self.engine.connect() as conn:
-            return project_sums(conn, source, project, overdue_before=overdue_before, exclude_erp_id=exclude_order,
+            return project_sums(conn, source, project, overdue_before=overdue_before, exclude_erp_ids=exclude_orders,
                                 by_date=by_date, base_currency=base_currency)
 
     def open_receivables(self, source: str | None = None) -> dict[str, int]:

@@ -137,6 +137,7 @@ orders = Table(
     Index(None, "source", "customer_id", "state"),
     Index(None, "source", "number"),
     Index(None, "source", "project"),
+    Index(None, "source", "erp_id"),  # is a reserved order in the store yet?
 )
 
 currency_rates = Table(
@@ -280,4 +281,26 @@ holds = Table(
     Column("since", UTCDateTime(), nullable=False),
     Column("released_by", Text),  # "erp:<user>" when released in the ERP, "policy" when the daemon released it
     Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Exposure reserved by approvals given at confirmation, counted until the sync brings the order in.
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("order_erp_id", String(64), nullable=False),
+    Column("order_number", Text, nullable=False),
+    Column("credit_group_id", String(64), nullable=False),
+    Column("company_id", String(64)),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),  # what the order adds to exposure, order currency
+    Column("base_currency", String(3), nullable=False),
+    Column("base_amount", String(40), nullable=False),  # the same in the policy's currency when approved
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("decision_id", Integer),
+    Column("expiry_reported_at", UTCDateTime()),  # when its expiry was logged (once)
+    UniqueConstraint("source", "order_erp_id"),
+    Index(None, "source", "credit_group_id"),
 )

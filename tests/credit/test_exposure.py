@@ -87,6 +87,7 @@ def test_components_by_document_date(store):
         "credit_notes": D("-150.00"),
         "draft_invoices": D("0.00"),          # off by default
         "uninvoiced_orders": D("620.00"),     # 500 + 120, through the contact 11 of group 10
+        "reservations": D("0.00"),            # no approval waiting for its order to be synced
         "quotations": D("0.00"),
         "current_order": D("0.00"),
     }

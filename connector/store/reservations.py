@@ -1,0 +1,105 @@
+"""Store side of reservations (mixed into :class:`Store`): exposure an approval at confirmation reserved.
+
+A reservation counts for its credit group until the sync brings its order in — confirmed (then the
+order counts), or cancelled — or until it expires; it is never counted together with its order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, select, update
+
+from ..money import from_minor, to_minor
+from . import tables as t
+
+COUNTED_ORDER_STATES = ("confirmed", "done", "cancelled")  # a synced order in one of these replaces its reservation
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    source: str
+    order_erp_id: str
+    order_number: str
+    credit_group_id: str
+    company_id: str | None
+    currency: str
+    amount: Decimal  # what the order adds to exposure, in its currency
+    base_currency: str
+    base_amount: Decimal  # the same in the policy's base currency when it was approved
+    created_at: datetime
+    expires_at: datetime
+    decision_id: int | None = None
+    status: str = "active"  # active | replaced (its order is in the store) | expired
+
+
+class ReservationStore:
+    engine: Any
+
+    def _insert(self, table):  # provided by Store
+        raise NotImplementedError
+
+    def _writing(self, conn: Connection | None):  # provided by Store
+        raise NotImplementedError
+
+    def put_reservation(self, r: Reservation, conn: Connection | None = None) -> None:
+        """Record (or renew, for an order checked again) the reservation of an approved order."""
+        x = t.reservations
+        values = {"order_number": r.order_number, "credit_group_id": r.credit_group_id, "company_id": r.company_id,
+                  "currency": r.currency, "amount_minor": to_minor(r.amount, r.currency),
+                  "base_currency": r.base_currency, "base_amount": str(r.base_amount), "created_at": r.created_at,
+                  "expires_at": r.expires_at, "decision_id": r.decision_id, "expiry_reported_at": None}
+        stmt = self._insert(x).values(source=r.source, order_erp_id=r.order_erp_id, **values)
+        with self._writing(conn) as c:
+            c.execute(stmt.on_conflict_do_update(index_elements=["source", "order_erp_id"], set_=values))
+
+    def drop_reservation(self, source: str, order_erp_id: str, conn: Connection | None = None) -> None:
+        """An order checked again and held: what it reserved is released."""
+        x = t.reservations
+        with self._writing(conn) as c:
+            c.execute(x.delete().where(x.c.source == source, x.c.order_erp_id == order_erp_id))
+
+    def counting_reservations(self, source: str, groups: list[str] | None, now: datetime) -> list[Reservation]:
+        """The reservations that count for ``groups`` (all groups when None): not expired, and their order not
+        in the store confirmed or cancelled."""
+        x, o = t.reservations, t.orders
+        replaced = exists().where(o.c.source == x.c.source, o.c.erp_id == x.c.order_erp_id, o.c.deleted_at.is_(None),
+                                  o.c.state.in_(COUNTED_ORDER_STATES))
+        query = select(x).where(x.c.source == source, x.c.expires_at > now, ~replaced)
+        if groups is not None:
+            query = query.where(x.c.credit_group_id.in_(groups))
+        with self.engine.connect() as conn:
+            return [_reservation(row, "active") for row in conn.execute(query)]
+
+    def reservations(self, now: datetime, source: str | None = None) -> list[Reservation]:
+        """Every reservation with its status, newest first."""
+        x, o = t.reservations, t.orders
+        replaced = exists().where(o.c.source == x.c.source, o.c.erp_id == x.c.order_erp_id, o.c.deleted_at.is_(None),
+                                  o.c.state.in_(COUNTED_ORDER_STATES)).label("replaced")
+        query = select(x, replaced).order_by(x.c.created_at.desc(), x.c.id.desc())
+        if source:
+            query = query.where(x.c.source == source)
+        with self.engine.connect() as conn:
+            return [_reservation(row, "replaced" if row.replaced else "expired" if row.expires_at <= now else "active")
+                    for row in conn.execute(query)]
+
+    def report_expired_reservations(self, now: datetime) -> list[Reservation]:
+        """Reservations that expired without their order showing up, not reported before (each once)."""
+        x, o = t.reservations, t.orders
+        replaced = exists().where(o.c.source == x.c.source, o.c.erp_id == x.c.order_erp_id, o.c.deleted_at.is_(None),
+                                  o.c.state.in_(COUNTED_ORDER_STATES))
+        due = and_(x.c.expires_at <= now, x.c.expiry_reported_at.is_(None), ~replaced)
+        with self.engine.begin() as conn:
+            rows = [_reservation(row, "expired") for row in conn.execute(select(x).where(due))]
+            if rows:
+                conn.execute(update(x).where(due).values(expiry_reported_at=now))
+        return rows
+
+
+def _reservation(row: Any, status: str) -> Reservation:
+    return Reservation(row.source, row.order_erp_id, row.order_number, row.credit_group_id, row.company_id,
+                       row.currency, from_minor(row.amount_minor, row.currency), row.base_currency,
+                       Decimal(row.base_amount), row.created_at, row.expires_at, row.decision_id, status)

@@ -1,0 +1,204 @@
+"""Checks on an order as the ERP has it now: synced or not, reservations counted until the sync brings the order
+in, one decision at a time per credit group (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from connector.checks import BadFacts, CreditChecker
+from connector.decisions import Result
+from connector.domain import Company, Customer, OrderState, SalesOrder
+from connector.enforce import Enforcer
+from connector.live_checks import LiveCustomer, LiveOrder
+from connector.outbox import Outbox
+from connector.ports import Stream
+from policy.loader import load_policy
+
+D = Decimal
+AS_OF = date(2026, 12, 2)
+T = datetime(2026, 12, 1, tzinfo=UTC)
+POLICY = """\
+version = 1
+name = "Live checks"
+base_currency = "USD"
+[exposure]
+quotations = true
+[limits]
+precedence = ["erp"]
+[rules.over_limit]
+tolerance_percent = 0
+tolerance_amount = 0
+[rules.overdue]
+enabled = false
+"""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def policy(tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_text(POLICY)
+    return load_policy(path)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def customer(erp_id, group=None, limit=None, ref=None):
+    return Customer("odoo", erp_id, ref, f"Customer {erp_id}", group or erp_id, None, "US", None, True, None,
+                    D(limit) if limit else None, "USD" if limit else None, True, T)
+
+
+@pytest.fixture
+def synced(store):
+    store.save_companies("odoo", [Company("odoo", "1", "YourCompany", "USD")])
+    store.save_page("odoo", Stream.CUSTOMERS, "res.partner",
+                    [customer("10", limit="10000", ref="C00010"), customer("11", group="10")], [], None)
+    return store
+
+
+def checker(store, policy, clock):
+    return CreditChecker(store, policy, AS_OF, clock)
+
+
+def live(erp_id, amount, state=OrderState.DRAFT, currency="USD", uninvoiced=None):
+    return LiveOrder("odoo", erp_id, f"S{erp_id}", state, currency, D(amount), D(uninvoiced or amount), "1",
+                     AS_OF, None)
+
+
+def buyer(erp_id="11", group="10", limit=None):
+    return LiveCustomer(erp_id, f"Customer {erp_id}", group, f"Customer {group}", None,
+                        D(limit) if limit else None, "USD" if limit else None)
+
+
+def confirm(store, policy, clock, order, who):
+    return checker(store, policy, clock).check_live(order, who, confirm=True, outbox=Outbox(store, clock=clock))
+
+
+def exposure(store, policy, clock, group="10"):
+    return checker(store, policy, clock).exposures.compute("odoo", [group])[group][0]
+
+
+def test_a_new_buyer_never_synced_is_decided_by_the_policy(synced, policy, clock):
+    outcome = confirm(synced, policy, clock, live("900", "9000000"), buyer("57", "57"))
+    assert outcome.decision.result is Result.HOLD and [r.code for r in outcome.decision.reasons] == ["no_limit"]
+    assert outcome.hold_key == "odoo:hold:900:r1"
+    assert synced.hold("odoo", "900").state == "held"
+    [entry] = synced.outbox_entries(source="odoo", state="pending")
+    assert entry.key == outcome.hold_key and entry.payload["held"] is True
+    assert synced.decisions(order="S900")[0]["trigger"] == "confirm"
+
+
+def test_orders_a_then_b_against_the_erp_limit(synced, policy, clock):
+    a = confirm(synced, policy, clock, live("901", "6000"), buyer())
+    assert a.decision.result is Result.APPROVE and a.reservation == D("6000.00")
+    assert exposure(synced, policy, clock).components["reservations"] == D("6000.00")
+    clock.now += timedelta(minutes=1)
+    b = confirm(synced, policy, clock, live("902", "6000"), buyer())
+    assert b.decision.result is Result.HOLD and [r.code for r in b.decision.reasons] == ["over_limit"]
+    assert b.exposure.components["reservations"] == D("6000.00") and b.exposure.total == D("12000.00")
+    assert [r.order_number for r in synced.reservations(clock.now)] == ["S901"]
+
+
+def test_a_new_buyer_with_the_limit_the_erp_sends(synced, policy, clock):
+    who = buyer("70", "70", limit="10000")
+    assert confirm(synced, policy, clock, live("903", "6000"), who).decision.result is Result.APPROVE
+    assert confirm(synced, policy, clock, live("904", "6000"), who).decision.result is Result.HOLD
+
+
+def test_the_same_order_checked_again_is_not_counted_twice(synced, policy, clock):
+    confirm(synced, policy, clock, live("905", "6000"), buyer())
+    again = confirm(synced, policy, clock, live("905", "7000"), buyer())  # its total grew before confirmation
+    assert again.decision.result is Result.APPROVE and again.exposure.total == D("7000.00")
+    assert exposure(synced, policy, clock).components["reservations"] == D("7000.00")
+
+
+def test_the_request_figures_win_over_a_stale_store(synced, policy, clock):
+    synced.save_page("odoo", Stream.ORDERS, "sale.order",
+                     [SalesOrder("odoo", "906", "S906", "11", OrderState.DRAFT, False, T, "USD", D("500"), D("500"),
+                                 "1", T)], [], None)
+    outcome = checker(synced, policy, clock).check_live(live("906", "12000"), buyer(), record=False)
+    assert outcome.exposure.components["current_order"] == D("12000.00")
+    assert outcome.exposure.components["quotations"] == D("0.00")  # the stored, stale copy does not count
+    assert outcome.decision.result is Result.HOLD
+
+
+def test_the_synced_order_replaces_its_reservation(synced, policy, clock):
+    confirm(synced, policy, clock, live("907", "6000"), buyer())
+    # synced before it was confirmed (a quotation): the reservation still counts, the quotation does not
+    synced.save_page("odoo", Stream.ORDERS, "sale.order",
+                     [SalesOrder("odoo", "907", "S907", "11", OrderState.DRAFT, False, T, "USD", D("6000"), D("6000"),
+                                 "1", T)], [], None)
+    components = exposure(synced, policy, clock).components
+    assert (components["reservations"], components["quotations"]) == (D("6000.00"), D("0.00"))
+    # synced confirmed: the order counts, the reservation does not
+    synced.save_page("odoo", Stream.ORDERS, "sale.order",
+                     [SalesOrder("odoo", "907", "S907", "11", OrderState.CONFIRMED, False, T, "USD", D("6000"),
+                                 D("6000"), "1", T)], [], None)
+    components = exposure(synced, policy, clock).components
+    assert (components["reservations"], components["uninvoiced_orders"]) == (D("0.00"), D("6000.00"))
+    assert [r.status for r in synced.reservations(clock.now)] == ["replaced"]
+
+
+def test_a_reservation_expires_and_is_reported_once(synced, policy, clock):
+    confirm(synced, policy, clock, live("908", "6000"), buyer())
+    clock.now += timedelta(hours=25)
+    assert exposure(synced, policy, clock).components["reservations"] == D("0.00")
+    [expired] = synced.report_expired_reservations(clock.now)
+    assert expired.order_number == "S908" and expired.amount == D("6000.00")
+    assert synced.report_expired_reservations(clock.now) == []
+    assert [r.status for r in synced.reservations(clock.now)] == ["expired"]
+
+
+def test_a_hold_at_confirmation_is_the_hold_enforce_places(synced, policy, clock):
+    confirm(synced, policy, clock, live("909", "6000"), buyer())
+    held = confirm(synced, policy, clock, live("910", "6000"), buyer())
+    synced.save_page("odoo", Stream.ORDERS, "sale.order",
+                     [SalesOrder("odoo", "910", "S910", "11", OrderState.DRAFT, False, T, "USD", D("6000"), D("6000"),
+                                 "1", T)], [], None)
+    outbox = Outbox(synced, clock=clock)
+    report = Enforcer(synced, policy, AS_OF, outbox, clock).run("odoo")
+    assert [c.action for c in report.changes if c.order == "S910"] == []  # already held for the same reasons
+    assert [e.key for e in synced.outbox_entries(source="odoo") if e.kind == "place_hold"] == [held.hold_key]
+
+
+def test_contradictory_facts_are_refused(synced, policy, clock):
+    with pytest.raises(BadFacts) as cancelled:
+        checker(synced, policy, clock).check_live(live("911", "10", state=OrderState.CANCELLED), buyer())
+    assert cancelled.value.field == "order.state"
+    with pytest.raises(BadFacts) as contact:
+        checker(synced, policy, clock).check_live(live("912", "10"), buyer("99", "11"))
+    assert contact.value.field == "customer.commercial_erp_id"
+
+
+def test_concurrent_confirmations_approve_only_what_fits(synced, policy, clock):
+    """50 confirmations of 10 % of the headroom each, at once: at most 10 fit, each decided after the others."""
+    results: list[Result] = []
+    lock = threading.Lock()
+
+    def one(n: int) -> None:
+        outcome = confirm(synced, policy, clock, live(str(1000 + n), "1000"), buyer())
+        with lock:
+            results.append(outcome.decision.result)
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(results) == 50
+    assert results.count(Result.APPROVE) == 10
+    assert exposure(synced, policy, clock).components["reservations"] == D("10000.00")
