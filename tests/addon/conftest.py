@@ -64,6 +64,8 @@ class FakeDaemon:
                     payload = None
                 daemon.requests.append({"path": self.path, "headers": dict(self.headers), "payload": payload})
                 order = payload.get("order") if isinstance(payload, dict) else None
+                if isinstance(order, dict):  # the facts form: the order's reference names the scripted answer
+                    order = order.get("reference")
                 status, body, delay = daemon.answers.get(order, daemon.default)
                 if delay:
                     time.sleep(delay)

@@ -154,6 +154,7 @@ def define_base_models():
 
         name = fields.Char()
         rounding = fields.Float(default=0.01)
+        decimal_places = fields.Integer(default=2)
 
         def round(self, amount):
             return round(round(amount / self.rounding) * self.rounding, 6)
@@ -189,6 +190,15 @@ def define_base_models():
         _name = "res.partner"
 
         name = fields.Char()
+        ref = fields.Char()
+        parent_id = fields.Many2one("res.partner")
+        commercial_partner_id = fields.Many2one("res.partner")
+        credit_limit = fields.Float()  # account: company-dependent
+
+        @property
+        def display_name(self):
+            parent = self.parent_id
+            return f"{parent.name}, {self.name}" if parent else self.name
 
     class IrConfigParameter(models.Model):
         __module__ = BASE_MODULE
@@ -213,8 +223,11 @@ def define_base_models():
             default="draft",
         )
         partner_id = fields.Many2one("res.partner")
+        company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
         currency_id = fields.Many2one("res.currency")
+        date_order = fields.Datetime(default=lambda self: fields.Datetime.now())
         amount_total = fields.Monetary(currency_field="currency_id")
+        amount_invoiced = fields.Monetary(currency_field="currency_id")
 
         def action_confirm(self):
             for order in self:
@@ -259,7 +272,8 @@ class World:
             DAEMON: users.create({"name": "CreditGuard", "login": "creditguard",
                                   "group_xmlids": frozenset(SALESMAN_GROUPS | {CONTROLLER_GROUP})}).id,
         }
-        self.customer = root["res.partner"].create({"name": "Deco Addict"})
+        self.customer = root["res.partner"].create({"name": "Deco Addict", "ref": "C00010", "credit_limit": 25000.0})
+        self.customer.write({"commercial_partner_id": self.customer.id})
         self._seq = 0
 
     def env(self, who=SALESMAN, su=False):

@@ -169,7 +169,8 @@ def test_check_hold_puts_the_order_on_hold_and_refuses(world, daemon):
     # what was sent
     (request,) = daemon.requests
     assert request["path"] == "/v1/check"
-    assert request["payload"] == {"order": order.name, "source": "odoo-prod"}
+    assert request["payload"]["source"] == "odoo-prod" and request["payload"]["event"] == "confirm"
+    assert request["payload"]["order"]["reference"] == order.name
     assert request["headers"]["Authorization"] == "Bearer s3cret-token"
     assert request["headers"]["Content-Type"] == "application/json"
 
@@ -222,7 +223,43 @@ def test_check_approve_confirms(world, daemon):
     assert world.call(SALESMAN, "action_confirm", order) is True
     assert world.read(order)["state"] == "sale"
     assert world.read(order)["credit_hold"] is False
-    assert [r["payload"] for r in daemon.requests] == [{"order": order.name, "source": "odoo"}]
+    assert [r["payload"]["order"]["reference"] for r in daemon.requests] == [order.name]
+
+
+def test_check_sends_the_order_as_it_is_now(world, daemon):
+    """The daemon decides on these facts whether or not it has synced the order or the customer."""
+    configure(world, daemon.url)
+    root = world.env(ADMIN, su=True)
+    company = root["res.partner"].create({"name": "Azure Interior", "ref": "C00042", "credit_limit": 10000.0})
+    company.write({"commercial_partner_id": company.id})
+    contact = root["res.partner"].create({"name": "Brandon Freeman", "parent_id": company.id,
+                                          "commercial_partner_id": company.id})
+    order = world.order(partner_id=contact.id, amount_total=6000.5, amount_invoiced=1000.25,
+                        date_order=datetime(2026, 12, 2, 9, 30))
+    assert world.call(SALESMAN, "action_confirm", order) is True
+    (request,) = daemon.requests
+    assert request["payload"] == {
+        "source": "odoo",
+        "event": "confirm",
+        "order": {"erp_id": str(order.id), "reference": order.name, "state": "draft", "currency": "USD",
+                  "amount_total": "6000.50", "amount_uninvoiced": "5000.25",
+                  "company_id": str(world.registry.company_id), "date": "2026-12-02"},
+        "customer": {"erp_id": str(contact.id), "name": "Azure Interior, Brandon Freeman",
+                     "commercial_erp_id": str(company.id), "commercial_name": "Azure Interior",
+                     "commercial_ref": "C00042", "credit_limit": "10000.00", "credit_limit_currency": "USD"},
+    }
+
+
+def test_the_facts_are_what_the_daemon_reads(world, daemon):
+    """What the addon sends passes the daemon's own request check."""
+    from creditguard.check_request import parse_check_request
+
+    configure(world, daemon.url)
+    order = world.order(amount_total=1234.5)
+    world.call(SALESMAN, "action_confirm", order)
+    facts = parse_check_request(daemon.requests[0]["payload"], {"odoo"})
+    assert facts.confirm and facts.order.number == order.name and str(facts.order.amount_total) == "1234.50"
+    assert facts.customer.commercial_ref == "C00010" and str(facts.customer.credit_limit) == "25000.00"
 
 
 def test_check_only_asks_about_quotations(world, daemon):

@@ -93,6 +93,10 @@ class Monetary(Float):
 class Date(Field):
     type = "date"
 
+    @staticmethod
+    def to_string(value):
+        return value.strftime("%Y-%m-%d") if value else False
+
 
 class Datetime(Field):
     type = "datetime"

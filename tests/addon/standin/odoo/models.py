@@ -103,6 +103,10 @@ class BaseModel:
         context.update(kwargs)
         return self.with_env(self.env(context=context))
 
+    def with_company(self, company):
+        """Company-dependent values are not modelled: the same record, the company in the context."""
+        return self.with_context(allowed_company_ids=[getattr(company, "id", company)])
+
     def with_user(self, user):
         return self.with_env(self.env(user=user, su=False))
 

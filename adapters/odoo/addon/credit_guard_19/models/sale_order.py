@@ -238,7 +238,7 @@ class SaleOrder(models.Model):
         try:
             response = requests.post(
                 config["url"],
-                json={"order": self.name, "source": config["source"]},
+                json=self._credit_guard_facts(config["source"]),
                 headers={"Authorization": "Bearer %s" % config["token"], "Accept": "application/json"},
                 timeout=config["timeout"],
             )
@@ -260,6 +260,45 @@ class SaleOrder(models.Model):
         if not isinstance(answer, dict) or answer.get("decision") not in DECISIONS:
             return None, ("invalid", "the answer has no decision 'approve' or 'hold'")
         return answer, None
+
+    def _credit_guard_facts(self, source):
+        """The order as it is now, for a decision whether or not CreditGuard has synced it (POST /v1/check):
+        the order's figures, its customer and commercial entity, and the entity's credit limit in the
+        order's company (Odoo's limit is per company)."""
+        self.ensure_one()
+        partner = self.partner_id
+        commercial = partner.commercial_partner_id or partner
+        company = self.company_id
+        currency = self.currency_id
+        places = currency.decimal_places
+        limit = commercial.with_company(company).credit_limit if company else commercial.credit_limit
+        customer = {
+            "erp_id": str(partner.id),
+            "name": partner.display_name or partner.name or "",
+            "commercial_erp_id": str(commercial.id),
+            "commercial_name": commercial.display_name or commercial.name or "",
+        }
+        if commercial.ref:
+            customer["commercial_ref"] = commercial.ref
+        if limit:
+            customer["credit_limit"] = "%.*f" % (company.currency_id.decimal_places, limit)
+            customer["credit_limit_currency"] = company.currency_id.name
+        order = {
+            "erp_id": str(self.id),
+            "reference": self.name,
+            "state": self.state,
+            "currency": currency.name,
+            "amount_total": "%.*f" % (places, self.amount_total),
+            "amount_uninvoiced": "%.*f" % (places, max(self.amount_total - self.amount_invoiced, 0.0)),
+        }
+        if company:
+            order["company_id"] = str(company.id)
+        if self.date_order:
+            order["date"] = fields.Date.to_string(self.date_order)
+        order_type = self._fields.get("type_id") and self.type_id  # OCA sale_order_type, when installed
+        if order_type:
+            order["type"] = order_type.name
+        return {"source": source, "event": "confirm", "order": order, "customer": customer}
 
     def _credit_guard_problem_text(self, kind, detail):
         if kind == "timeout":
