@@ -31,6 +31,7 @@ from connector.checks import CheckError, CreditChecker, outcome_json
 from connector.errors import CreditGuardError
 from connector.logs import get_logger
 from connector.money import UnknownCurrency, currency_precision
+from connector.rates import MissingRate
 
 from .check_request import RequestError, is_facts_request, parse_check_request
 
@@ -257,7 +258,9 @@ class Api:
                                       reservation_ttl=config.checks.reservation_ttl)
         except RequestError as exc:
             raise ApiError(exc.status, "bad_request" if exc.status == 400 else "unprocessable", str(exc)) from None
-        except CreditGuardError as exc:  # facts that contradict the store, a currency without a rate
+        except MissingRate as exc:
+            raise ApiError(422, "cannot_decide", f"order.currency: {exc}") from None
+        except CreditGuardError as exc:  # facts that contradict the store
             raise ApiError(422, "cannot_decide", str(exc)) from None
 
     def on_customer(self, request: Request, ref: str) -> Response:

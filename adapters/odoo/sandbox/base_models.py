@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import access
 from .faults import ValidationError
-from .orm import BaseModel, register
+from .orm import BaseModel, model_api, register
 
 
 @register
@@ -16,6 +17,39 @@ class ResCountry(BaseModel):
     _order = "name"
     _portal = "all"
     _indexes = ("code",)
+
+
+@register
+class IrConfigParameter(BaseModel):
+    """System parameters (``ir.config_parameter``): administrators only, as in Odoo."""
+
+    _name = "ir.config_parameter"
+    _description = "System Parameter"
+    _order = "key"
+    _rec_name_field = "key"
+    _indexes = ("key",)
+
+    @model_api
+    def get_param(self, key, default=False):
+        access.check_model(self, "read")
+        return self._value(key, default)
+
+    @model_api
+    def set_param(self, key, value):
+        """Set (or, with a false value, delete) a parameter; answers its previous value."""
+        access.check_model(self, "write")
+        old = self._value(key, False)
+        if value is False or value is None:
+            self._sql('DELETE FROM "ir_config_parameter" WHERE "key" = ?', [key])
+        elif old is False:
+            self._create_one({"key": key, "value": str(value)})
+        else:
+            self._sql('UPDATE "ir_config_parameter" SET "value" = ? WHERE "key" = ?', [str(value), key])
+        return old
+
+    def _value(self, key: str, default: Any = False) -> Any:
+        row = self._sql('SELECT "value" FROM "ir_config_parameter" WHERE "key" = ?', [key])
+        return row[0][0] if row else default
 
 
 @register

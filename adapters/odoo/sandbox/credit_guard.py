@@ -12,8 +12,12 @@ its release; ``res.partner``: the risk file).  Behaviour, as in the addon's ``mo
 * ``credit_hold`` and ``credit_risk_flag`` are tracked: a change posts a tracking message (empty body);
 * ``credit_risk_flag`` defaults to ``ok`` (also for the partners that existed at installation).
 
-Not modelled: the real-time check of the daemon before confirmation (``ir.config_parameter``
-``credit_guard.check_url``...) and ``credit_released_amount`` (the addon's own bookkeeping for that check).
+* the real-time check before confirmation: with the system parameters ``credit_guard.check_url`` and
+  ``credit_guard.check_token`` set, each quotation about to be confirmed and not covered by a release is
+  posted to the daemon with the addon's facts (``_credit_guard_facts``); ``approve`` confirms, ``hold``
+  writes the hold (committed on its own: it survives the refusal) and refuses; no usable answer follows
+  ``credit_guard.fail_mode`` (``open``: confirm, ``closed``: refuse);
+* a release records ``credit_released_amount``: it covers the order while its total does not grow.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import access
+from . import access, realtime
 from .faults import AccessError, UserError
 from .mail import SUBTYPE_NOTE
 
@@ -96,6 +100,10 @@ class CreditGuardSaleOrder(Tracking):
         if held:
             raise UserError("\n".join(hold_message(name, reasons, codes, tier)
                                       for _id, name, _held, reasons, codes, tier in held))
+        new_holds = realtime.check_before_confirm(self)
+        if new_holds:
+            raise UserError("\n".join(hold_message(name, vals.get("credit_hold_reasons"), vals.get("credit_hold_codes"),
+                                                   vals.get("credit_release_tier")) for name, vals in new_holds))
         return super().action_confirm()  # type: ignore[misc]
 
     def action_release_credit_hold(self):
@@ -107,8 +115,10 @@ class CreditGuardSaleOrder(Tracking):
             if not held:
                 continue
             order = self._browse([order_id])  # type: ignore[attr-defined]
+            total = self._sql('SELECT "amount_total" FROM "sale_order" WHERE "id" = ?', [order_id])[0][0]  # type: ignore[attr-defined]
             super(Tracking, order).write({"credit_hold": False, "credit_released_by": self.env.uid,  # type: ignore[attr-defined]
-                                          "credit_released_at": self.env.now_str()})  # type: ignore[attr-defined]
+                                          "credit_released_at": self.env.now_str(),  # type: ignore[attr-defined]
+                                          "credit_released_amount": total})
             text = reasons_inline(reasons) or (codes or "").replace(",", ", ") or "no reason given"
             order.message_post(body=f"Credit hold released by {user} (reasons of the hold: {text}).",
                                subtype_xmlid="mail.mt_note")

@@ -31,6 +31,7 @@ class Database:
         self.conn.execute("PRAGMA synchronous = OFF")
         self.lock = threading.RLock()
         self.tx_started_at: datetime | None = None  # the open transaction's start (``cr.now()``)
+        self._own_cursor: list[Callable[[], None]] = []  # writes committed on a cursor of their own
         self._last_start: datetime | None = None
         self.passwords: dict[str, tuple[int, str]] = {}
         self.api_keys: dict[str, int] = {}
@@ -116,4 +117,21 @@ class Database:
             else:
                 self.conn.execute("COMMIT")
             finally:
+                self._commit_own_cursor_writes()
                 self.tx_started_at = None
+
+    def own_cursor(self, write: Callable[[], None]) -> None:
+        """``with env.registry.cursor() as cr: ...``: ``write`` is committed on its own, whether the call's
+        transaction commits or rolls back (after it here: one connection)."""
+        self._own_cursor.append(write)
+
+    def _commit_own_cursor_writes(self) -> None:
+        writes, self._own_cursor = self._own_cursor, []
+        for write in writes:
+            self.conn.execute("BEGIN")
+            try:
+                write()
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
