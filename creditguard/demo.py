@@ -109,9 +109,10 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
                         rows, console)
             _print_receivables(store, console)
             _enforce_demo(store, config, sandbox, engine, console)
+            _realtime_demo(store, config, sandbox, console)
             _enforce_sap_demo(store, config, sap, console)
     console.print(f"\nExplore: creditguard --config {config_path} customers | invoices --open | orders | "
-                  "exposure | check ORDER | decisions | deadlines | outbox")
+                  "exposure | check ORDER | reservations | decisions | deadlines | outbox")
     return 0
 
 
@@ -218,6 +219,61 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
         "paid.\n"
         "  • Contacts › a customer › [bold]Credit[/] tab: risk flag, grade, exposure, limit and headroom."
     )
+
+
+def _realtime_demo(store: Store, config, sandbox, console: Console) -> None:
+    """Orders confirmed in Odoo before any sync: the addon asks the daemon's API, which decides on the facts."""
+    import secrets
+    import socket
+    import xmlrpc.client
+    from types import SimpleNamespace
+
+    from rich.markup import escape
+
+    from policy.loader import load_policy
+
+    from .http_api import Api, serve
+
+    token = secrets.token_urlsafe(16)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    daemon = SimpleNamespace(store=store, config=config, policy=load_policy(config.policy.path), breakers={})
+    server = serve(Api(daemon, lambda: token), "127.0.0.1", port)
+    proxy = xmlrpc.client.ServerProxy(f"{sandbox.url}/xmlrpc/2/object", allow_none=True)
+
+    def call(model: str, method: str, *args, **kwargs):
+        return proxy.execute_kw("demo", 2, "admin", model, method, list(args), kwargs)
+
+    def confirm(partner: int, amount: float) -> tuple[str, str]:
+        order = call("sale.order", "create", {"partner_id": partner, "order_line": [
+            (0, 0, {"name": "Goods", "product_uom_qty": 1, "price_unit": amount})]})
+        name = call("sale.order", "read", [order], ["name"])[0]["name"]
+        try:
+            call("sale.order", "action_confirm", [order])
+            return name, "confirmed"
+        except xmlrpc.client.Fault as fault:
+            return name, f"refused: [italic]{escape(fault.faultString)}[/]"
+
+    try:
+        for key, value in (("check_url", f"http://127.0.0.1:{port}/v1/check"), ("check_token", token)):
+            call("ir.config_parameter", "set_param", f"credit_guard.{key}", value)
+        console.print("\n[bold]Real-time checks[/]: Odoo asks CreditGuard before confirming, with the order as it is "
+                      "now (none of these orders or customers has been synced)")
+        newcomer = call("res.partner", "create", {"name": "Brand New Buyer Ltd", "is_company": True})
+        name, result = confirm(newcomer, 9_000_000)
+        console.print(f"  • {name}, 9,000,000 USD for a buyer seen for the first time: {result}")
+        limited = call("res.partner", "create", {"name": "Ten Thousand Trading", "is_company": True,
+                                                   "credit_limit": 10_000})
+        for label in ("A", "B"):
+            name, result = confirm(limited, 6_000)
+            console.print(f"  • order {label} {name}, 6,000 USD against the ERP's limit of 10,000 USD: {result}")
+        console.print("    (A's approval reserved 6,000 USD of exposure until the sync brings A in: "
+                      "creditguard reservations)")
+    finally:
+        for key in ("check_url", "check_token"):
+            call("ir.config_parameter", "set_param", f"credit_guard.{key}", False)
+        server.close()
 
 
 def _enforce_sap_demo(store: Store, config, sap, console: Console) -> None:

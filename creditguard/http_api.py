@@ -28,6 +28,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from connector.checks import CheckError, CreditChecker, outcome_json
+from connector.config import HttpConfig
 from connector.errors import CreditGuardError
 from connector.logs import get_logger
 from connector.money import UnknownCurrency, currency_precision
@@ -148,7 +149,7 @@ class Api:
 
     def wsgi(self, environ, start_response):
         request = Request(environ)
-        request.max_content_length = self.daemon.config.http.max_body_bytes
+        request.max_content_length = (self.daemon.config.http or HttpConfig()).max_body_bytes
         try:
             response = self.dispatch(request)
         except ApiError as exc:

@@ -153,6 +153,11 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "Released: " in result.stdout and "Where a user sees this in Odoo" in result.stdout
     assert "Enforcement in SAP" in result.stdout and "0 refused)" in result.stdout
     assert "blocked by the ERP's credit management" in " ".join(result.stdout.split())
+    flat = " ".join(result.stdout.split())
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "9,000,000 USD for a buyer seen for the first time: refused" in flat
+    assert "order A" in flat and "10,000 USD: confirmed" in flat
+    assert "order B" in flat and "Exposure 12,000.00 USD exceeds the limit 10,000.00 USD" in flat
     assert (tmp_path / "demo" / "creditguard.db").exists()
     listed = run(tmp_path / "demo" / "config.toml", "customers", "--json")
     sources = {c["source"] for c in json.loads(listed.stdout)["customers"]}
