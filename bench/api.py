@@ -1,11 +1,15 @@
-"""HTTP API benchmark: POST /v1/check throughput and latency under concurrent load.
+"""HTTP API benchmark: POST /v1/check with the order's facts, under concurrent load.
 
-    python bench/api.py [--seconds 20] [--clients 8]
+    python bench/api.py [--seconds 20] [--clients 8] [--backends sqlite,postgresql] [--workers 2]
 
-Starts the Odoo sandbox (demo data, credit_guard addon) and a `creditguard run` daemon with its
-HTTP API on loopback, waits for the first sync, then a second process sends /v1/check requests
-for random open orders from --clients threads for --seconds, and prints requests per second and
-the p50/p99 latency seen by the clients.  Each check is a full decision with its decision-log entry.
+Fills a fresh store (SQLite file, and a throw-away PostgreSQL server started with initdb/pg_ctl) with
+bench/check.py's book (--invoices invoices over --customers customers, and the probe credit groups of
+10, 1,000 and 10,000 invoices), starts `creditguard run` on it with its HTTP API on loopback, then load
+processes send /v1/check requests from --clients concurrent keep-alive connections for --seconds:
+the facts of a new order (as the Odoo addon sends them) of a random synced customer, first as a
+check (`"event": "check"`: decided and logged), then at confirmation (`"event": "confirm"`: decided
+one at a time per credit group, approvals reserve their amount).  Prints checks per second and the
+p50/p99 latency the clients saw.  Every check is a full decision with its decision-log entry.
 """
 
 from __future__ import annotations
@@ -13,55 +17,67 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from common import free_port  # noqa: E402
 
 LOAD = r'''
-import json, random, statistics, sys, threading, time
-import httpx
-url, token, seconds, clients, orders = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
-latencies, errors, lock = [], [0], threading.Lock()
-deadline = time.monotonic() + seconds
-def worker(seed):
-    rng = random.Random(seed)
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-        while time.monotonic() < deadline:
-            t = time.perf_counter()
-            r = client.post("/v1/check", json={"order": rng.choice(orders)})
-            elapsed = (time.perf_counter() - t) * 1000
-            with lock:
-                if r.status_code == 200:
-                    latencies.append(elapsed)
-                else:
-                    errors[0] += 1
-threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-start = time.monotonic()
+import http.client, json, random, sys, threading, time
+port, token, seconds, clients, event, first, customers, seed = (int(sys.argv[1]), sys.argv[2], float(sys.argv[3]),
+    int(sys.argv[4]), sys.argv[5], int(sys.argv[6]), sys.argv[7].split(","), int(sys.argv[8]))
+latencies, errors, lock = [], [], threading.Lock()
+start_at = time.monotonic() + 0.5
+deadline = start_at + seconds
+def worker(n):
+    rng = random.Random(seed * 100 + n)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    mine, bad, sequence = [], [], 0
+    while time.monotonic() < start_at:
+        time.sleep(0.01)
+    while time.monotonic() < deadline:
+        sequence += 1
+        customer = rng.choice(customers)
+        order_id = f"{seed}-{n}-{sequence}"
+        amount = f"{rng.randint(100, 5000)}.00"
+        body = json.dumps({"source": "odoo", "event": event,
+            "order": {"erp_id": order_id, "reference": f"SB{order_id}", "state": "draft", "date": "2026-11-28",
+                      "company_id": "1", "currency": "USD", "amount_total": amount, "amount_uninvoiced": amount},
+            "customer": {"erp_id": customer, "name": customer, "commercial_erp_id": customer,
+                         "commercial_name": customer}})
+        t = time.perf_counter()
+        conn.request("POST", "/v1/check", body, headers)
+        response = conn.getresponse()
+        answer = response.read()
+        elapsed = (time.perf_counter() - t) * 1000
+        (mine if response.status == 200 else bad).append(elapsed if response.status == 200 else answer[:200])
+    with lock:
+        latencies.extend(mine); errors.extend(bad)
+threads = [threading.Thread(target=worker, args=(n,)) for n in range(first, first + clients)]
 [t.start() for t in threads]; [t.join() for t in threads]
-wall = time.monotonic() - start
-latencies.sort()
-print(json.dumps({"requests": len(latencies), "errors": errors[0], "per_s": len(latencies) / wall,
-                  "p50": statistics.median(latencies), "p99": latencies[int(len(latencies) * 0.99) - 1]}))
+print(json.dumps({"latencies": latencies, "errors": [e.decode(errors="replace") for e in errors[:3]],
+                  "error_count": len(errors), "seconds": seconds}))
 '''
 
 CONFIG = """\
 [store]
-url = "sqlite:///{db}"
+url = "{store}"
 
 [sync]
-interval_seconds = 600
+interval_seconds = 86400
 
 [logging]
 format = "json"
+level = "warning"
 
 [policy]
 path = "{policy}"
@@ -69,54 +85,123 @@ path = "{policy}"
 [http]
 listen = "127.0.0.1:{port}"
 token_env = "CG_API_TOKEN"
+workers = {workers}
 
 [[source]]
 name = "odoo"
 kind = "odoo"
-url = "{url}"
-database = "demo"
-username = "admin"
+url = "http://127.0.0.1:{erp_port}"
+database = "bench"
+username = "bench"
 password_env = "CG_ODOO_PASSWORD"
-protocol = "jsonrpc"
+protocol = "xmlrpc"
 """
 
 
+def fill(url: str, customers: int, invoices: int) -> list[str]:
+    """bench/check.py's book; the commercial entities a check may name."""
+    import check as book
+
+    from connector.store import Store
+
+    with Store.open(url) as store:
+        book.generate(store, customers, invoices - sum(book.PROBES))
+        for size in book.PROBES:
+            book.probe_group(store, size)
+        store.analyze()
+    return [str(i) for i in range(1, customers + 1)] + [f"P{size}" for size in book.PROBES]
+
+
+def wait_ready(port: int, daemon: subprocess.Popen, seconds: float = 120) -> None:
+    import http.client
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if daemon.poll() is not None:
+            raise SystemExit(f"creditguard run exited with {daemon.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the API did not come up")
+
+
+def load(port: int, seconds: float, clients: int, event: str, customers: list[str], seed: int) -> dict:
+    """--clients connections spread over two load processes (one per core); their merged figures."""
+    per_process = [clients // 2 + clients % 2, clients // 2] if clients > 1 else [clients]
+    processes, first = [], 0
+    for n, count in enumerate(c for c in per_process if c):
+        processes.append(subprocess.Popen(
+            [sys.executable, "-c", LOAD, str(port), "bench", str(seconds), str(count), event, str(first),
+             ",".join(customers), str(seed * 10 + n)], stdout=subprocess.PIPE, text=True))
+        first += count
+    results = [json.loads(p.communicate()[0]) for p in processes]
+    latencies = sorted(x for r in results for x in r["latencies"])
+    errors = sum(r["error_count"] for r in results)
+    samples = [e for r in results for e in r["errors"]]
+    if not latencies:
+        raise SystemExit(f"no check answered: {samples}")
+    return {"checks": len(latencies), "errors": errors, "samples": samples, "per_s": len(latencies) / seconds,
+            "p50": latencies[len(latencies) // 2], "p99": latencies[min(len(latencies) - 1,
+                                                                         int(len(latencies) * 0.99))]}
+
+
+def bench(store_url: str, label: str, args: argparse.Namespace, tmp: Path) -> None:
+    t0 = time.perf_counter()
+    customers = fill(store_url, args.customers, args.invoices)
+    load_s = time.perf_counter() - t0
+    port = free_port()
+    config = tmp / f"config-{label}.toml"
+    config.write_text(CONFIG.format(store=store_url, policy=ROOT / "policy" / "examples" / "default.toml",
+                                    port=port, workers=args.workers, erp_port=free_port()))
+    env = dict(os.environ, CG_API_TOKEN="bench", CG_ODOO_PASSWORD="bench")
+    env.pop("NOTIFY_SOCKET", None)
+    daemon = subprocess.Popen([sys.executable, "-m", "creditguard", "--config", str(config), "run"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        wait_ready(port, daemon)
+        load(port, 3, args.clients, "check", customers, 0)  # warm-up: every process, its caches
+        figures = {event: load(port, args.seconds, args.clients, event, customers, n + 1)
+                   for n, event in enumerate(("check", "confirm"))}
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=60)
+    print(f"\n{label}: {args.invoices:,} invoices, {args.customers:,} customers (loaded in {load_s:.0f} s); "
+          f"{args.clients} concurrent clients, {args.workers} API worker process(es), {args.seconds:.0f} s each")
+    for event, r in figures.items():
+        print(f"  event {event:<8} {r['checks']:>7,} checks ({r['errors']} errors): {r['per_s']:>6.0f} checks/s, "
+              f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms")
+        for sample in r["samples"]:
+            print(f"    error: {sample}")
+
 
 def main() -> None:
-    from adapters.odoo.sandbox import OdooSandbox
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--invoices", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, OdooSandbox(version="17", data="demo") as sb:
-        tmp_path = Path(tmp)
-        shutil.copy(ROOT / "policy" / "examples" / "default.toml", tmp_path / "policy.toml")
-        port = free_port()
-        (tmp_path / "config.toml").write_text(CONFIG.format(db=tmp_path / "cg.db", policy=tmp_path / "policy.toml",
-                                                            port=port, url=sb.url))
-        env = dict(os.environ, CG_API_TOKEN="bench", CG_ODOO_PASSWORD="admin")
-        env.pop("NOTIFY_SOCKET", None)
-        daemon = subprocess.Popen([sys.executable, "-m", "creditguard", "--config", str(tmp_path / "config.toml"),
-                                   "run"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
-        try:
-            for line in daemon.stderr:  # wait for the first sync to finish
-                if '"sync.source_done"' in line:
-                    break
-            # keep reading the daemon's log so that a full pipe never blocks it
-            threading.Thread(target=lambda: [None for _ in daemon.stderr], daemon=True).start()
-            orders = [o["name"] for o in sb.search_read("sale.order", [("state", "in", ["draft", "sent", "sale"])],
-                                                        ["name"])]
-            out = subprocess.run([sys.executable, "-c", LOAD, f"http://127.0.0.1:{port}", "bench", str(args.seconds),
-                                  str(args.clients), *orders], capture_output=True, text=True, check=True).stdout
-            r = json.loads(out)
-        finally:
-            daemon.send_signal(signal.SIGTERM)
-            daemon.wait(timeout=60)
-    print(f"POST /v1/check, {args.clients} concurrent clients in a second process, {args.seconds:.0f} s, "
-          f"{len(orders)} orders, SQLite store")
-    print(f"{r['requests']} requests ({r['errors']} errors): {r['per_s']:.0f} requests/s, "
-          f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms")
+    from connector.logs import configure_logging
+
+    configure_logging("warning")
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backends.split(","):
+            if backend == "sqlite":
+                bench(f"sqlite:///{tmp}/bench.db", "SQLite", args, Path(tmp))
+            elif backend == "postgresql":
+                from tests.support.postgres import PostgresServer
+
+                server = PostgresServer().start()
+                try:
+                    bench(server.create_database(), "PostgreSQL", args, Path(tmp))
+                finally:
+                    server.stop()
 
 
 if __name__ == "__main__":

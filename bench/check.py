@@ -1,12 +1,16 @@
-"""Credit-check benchmark: latency of `check` and time of `exposure` for all groups.
+"""Credit-check benchmark: latency of a check as the credit group's history grows.
 
     python bench/check.py [--customers 100000] [--invoices 1000000] [--backends sqlite,postgresql]
 
-Fills a fresh store (SQLite file, and a throw-away PostgreSQL server started with
-initdb/pg_ctl) through the store's own upserts with customers, open invoices in
-two currencies (a quarter of them overdue), credit notes and orders; then times
-`check` (decision with its log entry) for random orders and `exposure` over every
-credit group, under policy/examples/default.toml.
+Fills a fresh store (SQLite file, and a throw-away PostgreSQL server started with initdb/pg_ctl)
+through the store's own page writes: --invoices invoices in two currencies over --customers
+customers (a quarter overdue, credit notes, orders), and three probe credit groups with a history of
+10, 1,000 and 10,000 invoices spread over three years (the last four months' invoices still open,
+the rest paid; one order in five per invoice, most of them invoiced).  Then, per probe group, times
+the in-process check of an order (decision with its decision-log entry) under
+policy/examples/default.toml: `check` of a stored order, and a check on the order's facts as the
+ERP sends them (`check_live`, the path of POST /v1/check), and prints p50/p99 and the growth from
+10 to 10,000 invoices; finally the time of `exposure` over every credit group.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from connector.checks import CreditChecker  # noqa: E402
 from connector.domain import (  # noqa: E402
     Company, CurrencyRate, Customer, Invoice, InvoiceKind, InvoiceState, OrderState, PaymentState, SalesOrder,
 )
+from connector.live_checks import LiveCustomer, LiveOrder  # noqa: E402
 from connector.logs import configure_logging  # noqa: E402
 from connector.ports import Stream  # noqa: E402
 from connector.store import Store  # noqa: E402
@@ -72,30 +77,92 @@ def generate(store: Store, customers: int, invoices: int) -> int:
     return orders
 
 
+PROBES = (10, 1_000, 10_000)  # invoices in the history of each probe credit group
+
+
+def probe_group(store: Store, size: int) -> list[str]:
+    """A credit group with ``size`` invoices over three years, the last four months' still open, and one
+    order in five (invoiced but the last few); the numbers of its open orders."""
+    group = f"P{size}"
+    store.save_page("odoo", Stream.CUSTOMERS, "res.partner", [Customer(
+        "odoo", group, group, f"Probe customer with {size} invoices", group, None, "DE", None, True, None,
+        Decimal(10_000_000), "USD", True, T)], [], None)
+    rng = random.Random(size)
+    page: list = []
+    for i in range(size):
+        day = AS_OF - timedelta(days=int(1095 * (size - i) / size))
+        currency = "EUR" if i % 3 == 0 else "USD"
+        total = Decimal(rng.randint(100, 50000))
+        open_ = total if (AS_OF - day).days < 120 else Decimal(0)
+        company = (total / Decimal("0.92")).quantize(Decimal("0.01")) if currency == "EUR" else total
+        page.append(Invoice("odoo", f"{group}-{i}", f"{group}/INV/{i:06d}", group, group, InvoiceKind.INVOICE,
+                            InvoiceState.POSTED, PaymentState.NOT_PAID if open_ else PaymentState.PAID, day,
+                            day + timedelta(days=30), currency, total, open_, "1", "USD", company,
+                            company if open_ else Decimal(0), T))
+        if len(page) == BATCH:
+            store.save_page("odoo", Stream.INVOICES, "account.move", page, [], None)
+            page = []
+    if page:
+        store.save_page("odoo", Stream.INVOICES, "account.move", page, [], None)
+    orders = [SalesOrder("odoo", f"{group}-O{i}", f"{group}/S{i:06d}", group,
+                         OrderState.CONFIRMED if i >= size // 5 - 3 else OrderState.DONE, False,
+                         datetime.combine(AS_OF - timedelta(days=int(1095 * (size // 5 - i) / max(size // 5, 1))),
+                                          datetime.min.time(), UTC),
+                         "USD", Decimal(rng.randint(100, 20000)), Decimal(0), "1", T) for i in range(max(size // 5, 3))]
+    orders = [o if o.state is OrderState.DONE else SalesOrder(**{s: getattr(o, s) for s in o.__slots__} |
+                                                               {"amount_uninvoiced": o.amount_total})
+              for o in orders]
+    for start in range(0, len(orders), BATCH):
+        store.save_page("odoo", Stream.ORDERS, "sale.order", orders[start:start + BATCH], [], None)
+    return [o.number for o in orders if o.state is OrderState.CONFIRMED]
+
+
+def _percentiles(latencies: list[float]) -> tuple[float, float]:
+    latencies.sort()
+    return statistics.median(latencies), latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+
+
+def time_checks(checker: CreditChecker, group: str, numbers: list[str], checks: int) -> dict[str, tuple]:
+    """p50/p99 of `check` on the group's stored orders and of `check_live` on facts as the ERP sends them."""
+    stored, live = [], []
+    customer = LiveCustomer(group, group, group, group)
+    for n in range(checks):
+        number = numbers[n % len(numbers)]
+        t = time.perf_counter()
+        checker.check(number, "odoo")
+        stored.append((time.perf_counter() - t) * 1000)
+        order = LiveOrder("odoo", f"{group}-new-{n}", f"{group}/NEW/{n}", OrderState.DRAFT, "USD", Decimal(1500),
+                          Decimal(1500), "1", AS_OF)
+        t = time.perf_counter()
+        checker.check_live(order, customer)
+        live.append((time.perf_counter() - t) * 1000)
+    return {"check": _percentiles(stored), "check_live": _percentiles(live)}
+
+
 def bench(url: str, label: str, customers: int, invoices: int, checks: int) -> None:
     with Store.open(url) as store:
         t0 = time.perf_counter()
-        orders = generate(store, customers, invoices)
+        generate(store, customers, invoices - sum(PROBES))
+        numbers = {size: probe_group(store, size) for size in PROBES}
         store.analyze()
         load_s = time.perf_counter() - t0
         policy = load_policy(ROOT / "policy" / "examples" / "default.toml")
         checker = CreditChecker(store, policy, AS_OF)
-        rng = random.Random(11)
-        checker.check("S0000001", "odoo")  # warm-up: rates, statement caches
-        latencies = []
-        for _ in range(checks):
-            number = f"S{rng.randint(1, orders):07d}"
-            t = time.perf_counter()
-            checker.check(number, "odoo")
-            latencies.append((time.perf_counter() - t) * 1000)
-        latencies.sort()
-        p50 = statistics.median(latencies)
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        for size in PROBES:  # warm-up: rates, statement caches
+            time_checks(checker, f"P{size}", numbers[size], 20)
+        figures = {size: time_checks(checker, f"P{size}", numbers[size], checks) for size in PROBES}
         t = time.perf_counter()
         groups = checker.exposures.compute("odoo", None, overdue_days=policy.rules.overdue.days)
         exposure_s = time.perf_counter() - t
-    print(f"{label:<11} {customers:>9} {invoices:>9} {load_s:>8.0f} s {p50:>7.2f} ms {p99:>7.2f} ms "
-          f"{exposure_s:>8.1f} s ({len(groups)} groups)", flush=True)
+    print(f"\n{label}: {invoices:,} invoices, {customers:,} customers, loaded in {load_s:.0f} s; "
+          f"exposure of all {len(groups):,} groups in {exposure_s:.1f} s", flush=True)
+    print(f"  {'invoices in the group':<22} {'check p50':>10} {'check p99':>10} {'live p50':>10} {'live p99':>10}")
+    for size in PROBES:
+        (p50, p99), (l50, l99) = figures[size]["check"], figures[size]["check_live"]
+        print(f"  {size:<22,} {p50:>7.2f} ms {p99:>7.2f} ms {l50:>7.2f} ms {l99:>7.2f} ms")
+    for kind in ("check", "check_live"):
+        low, high = figures[PROBES[0]][kind][1], figures[PROBES[-1]][kind][1]
+        print(f"  {kind} p99 growth from {PROBES[0]} to {PROBES[-1]:,} invoices: {100 * (high - low) / low:+.0f} %")
 
 
 def main() -> None:
@@ -106,8 +173,6 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
     configure_logging("warning")
-    print(f"{'backend':<11} {'customers':>9} {'invoices':>9} {'load':>10} {'check p50':>10} {'check p99':>10} "
-          f"{'exposure (all groups)':>22}")
     for backend in args.backends.split(","):
         if backend == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:

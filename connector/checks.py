@@ -18,6 +18,7 @@ from .exposure import Exposure, ExposureCalculator, OrderUnderCheck, Overdue, ea
 from .holds import hold_key, queue_hold
 from .money import quantize
 from .outbox import Outbox
+from .rates import RateTables
 from .store import Store
 from .store.outbox import HoldRecord
 from .store.reservations import Reservation
@@ -78,12 +79,13 @@ def _utcnow() -> datetime:
 
 class CreditChecker:
     def __init__(self, store: Store, policy: Policy, as_of: date,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = _utcnow, rate_tables: RateTables | None = None) -> None:
         self.store = store
         self.policy = policy
         self.as_of = as_of
         self.clock = clock
-        self.exposures = ExposureCalculator(store, policy.exposure, policy.base_currency, as_of, clock())
+        self.exposures = ExposureCalculator(store, policy.exposure, policy.base_currency, as_of, clock(),
+                                            rate_tables)
 
     def convert(self, source: str, amount: Decimal, currency: str) -> Decimal:
         return self.exposures.rates(source).convert(amount, currency, self.policy.base_currency, None, self.as_of)
@@ -119,12 +121,13 @@ class CreditChecker:
 
     def check(self, number: str, source: str | None = None, *, trigger: str = "check",
               record: bool = True) -> CheckOutcome:
-        order = _one_order(self.store, number, source)
-        customer = self.store.get_customer(order.source, order.customer_id)
-        if customer is None:
-            raise CheckError(f"order {number}: customer {order.source}:{order.customer_id} is not in the store")
-        head = self.store.get_customer(order.source, customer.credit_group_id) or customer
-        outcome = self._outcome(order, customer, head, _order_amount(order))
+        with self.store.reading():
+            order = _one_order(self.store, number, source)
+            customer = self.store.get_customer(order.source, order.customer_id)
+            if customer is None:
+                raise CheckError(f"order {number}: customer {order.source}:{order.customer_id} is not in the store")
+            head = self.store.get_customer(order.source, customer.credit_group_id) or customer
+            outcome = self._outcome(order, customer, head, _order_amount(order))
         if record:
             self.record(outcome, trigger)
         return outcome
@@ -161,6 +164,11 @@ class CreditChecker:
         answer gives, so that ``enforce`` finds it placed)."""
         if order.state is OrderState.CANCELLED:
             raise BadFacts("order.state", f"order {order.number} is cancelled: there is nothing to decide")
+        with self.store.reading():
+            return self._check_live(order, customer, confirm, record, outbox, reservation_ttl, trigger)
+
+    def _check_live(self, order: LiveOrder, customer: LiveCustomer, confirm: bool, record: bool,
+                    outbox: Outbox | None, reservation_ttl: timedelta, trigger: str) -> CheckOutcome:
         head = self._live_head(order.source, customer)
         member = self.store.get_customer(order.source, customer.erp_id) if customer.erp_id != head.erp_id else head
         now = self.clock()
@@ -177,8 +185,14 @@ class CreditChecker:
                 self.record(outcome, trigger)
             return outcome
         group = self.facts(head)[0].credit_group
+        # decide first without the group's lock; under it, keep that decision only if no other decision at
+        # confirmation came in meanwhile (else decide again, now one at a time): the lock is held for the writes
+        version = self.store.decision_version(order.source, group)
+        outcome = self._outcome(sales_order, member or head, head, amount, order.order_type)
         with self.store.credit_group_lock(order.source, group) as conn:
-            outcome = self._outcome(sales_order, member or head, head, amount, order.order_type)
+            if self.store.decision_version(order.source, group, conn) != version:
+                outcome = self._outcome(sales_order, member or head, head, amount, order.order_type)
+            self.store.advance_decision_version(order.source, group, conn)
             decision_id = self.record(outcome, "confirm", conn) if record else None
             if outcome.decision.result is Result.APPROVE:
                 reserved = self.convert(order.source, amount, order.currency)

@@ -645,6 +645,9 @@ class HttpConfig(_Model):
     listen: NonEmptyStr = "127.0.0.1:8765"
     token_env: EnvName = "CREDITGUARD_API_TOKEN"
     max_body_bytes: Annotated[StrictInt, Field(ge=1024, le=10_485_760)] = 65_536
+    # processes serving the API (the daemon and workers - 1 more, sharing the port): one per core for throughput
+    workers: Annotated[StrictInt, Field(ge=1, le=32)] = 1
+    threads: Annotated[StrictInt, Field(ge=1, le=64)] = 8  # requests each process serves at once
 
     @field_validator("listen")
     @classmethod

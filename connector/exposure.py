@@ -18,7 +18,7 @@ from decimal import Decimal
 from policy.model import Conversion, ExposureSettings
 
 from .money import from_minor, quantize
-from .rates import RateTable
+from .rates import RateTable, RateTables
 from .store import Store
 from .store.reservations import Reservation
 
@@ -68,8 +68,9 @@ def earliest(*days: date | None) -> date | None:
 
 class ExposureCalculator:
     def __init__(self, store: Store, settings: ExposureSettings, base_currency: str, as_of: date,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, rate_tables: RateTables | None = None) -> None:
         self.store = store
+        self.rate_tables = rate_tables  # shared between checks (the API); else built once for this calculator
         self.settings = settings
         self.base = base_currency
         self.as_of = as_of
@@ -77,6 +78,8 @@ class ExposureCalculator:
         self._rates: dict[str, RateTable] = {}
 
     def rates(self, source: str) -> RateTable:
+        if self.rate_tables is not None:
+            return self.rate_tables.get(source)
         if source not in self._rates:
             self._rates[source] = RateTable.build(self.store.companies(source), self.store.iter_rates(source))
         return self._rates[source]
@@ -184,3 +187,8 @@ class ExposureCalculator:
                 Overdue(quantize(amount, self.base), count, oldest, oldest_open.get(group)),
             )
         return result
+
+
+def rate_tables(store: Store, max_age: float = 60.0) -> RateTables:
+    """Rate tables of ``store``'s sources, kept between checks (see :class:`RateTables`)."""
+    return RateTables(lambda source: RateTable.build(store.companies(source), store.iter_rates(source)), max_age)

@@ -10,8 +10,10 @@ Rates recorded without a company apply to every company.
 from __future__ import annotations
 
 import bisect
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -66,3 +68,34 @@ class RateTable:
             company_id = next(iter(self.company_currency), None)
         value = amount / self.rate(currency, company_id, day) * self.rate(to, company_id, day)
         return quantize(value, to)
+
+
+class RateTables:
+    """Each source's rate table, built once and kept for the checks that follow: until :meth:`invalidate`
+    (the daemon calls it after each sync) or, for a process that does not sync itself (an API worker), until
+    ``max_age`` seconds have passed.  Safe to share between threads (a table is never changed once built)."""
+
+    def __init__(self, load: Callable[[str], RateTable], max_age: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._load = load
+        self._max_age = max_age
+        self._clock = clock
+        self._tables: dict[str, tuple[float, RateTable]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, source: str) -> RateTable:
+        now = self._clock()
+        held = self._tables.get(source)
+        if held is not None and now - held[0] < self._max_age:
+            return held[1]
+        table = self._load(source)
+        with self._lock:
+            self._tables[source] = (now, table)
+        return table
+
+    def invalidate(self, source: str | None = None) -> None:
+        with self._lock:
+            if source is None:
+                self._tables.clear()
+            else:
+                self._tables.pop(source, None)

@@ -34,12 +34,14 @@ class Daemon:
         self.config: Any = None
         self.policy: Any = None
         self.store: Any = None
+        self.rate_tables: Any = None  # rate tables kept between API checks, renewed after each sync
         self.scheduler: BackgroundScheduler | None = None
         self._wake = threading.Event()
         self._stop = False
         self._reload = False
         self.lock: Any = None
         self.http: Any = None
+        self.api_workers: Any = None  # more processes serving the API ([http] workers)
         self.leadership: Any = None
         self.breakers: dict[str, Any] = {}
         self.error_counts: dict[tuple[str, str], int] = {}  # (source, error kind) → count, for /metrics
@@ -65,7 +67,10 @@ class Daemon:
         self.lock = InstanceLock(self.config.store.url_with_password())
         self.lock.acquire()
         self.store = Store.open(self.config.store.url_with_password())
+        from connector.exposure import rate_tables
         from connector.leader import Leadership
+
+        self.rate_tables = rate_tables(self.store)
 
         self.leadership = Leadership(self.store.engine)
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
@@ -77,8 +82,14 @@ class Daemon:
 
             http = self.config.http
             http.token()  # a missing token is a configuration error now, not a 500 later
-            self.http = serve(Api(self, http.token), http.host, http.port)
-            log.info("http.listening", listen=http.listen)
+            self.http = serve(Api(self, http.token), http.host, http.port, workers=http.workers, threads=http.threads)
+            if http.workers > 1:
+                from .api_workers import Workers
+
+                self.api_workers = Workers(self.config_path, http.workers - 1)
+                self.api_workers.start()
+                self.scheduler.add_job(self.api_workers.keep_alive, "interval", id="http:workers", seconds=5)
+            log.info("http.listening", listen=http.listen, processes=http.workers)
         self.notifier.ready(self._status())
         log.info("daemon.ready", sources=[s.name for s in self.config.enabled_sources],
                  policy=self.policy.content_hash[:12] if self.policy else None)
@@ -86,6 +97,8 @@ class Daemon:
     def _schedule(self) -> None:
         assert self.scheduler is not None
         self.scheduler.remove_all_jobs()
+        if self.api_workers is not None:
+            self.scheduler.add_job(self.api_workers.keep_alive, "interval", id="http:workers", seconds=5)
         now = datetime.now(UTC)
         for source in self.config.enabled_sources:
             self.scheduler.add_job(self._sync_job, "interval", args=[source.name], id=f"sync:{source.name}",
@@ -110,6 +123,8 @@ class Daemon:
             return False
         self.config, self.policy = config, policy
         self._schedule()
+        if self.api_workers is not None:
+            self.api_workers.reload()
         log.info("daemon.reloaded", policy=policy.content_hash[:12] if policy else None)
         self.notifier.ready(self._status())
         return True
@@ -163,6 +178,8 @@ class Daemon:
         except Exception as exc:  # a job never kills the daemon: log it, run again next time
             logger.exception("daemon.job_failed", error=str(exc))
             return
+        finally:
+            self.rate_tables.invalidate(source_name)  # the next check reads the rates this sync wrote
         transient = [e for e in errors if isinstance(e, RetryableError)]
         if transient:
             was_open = breaker.open
@@ -268,6 +285,8 @@ class Daemon:
         log.info("daemon.stopping")
         if self.http is not None:
             self.http.close()
+        if self.api_workers is not None:
+            self.api_workers.stop()
         if self.scheduler is not None and not self._stop_scheduler():
             # a job is still inside an ERP call: its open page is a transaction the exit rolls back,
             # and its cursor still points before it, so nothing is half-written

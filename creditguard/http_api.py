@@ -30,6 +30,7 @@ from werkzeug.wrappers import Request, Response
 from connector.checks import CheckError, CreditChecker, outcome_json
 from connector.config import HttpConfig
 from connector.errors import CreditGuardError
+from connector.exposure import rate_tables
 from connector.logs import get_logger
 from connector.money import UnknownCurrency, currency_precision
 from connector.rates import MissingRate
@@ -37,6 +38,7 @@ from connector.rates import MissingRate
 from .check_request import RequestError, is_facts_request, parse_check_request
 
 log = get_logger("creditguard.http")
+_NO_HTTP_SECTION = HttpConfig()  # the defaults, where the configuration has no [http] (the demo)
 
 ROUTES = Map([
     Rule("/healthz", endpoint="healthz", methods=["GET"]),
@@ -143,13 +145,14 @@ class Api:
         self.token = token
         self.registry = CollectorRegistry()
         self.registry.register(StoreCollector(daemon))
+        self.rate_tables = getattr(daemon, "rate_tables", None) or rate_tables(daemon.store)
 
     def __call__(self, environ, start_response):
         return self.wsgi(environ, start_response)
 
     def wsgi(self, environ, start_response):
         request = Request(environ)
-        request.max_content_length = (self.daemon.config.http or HttpConfig()).max_body_bytes
+        request.max_content_length = (self.daemon.config.http or _NO_HTTP_SECTION).max_body_bytes
         try:
             response = self.dispatch(request)
         except ApiError as exc:
@@ -223,7 +226,8 @@ class Api:
         policy = self.daemon.policy
         if policy is None:
             raise ApiError(503, "no_policy", "no [policy] configured")
-        checker = CreditChecker(self.daemon.store, policy, datetime.now(self.daemon.config.sync.tzinfo).date())
+        checker = CreditChecker(self.daemon.store, policy, datetime.now(self.daemon.config.sync.tzinfo).date(),
+                                rate_tables=self.rate_tables)
         if is_facts_request(body):
             return _json(outcome_json(self._check_facts(checker, body)))
         source = _optional_text(body, "source")
@@ -270,7 +274,8 @@ class Api:
         policy = self.daemon.policy
         if policy is None:
             raise ApiError(503, "no_policy", "no [policy] configured")
-        checker = CreditChecker(self.daemon.store, policy, datetime.now(self.daemon.config.sync.tzinfo).date())
+        checker = CreditChecker(self.daemon.store, policy, datetime.now(self.daemon.config.sync.tzinfo).date(),
+                                rate_tables=self.rate_tables)
         try:
             rows = list(exposure_rows(self.daemon.store, checker, ref, request.args.get("source")))
         except CheckError as exc:
@@ -333,13 +338,19 @@ def _amount(body: dict[str, Any]) -> Decimal:
     return amount
 
 
-def serve(api: Api, host: str, port: int):
-    """A waitress server in a background thread; returns it (``.close()`` to stop)."""
+def serve(api: Api, host: str, port: int, *, workers: int = 1, threads: int = 8):
+    """A waitress server in a background thread; returns it (``.close()`` to stop).  With ``workers`` > 1 the
+    port is shared with the other processes serving the API (see :mod:`creditguard.api_workers`)."""
     import threading
 
     from waitress.server import create_server
 
-    server = create_server(api, host=host, port=port, threads=4, ident="creditguard")
+    if workers > 1:
+        from .api_workers import listening_socket
+
+        server = create_server(api, sockets=[listening_socket(host, port)], threads=threads, ident="creditguard")
+    else:
+        server = create_server(api, host=host, port=port, threads=threads, ident="creditguard")
     thread = threading.Thread(target=server.run, name="http-api", daemon=True)
     thread.start()
     return server

@@ -13,10 +13,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import xmlrpc.client
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+
 
 import httpx
 import pytest
@@ -44,6 +46,7 @@ path = "{policy}"
 [http]
 listen = "127.0.0.1:{port}"
 token_env = "CG_API_TOKEN"
+workers = {workers}
 
 [[source]]
 name = "odoo"
@@ -58,13 +61,14 @@ retry_attempts = 1
 
 
 class Daemon:
-    def __init__(self, tmp: Path, name: str, store: str, sandbox_url: str) -> None:
+    def __init__(self, tmp: Path, name: str, store: str, sandbox_url: str, workers: int = 1) -> None:
         policy = tmp / "policy.toml"
         if not policy.exists():
             shutil.copy(ROOT / "policy" / "examples" / "default.toml", policy)
         self.port = free_port()
         self.config = tmp / f"{name}.toml"
-        self.config.write_text(CONFIG.format(store=store, policy=policy, port=self.port, url=sandbox_url))
+        self.config.write_text(CONFIG.format(store=store, policy=policy, port=self.port, url=sandbox_url,
+                                               workers=workers))
         self.env = dict(os.environ, CG_DAEMON_PASSWORD="admin", CG_API_TOKEN=TOKEN)
         self.env.pop("NOTIFY_SOCKET", None)
         self.process = subprocess.Popen([sys.executable, "-m", "creditguard", "--config", str(self.config), "run"],
@@ -113,7 +117,7 @@ def confirm(sb: OdooSandbox, order_id: int) -> str:
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("realtime")
     with OdooSandbox(version="17", data="demo", addons=("credit_guard",)) as sb:
-        daemon = Daemon(tmp, "daemon", f"sqlite:///{tmp / 'cg.db'}", sb.url)
+        daemon = Daemon(tmp, "daemon", f"sqlite:///{tmp / 'cg.db'}", sb.url, workers=2)  # two API processes
         try:
             daemon.lines.wait_for("sync.source_done")
             for key, value in (("check_url", daemon.url), ("check_token", TOKEN), ("fail_mode", "closed")):
@@ -121,6 +125,7 @@ def world(tmp_path_factory):
             yield sb, daemon
         finally:
             daemon.stop()
+    assert api_workers(daemon) == []  # the API workers stop with the daemon
 
 
 def test_a_new_buyers_order_confirmed_before_any_sync_is_held(world):
@@ -179,6 +184,34 @@ def test_fifty_concurrent_confirmations_approve_only_what_fits(world):
     _sb, daemon = world
     decisions = concurrent_checks([daemon.url], 777001)
     assert decisions.count("approve") == 10 and decisions.count("hold") == 40
+
+
+def api_workers(daemon: Daemon) -> list[int]:
+    """The API worker processes the daemon started (from /proc: their parent and command line)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] != \
+                    str(daemon.process.pid):
+                continue
+            if b"creditguard.api_workers" in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_api_worker_processes_serve_the_port_and_stop_with_the_daemon(world):
+    _sb, daemon = world
+    [worker] = api_workers(daemon)
+    answers = [httpx.get(f"http://127.0.0.1:{daemon.port}/healthz", timeout=10).status_code for _ in range(20)]
+    assert answers == [200] * 20
+    os.kill(worker, signal.SIGKILL)  # a worker that dies is started again
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (not api_workers(daemon) or api_workers(daemon) == [worker]):
+        time.sleep(0.2)
+    assert api_workers(daemon) and worker not in api_workers(daemon)
+    assert concurrent_checks([daemon.url], 777003).count("approve") == 10
 
 
 @pytest.mark.postgres

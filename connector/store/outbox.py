@@ -75,7 +75,7 @@ class OutboxStore:
             .order_by(o.c.id)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self._reader() as conn:  # type: ignore[attr-defined]
             return [_entry(r) for r in conn.execute(query)]
 
     def outbox_applied(self, entry_id: int, result: str, now: datetime) -> None:
@@ -99,7 +99,7 @@ class OutboxStore:
             query = query.where(o.c.source == source)
         if state:
             query = query.where(o.c.state == state)
-        with self.engine.connect() as conn:
+        with self._reader() as conn:  # type: ignore[attr-defined]
             return [_entry(r) for r in conn.execute(query)]
 
     def alerts_to_close(self, source: str) -> list[OutboxEntry]:
@@ -113,13 +113,13 @@ class OutboxStore:
                                 close.c.key == func.replace(o.c.key, ":alert:", ":alert-close:"))
         query = (select(o).where(o.c.source == source, o.c.kind == "create_alert", o.c.state == "applied",
                                  ~still_open, ~closed).order_by(o.c.id))
-        with self.engine.connect() as conn:
+        with self._reader() as conn:  # type: ignore[attr-defined]
             return [_entry(r) for r in conn.execute(query)]
 
     def outbox_has(self, key: str) -> bool:
         """Whether an entry with this key was ever queued."""
         o = t.outbox
-        with self.engine.connect() as conn:
+        with self._reader() as conn:  # type: ignore[attr-defined]
             return conn.execute(select(o.c.id).where(o.c.key == key)).first() is not None
 
     def outbox_latest(self, source: str, kind: str, target_id: str) -> tuple[OutboxEntry | None, int]:
@@ -128,7 +128,7 @@ class OutboxStore:
 
         o = t.outbox
         where = (o.c.source == source, o.c.kind == kind, o.c.target_id == target_id)
-        with self.engine.connect() as conn:
+        with self._reader() as conn:  # type: ignore[attr-defined]
             row = conn.execute(select(o).where(*where).order_by(o.c.id.desc()).limit(1)).first()
             count = conn.execute(select(func.count()).select_from(o).where(*where)).scalar_one()
         return (_entry(row) if row else None), count
@@ -144,7 +144,7 @@ class OutboxStore:
 
     def hold(self, source: str, order_erp_id: str) -> HoldRecord | None:
         h = t.holds
-        with self.engine.connect() as conn:
+        with self._reader() as conn:  # type: ignore[attr-defined]
             row = conn.execute(select(h).where(h.c.source == source, h.c.order_erp_id == order_erp_id)).first()
         if row is None:
             return None
@@ -159,7 +159,7 @@ class OutboxStore:
             query = query.where(h.c.source == source)
         if state:
             query = query.where(h.c.state == state)
-        with self.engine.connect() as conn:
+        with self._reader() as conn:  # type: ignore[attr-defined]
             rows = [dict(r._mapping) for r in conn.execute(query)]
         return [HoldRecord(**(r | {"reasons": json.loads(r["reasons"])})) for r in rows]
 

@@ -6,15 +6,17 @@ order counts), or cancelled — or until it expires; it is never counted togethe
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, select, update
 
 from ..money import from_minor, to_minor
 from . import tables as t
+from .types import UTCDateTime
 
 COUNTED_ORDER_STATES = ("confirmed", "done", "cancelled")  # a synced order in one of these replaces its reservation
 
@@ -47,14 +49,37 @@ class ReservationStore:
 
     def put_reservation(self, r: Reservation, conn: Connection | None = None) -> None:
         """Record (or renew, for an order checked again) the reservation of an approved order."""
-        x = t.reservations
-        values = {"order_number": r.order_number, "credit_group_id": r.credit_group_id, "company_id": r.company_id,
-                  "currency": r.currency, "amount_minor": to_minor(r.amount, r.currency),
-                  "base_currency": r.base_currency, "base_amount": str(r.base_amount), "created_at": r.created_at,
-                  "expires_at": r.expires_at, "decision_id": r.decision_id, "expiry_reported_at": None}
-        stmt = self._insert(x).values(source=r.source, order_erp_id=r.order_erp_id, **values)
+        values = {"source": r.source, "order_erp_id": r.order_erp_id, "order_number": r.order_number,
+                  "credit_group_id": r.credit_group_id, "company_id": r.company_id, "currency": r.currency,
+                  "amount_minor": to_minor(r.amount, r.currency), "base_currency": r.base_currency,
+                  "base_amount": str(r.base_amount), "created_at": r.created_at, "expires_at": r.expires_at,
+                  "decision_id": r.decision_id, "expiry_reported_at": None}
         with self._writing(conn) as c:
-            c.execute(stmt.on_conflict_do_update(index_elements=["source", "order_erp_id"], set_=values))
+            c.execute(self._upserts()[0], values)
+
+    def _upserts(self) -> tuple[Any, Any]:
+        """The reservation and decision-version upserts, built once per store (a decision's hot path)."""
+        built = getattr(self, "_built_upserts", None)
+        if built is None:
+            x, v = t.reservations, t.decision_versions
+            insert = self._insert(x)
+            reservation = insert.on_conflict_do_update(
+                index_elements=["source", "order_erp_id"],
+                set_={c.name: insert.excluded[c.name] for c in x.c if c.name not in ("id", "source", "order_erp_id")})
+            version = self._insert(v).on_conflict_do_update(index_elements=["source", "credit_group_id"],
+                                                            set_={"version": v.c.version + 1})
+            built = self._built_upserts = (reservation, version)
+        return built
+
+    def decision_version(self, source: str, group: str, conn: Connection | None = None) -> int:
+        """How many decisions at confirmation the credit group has had (see :meth:`advance_decision_version`)."""
+        with (nullcontext(conn) if conn is not None else self._reader()) as c:  # type: ignore[attr-defined]
+            found = c.execute(_VERSION, {"source": source, "group": group}).scalar()
+        return int(found or 0)
+
+    def advance_decision_version(self, source: str, group: str, conn: Connection) -> None:
+        """One more decision at confirmation for the group, in the decision's transaction."""
+        conn.execute(self._upserts()[1], {"source": source, "credit_group_id": group, "version": 1})
 
     def drop_reservation(self, source: str, order_erp_id: str, conn: Connection | None = None) -> None:
         """An order checked again and held: what it reserved is released."""
@@ -65,14 +90,11 @@ class ReservationStore:
     def counting_reservations(self, source: str, groups: list[str] | None, now: datetime) -> list[Reservation]:
         """The reservations that count for ``groups`` (all groups when None): not expired, and their order not
         in the store confirmed or cancelled."""
-        x, o = t.reservations, t.orders
-        replaced = exists().where(o.c.source == x.c.source, o.c.erp_id == x.c.order_erp_id, o.c.deleted_at.is_(None),
-                                  o.c.state.in_(COUNTED_ORDER_STATES))
-        query = select(x).where(x.c.source == source, x.c.expires_at > now, ~replaced)
+        query, params = _COUNTING, {"source": source, "now": now}
         if groups is not None:
-            query = query.where(x.c.credit_group_id.in_(groups))
-        with self.engine.connect() as conn:
-            return [_reservation(row, "active") for row in conn.execute(query)]
+            query, params = _COUNTING_IN_GROUPS, params | {"groups": list(groups)}
+        with self._reader() as conn:  # type: ignore[attr-defined]
+            return [_reservation(row, "active") for row in conn.execute(query, params)]
 
     def reservations(self, now: datetime, source: str | None = None) -> list[Reservation]:
         """Every reservation with its status, newest first."""
@@ -82,7 +104,7 @@ class ReservationStore:
         query = select(x, replaced).order_by(x.c.created_at.desc(), x.c.id.desc())
         if source:
             query = query.where(x.c.source == source)
-        with self.engine.connect() as conn:
+        with self._reader() as conn:  # type: ignore[attr-defined]
             return [_reservation(row, "replaced" if row.replaced else "expired" if row.expires_at <= now else "active")
                     for row in conn.execute(query)]
 
@@ -97,6 +119,20 @@ class ReservationStore:
             if rows:
                 conn.execute(update(x).where(due).values(expiry_reported_at=now))
         return rows
+
+
+def _counting_query():
+    x, o = t.reservations, t.orders
+    replaced = exists().where(o.c.source == x.c.source, o.c.erp_id == x.c.order_erp_id, o.c.deleted_at.is_(None),
+                              o.c.state.in_(COUNTED_ORDER_STATES))
+    return select(x).where(x.c.source == bindparam("source"), x.c.expires_at > bindparam("now", type_=UTCDateTime()),
+                           ~replaced)
+
+
+_VERSION = select(t.decision_versions.c.version).where(t.decision_versions.c.source == bindparam("source"),
+                                                      t.decision_versions.c.credit_group_id == bindparam("group"))
+_COUNTING = _counting_query()  # built once: a credit check's hot path
+_COUNTING_IN_GROUPS = _COUNTING.where(t.reservations.c.credit_group_id.in_(bindparam("groups", expanding=True)))
 
 
 def _reservation(row: Any, status: str) -> Reservation:

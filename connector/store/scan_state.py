@@ -52,7 +52,7 @@ class ScanStateStore:
         c = t.sync_cursors
         query = select(c.c.changed_at, c.c.settled_at, c.c.resume_after_id).where(
             c.c.source == source, c.c.stream == stream.value)
-        with self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reader() as conn:  # type: ignore[attr-defined]
             row = conn.execute(query).first()
         if row is None:
             return None
@@ -76,7 +76,7 @@ class ScanStateStore:
         table = t.SYNCED_TABLES[stream.value]
         q = t.quarantine
         found: dict[str, Held] = {}
-        with self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reader() as conn:  # type: ignore[attr-defined]
             for start in range(0, len(erp_ids), _CHUNK):
                 chunk = list(erp_ids[start:start + _CHUNK])
                 rows = conn.execute(select(table.c.erp_id, table.c.changed_at, table.c.synced_at).where(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import Company, Customer, CurrencyRate, Invoice, SalesOrder, SyncedRecord
@@ -79,6 +81,39 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_SQLITE_BUSY_MS = 30_000  # the engine's own wait (connect_args timeout)
+
+
+def _begin_immediate(conn: Connection, wait: float = 30.0) -> None:
+    """Take SQLite's write lock, waiting for another process's write in steps of at most 2 ms (SQLite's own
+    busy handler sleeps 1, 2, 5, 10, … 100 ms: short writes from several API processes would queue for tens
+    of milliseconds behind each other)."""
+    raw = conn.connection.driver_connection
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        delay, deadline = 0.0001, time.monotonic() + wait
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.002)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+
+
+# statements of a credit check's hot path, built once (building one costs more than running it)
+_ORDERS_BY_NUMBER_ANY_SOURCE = (select(t.orders).where(t.orders.c.number == bindparam("number"),
+                                                      t.orders.c.deleted_at.is_(None)).order_by(t.orders.c.source))
+_ORDERS_BY_NUMBER = _ORDERS_BY_NUMBER_ANY_SOURCE.where(t.orders.c.source == bindparam("source"))
+_CUSTOMER = select(t.customers).where(t.customers.c.source == bindparam("source"),
+                                      t.customers.c.erp_id == bindparam("erp_id"))
+_DECISION = insert(t.decisions).returning(t.decisions.c.id)
+
+
 class Store(OutboxStore, ScanStateStore, ReservationStore):
     """All reads and writes of CreditGuard's own database."""
 
@@ -86,7 +121,10 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
         self.engine = engine
         self._dialect = engine.dialect.name
         self._writers: dict[tuple[str, type], RecordWriter] = {}
-        self._group_locks = tuple(threading.Lock() for _ in range(64))  # credit groups, striped (this process)
+        # decisions of this process's threads queue here rather than in the database's busy wait: SQLite has
+        # one writer anyway (one lock); PostgreSQL locks per group (striped)
+        self._group_locks = tuple(threading.Lock() for _ in range(1 if self._dialect == "sqlite" else 64))
+        self._pinned = threading.local()  # the connection this thread's reads share (see reading())
 
     @classmethod
     def open(cls, url: str, *, apply_migrations: bool = True) -> "Store":
@@ -108,6 +146,32 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
             yield conn
         else:
             with self.engine.begin() as own:
+                if self._dialect == "sqlite":
+                    _begin_immediate(own)
+                yield own
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Until the block ends, this thread's reads share one connection (a credit check makes a handful of
+        small reads: one pool checkout instead of one each)."""
+        if getattr(self._pinned, "conn", None) is not None:
+            yield
+            return
+        with self.engine.connect() as conn:
+            self._pinned.conn = conn
+            try:
+                yield
+            finally:
+                self._pinned.conn = None
+
+    @contextmanager
+    def _reader(self) -> Iterator[Connection]:
+        """The connection this thread's reads share, else one of their own."""
+        conn = getattr(self._pinned, "conn", None)
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.connect() as own:
                 yield own
 
     @contextmanager
@@ -116,20 +180,27 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
         same group waits until it commits (SQLite: the database's write lock; PostgreSQL: an advisory lock on
         the group, for this transaction, so that checks of other groups, also from other processes sharing the
         database, go on).  Reads meant to see the other decisions come after entering; writes go through the
-        connection yielded."""
+        connection yielded.  Inside :meth:`reading`, the decision's transaction runs on the reads' connection
+        (one connection per check, however many threads wait)."""
         stripe = self._group_locks[hash((source, group)) % len(self._group_locks)]
-        with stripe, self.engine.connect() as conn:  # threads of this process wait without a connection
+        pinned = getattr(self._pinned, "conn", None)
+        with stripe, (nullcontext(pinned) if pinned is not None else self.engine.connect()) as conn:
+            if pinned is not None:
+                conn.rollback()  # the reads so far end here; the decision's own transaction begins
             if self._dialect == "sqlite":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                _begin_immediate(conn)
             else:
                 digest = hashlib.sha256(f"creditguard:{source}:{group}".encode()).digest()
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)",
                                      (int.from_bytes(digest[:8], "big", signed=True),))
+            self._pinned.conn = conn  # reads inside see this transaction
             try:
                 yield conn
             except BaseException:
                 conn.rollback()
                 raise
+            finally:
+                self._pinned.conn = pinned
             conn.commit()
 
     @property
@@ -308,7 +379,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
         s = t.snapshot_scopes
         query = select(s.c.scope, s.c.fingerprint, s.c.recheck_at).where(s.c.source == source,
                                                                           s.c.stream == stream.value)
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             return {row.scope: Scope(row.scope, row.fingerprint, row.recheck_at) for row in conn.execute(query)}
 
     def _quarantine(self, conn: Connection, source: str, stream: Stream, reject: Rejected, now: datetime) -> None:
@@ -356,7 +427,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
 
     def get_cursor(self, source: str, stream: Stream) -> Cursor | None:
         c = t.sync_cursors
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             row = conn.execute(
                 select(c.c.changed_at, c.c.last_id).where(c.c.source == source, c.c.stream == stream.value)
             ).first()
@@ -438,7 +509,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
         full_ok = func.max(r.c.started_at).filter(and_(r.c.full.is_(True), r.c.status == "ok"))
         query = (select(r.c.stream, full_ok.label("last_full"), func.min(r.c.started_at).label("first"))
                  .where(r.c.source == source).group_by(r.c.stream))
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             rows = conn.execute(query).all()
         if not rows:
             return None
@@ -449,14 +520,14 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
         query = select(r).order_by(r.c.id.desc()).limit(limit)
         if source:
             query = query.where(r.c.source == source)
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             return [SyncRunRow(**row._mapping) for row in conn.execute(query)]
 
     # ------------------------------------------------------------------- reads
 
     def _iter(self, query, convert) -> Iterator[Any]:
-        with self.engine.connect() as conn:
-            result = conn.execution_options(yield_per=1000).execute(query)
+        with self._reader() as conn:
+            result = conn.execute(query.execution_options(yield_per=1000))
             for row in result:
                 yield convert(row)
 
@@ -489,7 +560,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
 
     def get_invoice(self, source: str, erp_id: str) -> Invoice | None:
         i = t.invoices
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             row = conn.execute(select(i).where(i.c.source == source, i.c.erp_id == erp_id)).first()
         return row_to_invoice(row) if row else None
 
@@ -514,7 +585,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
         query = select(c).order_by(c.c.source, c.c.erp_id)
         if source:
             query = query.where(c.c.source == source)
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             return [Company(r.source, r.erp_id, r.name, r.currency) for r in conn.execute(query)]
 
     def quarantine(self, source: str | None = None, *, include_resolved: bool = False) -> list[QuarantineEntry]:
@@ -524,7 +595,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
             query = query.where(q.c.source == source)
         if not include_resolved:
             query = query.where(q.c.resolved_at.is_(None))
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             return [
                 QuarantineEntry(
                     source=r.source, stream=r.stream, erp_model=r.erp_model, erp_id=r.erp_id, reason=r.reason,
@@ -541,7 +612,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
             query = query.where(table.c.source == source)
         if not include_deleted:
             query = query.where(table.c.deleted_at.is_(None))
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             return conn.execute(query).scalar_one()
 
     def exposure_sums(self, source: str, groups, *, overdue_before, by_date: bool, exclude_orders=(),
@@ -549,7 +620,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
         """Grouped invoice and order sums for exposure (see :mod:`connector.store.aggregates`)."""
         from .aggregates import invoice_sums, order_sums
 
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             return (
                 invoice_sums(conn, source, groups, overdue_before=overdue_before, by_date=by_date,
                              base_currency=base_currency),
@@ -562,24 +633,21 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
         """Per credit group, its oldest open posted invoice (see :mod:`connector.store.aggregates`)."""
         from .aggregates import oldest_open_invoices
 
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             return oldest_open_invoices(conn, source, due_before=due_before,
                                         groups=None if groups is None else set(groups))
 
     # --------------------------------------------------------------- lookups
 
     def find_orders(self, number: str, source: str | None = None) -> list[SalesOrder]:
-        o = t.orders
-        query = select(o).where(o.c.number == number, o.c.deleted_at.is_(None)).order_by(o.c.source)
-        if source:
-            query = query.where(o.c.source == source)
-        with self.engine.connect() as conn:
-            return [row_to_order(r) for r in conn.execute(query)]
+        with self._reader() as conn:
+            rows = conn.execute(_ORDERS_BY_NUMBER if source else _ORDERS_BY_NUMBER_ANY_SOURCE,
+                                {"number": number, "source": source})
+            return [row_to_order(r) for r in rows]
 
     def get_customer(self, source: str, erp_id: str) -> Customer | None:
-        c = t.customers
-        with self.engine.connect() as conn:
-            row = conn.execute(select(c).where(c.c.source == source, c.c.erp_id == erp_id)).first()
+        with self._reader() as conn:
+            row = conn.execute(_CUSTOMER, {"source": source, "erp_id": erp_id}).first()
         return row_to_customer(row) if row else None
 
     def find_customers(self, key: str, source: str | None = None) -> list[Customer]:
@@ -592,7 +660,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
             query = select(c).where(c.c.ref == key)
             if source:
                 query = query.where(c.c.source == source)
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             return [row_to_customer(r) for r in conn.execute(query.where(c.c.deleted_at.is_(None)))]
 
     # ---------------------------------------------------------- decision log
@@ -600,7 +668,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
     def record_decision(self, row: dict[str, Any], conn: Connection | None = None) -> int:
         """Append one decision (the log is append-only: nothing updates or deletes it)."""
         with self._writing(conn) as c:
-            return c.execute(insert(t.decisions).values(**row).returning(t.decisions.c.id)).scalar_one()
+            return c.execute(_DECISION, row).scalar_one()
 
     def decisions(self, *, customer: str | None = None, order: str | None = None, source: str | None = None,
                   limit: int = 1000) -> list[dict[str, Any]]:
@@ -612,7 +680,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
             query = query.where(d.c.order_number == order)
         if source:
             query = query.where(d.c.source == source)
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             return [dict(r._mapping) | {"record": json.loads(r.record)} for r in conn.execute(query)]
 
     def project_sums(self, source: str, project: str, *, overdue_before, by_date: bool, exclude_orders=(),
@@ -620,7 +688,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
         """Grouped sums of one project's orders and of the invoices raised from them."""
         from .aggregates import project_sums
 
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             return project_sums(conn, source, project, overdue_before=overdue_before, exclude_erp_ids=exclude_orders,
                                 by_date=by_date, base_currency=base_currency)
 
@@ -636,7 +704,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
         if source:
             query = query.where(i.c.source == source)
         totals: dict[str, int] = {}
-        with self.engine.connect() as conn:
+        with self._reader() as conn:
             for currency, kind, amount in conn.execute(query):
                 sign = -1 if kind == "credit_note" else 1
                 totals[currency] = totals.get(currency, 0) + sign * int(amount or 0)

@@ -9,6 +9,8 @@ finds the record); re-reading an unchanged record (same column values) writes no
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -25,6 +27,8 @@ from sqlalchemy import (
 )
 
 from .types import UTCDateTime
+
+NO_DAY = date(1, 1, 1)  # a missing day in a key column of the balances
 
 metadata = MetaData(
     naming_convention={
@@ -303,4 +307,53 @@ reservations = Table(
     Column("expiry_reported_at", UTCDateTime()),  # when its expiry was logged (once)
     UniqueConstraint("source", "order_erp_id"),
     Index(None, "source", "credit_group_id"),
+)
+
+# Running totals of the documents that add to exposure, kept by triggers in the database on every write to
+# invoices and orders (migration 0010), so that a credit check reads a few rows per credit group whatever the
+# length of its history.  One row per combination of what conversion and the overdue cut need; a row whose
+# last document stops counting (paid, cancelled, deleted, moved to another group) is removed.  Days with no
+# value are stored as NO_DAY (key columns cannot be NULL).
+invoice_balances = Table(
+    "invoice_balances",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("credit_group_id", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("state", String(16), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("company_id", String(64), primary_key=True),
+    Column("company_currency", String(3), primary_key=True),
+    Column("invoice_day", Date, primary_key=True),
+    Column("due_day", Date, primary_key=True),
+    Column("documents", BigInteger, nullable=False),  # posted with an amount open, or draft
+    Column("open_documents", BigInteger, nullable=False),  # of those, with an amount open
+    Column("open_minor", BigInteger, nullable=False),
+    Column("open_company_minor", BigInteger, nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("total_company_minor", BigInteger, nullable=False),
+)
+
+order_balances = Table(
+    "order_balances",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+    Column("state", String(16), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("company_id", String(64), primary_key=True),
+    Column("order_day", Date, primary_key=True),  # UTC day of the order date
+    Column("documents", BigInteger, nullable=False),  # quotations, and confirmed orders with an amount to invoice
+    Column("uninvoiced_minor", BigInteger, nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+)
+
+# How many decisions at confirmation a credit group has had: a check decides outside the group's lock, then
+# under it writes only if no other decision came in between (else decides again, under the lock).
+decision_versions = Table(
+    "decision_versions",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("credit_group_id", String(64), primary_key=True),
+    Column("version", BigInteger, nullable=False),
 )
