@@ -126,10 +126,11 @@ class CreditChecker:
             customer = self.store.get_customer(order.source, order.customer_id)
             if customer is None:
                 raise CheckError(f"order {number}: customer {order.source}:{order.customer_id} is not in the store")
-            head = self.store.get_customer(order.source, customer.credit_group_id) or customer
+            head = customer if customer.credit_group_id == customer.erp_id else \
+                self.store.get_customer(order.source, customer.credit_group_id) or customer
             outcome = self._outcome(order, customer, head, _order_amount(order))
-        if record:
-            self.record(outcome, trigger)
+            if record:
+                self.record(outcome, trigger)
         return outcome
 
     def _outcome(self, order: SalesOrder, customer: Customer, head: Customer, amount: Decimal,

@@ -177,6 +177,61 @@ FROM ({parts}) AS r LEFT JOIN customers AS c ON c.source = :source AND c.erp_id 
 GROUP BY grp, r.state, r.currency, r.company_id{day_key}"""
 
 
+def _invoice_sums_query(d: _Dialect, source: str, groups: Sequence[str] | None, overdue_before: date,
+                        by_date: bool, base_currency: str | None) -> tuple[str, dict[str, Any]]:
+    text = _INVOICE_SUMS.format(day=_INVOICE_DAY if by_date else "", day_key=", day" if by_date else "",
+                                groups="" if groups is None else " AND " + d.among("credit_group_id", "groups"))
+    params = {"source": source, "no_day": d.day(t.NO_DAY), "cut": d.day(overdue_before), "base": base_currency}
+    if groups is not None:
+        params["groups"] = d.values(groups)
+    return d.sql(text), params
+
+
+def _invoice_sums_rows(d: _Dialect, result: Any, by_date: bool) -> list[InvoiceSum]:
+    rows = []
+    for r in result:
+        group, kind, state, currency, company, company_currency, is_overdue, *rest = r
+        day = d.read_day(rest.pop(0)) if by_date else None
+        open_minor, open_company, total, total_company, count, oldest = rest
+        rows.append(InvoiceSum(str(group), kind, state, currency, company, company_currency, day, bool(is_overdue),
+                               int(open_minor or 0), int(open_company or 0), int(total or 0),
+                               int(total_company or 0), int(count or 0), d.read_day(oldest)))
+    return rows
+
+
+def _order_sums_query(d: _Dialect, source: str, groups: Sequence[str] | None, exclude_erp_ids: Collection[str],
+                      by_date: bool, base_currency: str | None) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"source": source, "no_day": d.day(t.NO_DAY), "base": base_currency}
+    members = ""
+    if groups is not None:
+        # the groups' members (customers index), and the groups' own ids: orders whose customer is not in the
+        # store yet count for the group their customer id names
+        params["groups"] = d.values(groups)
+        named = "SELECT value FROM json_each(:groups)" if d.sqlite else "SELECT unnest(CAST(:groups AS text[]))"
+        members = (" AND customer_id IN (SELECT erp_id FROM customers WHERE source = :source AND "
+                   f"{d.among('credit_group_id', 'groups')} UNION {named})")
+    parts = _ORDER_PARTS.format(members=members)
+    if exclude_erp_ids:
+        params["excluded"] = d.values(exclude_erp_ids)
+        parts += _ORDER_EXCLUDED.format(order_day="date(order_date)" if d.sqlite else "CAST(order_date AS date)",
+                                        excluded=d.among("erp_id", "excluded"), members=members)
+    text = _ORDER_SUMS.format(parts=parts, day_key=", day" if by_date else "",
+                              day="\n       CASE WHEN r.currency = :base THEN NULL ELSE r.placed END AS day,"
+                              if by_date else "")
+    return d.sql(text), params
+
+
+def _order_sums_rows(d: _Dialect, result: Any, by_date: bool) -> list[OrderSum]:
+    rows = []
+    for r in result:
+        group, state, currency, company, *rest = r
+        day = d.read_day(rest.pop(0)) if by_date else None
+        uninvoiced, total, count = (int(v or 0) for v in rest)
+        if count or uninvoiced or total:
+            rows.append(OrderSum(str(group), state, currency, company, day, uninvoiced, total, count))
+    return rows
+
+
 def invoice_sums(
     conn: Connection,
     source: str,
@@ -187,23 +242,10 @@ def invoice_sums(
     base_currency: str | None = None,
 ) -> list[InvoiceSum]:
     """Sums per credit group (all groups when ``groups`` is None), from the running totals the database keeps
-    (``invoice_balances``): a few rows per group, whatever the length of its history.  A check's hot path:
-    hand-written SQL run on the driver (building and compiling an expression costs more than the query)."""
+    (``invoice_balances``): a few rows per group, whatever the length of its history."""
     d = _Dialect(conn)
-    text = _INVOICE_SUMS.format(day=_INVOICE_DAY if by_date else "", day_key=", day" if by_date else "",
-                                groups="" if groups is None else " AND " + d.among("credit_group_id", "groups"))
-    params = {"source": source, "no_day": d.day(t.NO_DAY), "cut": d.day(overdue_before), "base": base_currency}
-    if groups is not None:
-        params["groups"] = d.values(groups)
-    rows = []
-    for r in conn.exec_driver_sql(d.sql(text), params):
-        group, kind, state, currency, company, company_currency, is_overdue, *rest = r
-        day = d.read_day(rest.pop(0)) if by_date else None
-        open_minor, open_company, total, total_company, count, oldest = rest
-        rows.append(InvoiceSum(str(group), kind, state, currency, company, company_currency, day, bool(is_overdue),
-                               int(open_minor or 0), int(open_company or 0), int(total or 0),
-                               int(total_company or 0), int(count or 0), d.read_day(oldest)))
-    return rows
+    text, params = _invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency)
+    return _invoice_sums_rows(d, conn.exec_driver_sql(text, params), by_date)
 
 
 def order_sums(
@@ -219,32 +261,34 @@ def order_sums(
     running totals per customer (``order_balances``), less the orders in ``exclude_erp_ids`` (the order under
     check, and orders whose reservation counts instead)."""
     d = _Dialect(conn)
-    params: dict[str, Any] = {"source": source, "no_day": d.day(t.NO_DAY), "base": base_currency}
-    members = ""
-    if groups is not None:
-        # the groups' members (customers index), then their totals; orders whose customer is not in the store
-        # yet count for the group their customer id names
-        params["groups"] = d.values(groups)
-        found = conn.exec_driver_sql(d.sql(
-            "SELECT erp_id FROM customers WHERE source = :source AND " + d.among("credit_group_id", "groups")), params)
-        params["members"] = d.values({row[0] for row in found} | set(groups))
-        members = " AND " + d.among("customer_id", "members")
-    parts = _ORDER_PARTS.format(members=members)
-    if exclude_erp_ids:
-        params["excluded"] = d.values(exclude_erp_ids)
-        parts += _ORDER_EXCLUDED.format(order_day="date(order_date)" if d.sqlite else "CAST(order_date AS date)",
-                                        excluded=d.among("erp_id", "excluded"), members=members)
-    text = _ORDER_SUMS.format(parts=parts, day_key=", day" if by_date else "",
-                              day="\n       CASE WHEN r.currency = :base THEN NULL ELSE r.placed END AS day,"
-                              if by_date else "")
-    rows = []
-    for r in conn.exec_driver_sql(d.sql(text), params):
-        group, state, currency, company, *rest = r
-        day = d.read_day(rest.pop(0)) if by_date else None
-        uninvoiced, total, count = (int(v or 0) for v in rest)
-        if count or uninvoiced or total:
-            rows.append(OrderSum(str(group), state, currency, company, day, uninvoiced, total, count))
-    return rows
+    text, params = _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency)
+    return _order_sums_rows(d, conn.exec_driver_sql(text, params), by_date)
+
+
+def exposure_sums(
+    conn: Connection,
+    source: str,
+    groups: Sequence[str] | None,
+    *,
+    overdue_before: date,
+    exclude_erp_ids: Collection[str] = (),
+    by_date: bool,
+    base_currency: str | None = None,
+) -> tuple[list[InvoiceSum], list[OrderSum]]:
+    """:func:`invoice_sums` and :func:`order_sums` together: a credit check's hot path, so hand-written SQL
+    run on the driver itself (building and compiling an expression costs more than the query), and on
+    PostgreSQL both queries sent in one round trip (psycopg's pipeline)."""
+    d = _Dialect(conn)
+    invoices = _invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency)
+    orders = _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency)
+    raw = conn.connection.driver_connection
+    if d.sqlite:
+        return (_invoice_sums_rows(d, raw.execute(*invoices).fetchall(), by_date),
+                _order_sums_rows(d, raw.execute(*orders).fetchall(), by_date))
+    with raw.pipeline():
+        invoice_cursor, order_cursor = raw.execute(*invoices), raw.execute(*orders)
+    return (_invoice_sums_rows(d, invoice_cursor.fetchall(), by_date),
+            _order_sums_rows(d, order_cursor.fetchall(), by_date))
 
 
 def project_sums(

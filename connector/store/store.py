@@ -141,9 +141,21 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
 
     @contextmanager
     def _writing(self, conn: Connection | None) -> Iterator[Connection]:
-        """``conn`` (a transaction the caller commits), else a transaction of its own."""
+        """``conn`` (a transaction the caller commits), else a transaction of its own: on the connection this
+        thread's reads share, if any (see :meth:`reading`; one connection per check), else a new one."""
+        pinned = getattr(self._pinned, "conn", None)
         if conn is not None:
             yield conn
+        elif pinned is not None and not getattr(self._pinned, "locked", False):
+            pinned.rollback()  # the reads so far end here
+            if self._dialect == "sqlite":
+                _begin_immediate(pinned)
+            try:
+                yield pinned
+            except BaseException:
+                pinned.rollback()
+                raise
+            pinned.commit()
         else:
             with self.engine.begin() as own:
                 if self._dialect == "sqlite":
@@ -193,14 +205,14 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
                 digest = hashlib.sha256(f"creditguard:{source}:{group}".encode()).digest()
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)",
                                      (int.from_bytes(digest[:8], "big", signed=True),))
-            self._pinned.conn = conn  # reads inside see this transaction
+            self._pinned.conn, self._pinned.locked = conn, True  # reads inside see this transaction
             try:
                 yield conn
             except BaseException:
                 conn.rollback()
                 raise
             finally:
-                self._pinned.conn = pinned
+                self._pinned.conn, self._pinned.locked = pinned, False
             conn.commit()
 
     @property
@@ -618,15 +630,11 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
     def exposure_sums(self, source: str, groups, *, overdue_before, by_date: bool, exclude_orders=(),
                       base_currency: str | None = None):
         """Grouped invoice and order sums for exposure (see :mod:`connector.store.aggregates`)."""
-        from .aggregates import invoice_sums, order_sums
+        from .aggregates import exposure_sums
 
         with self._reader() as conn:
-            return (
-                invoice_sums(conn, source, groups, overdue_before=overdue_before, by_date=by_date,
-                             base_currency=base_currency),
-                order_sums(conn, source, groups, exclude_erp_ids=exclude_orders, by_date=by_date,
-                           base_currency=base_currency),
-            )
+            return exposure_sums(conn, source, groups, overdue_before=overdue_before, exclude_erp_ids=exclude_orders,
+                                 by_date=by_date, base_currency=base_currency)
 
     def oldest_open_invoices(self, source: str, *, due_before: date | None = None,
                              groups: Iterable[str] | None = None):

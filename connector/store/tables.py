@@ -332,6 +332,7 @@ invoice_balances = Table(
     Column("open_company_minor", BigInteger, nullable=False),
     Column("total_minor", BigInteger, nullable=False),
     Column("total_company_minor", BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # rows stored in key order: a group's rows are read together
 )
 
 order_balances = Table(
@@ -346,6 +347,7 @@ order_balances = Table(
     Column("documents", BigInteger, nullable=False),  # quotations, and confirmed orders with an amount to invoice
     Column("uninvoiced_minor", BigInteger, nullable=False),
     Column("total_minor", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # How many decisions at confirmation a credit group has had: a check decides outside the group's lock, then
@@ -356,4 +358,5 @@ decision_versions = Table(
     Column("source", String(64), primary_key=True),
     Column("credit_group_id", String(64), primary_key=True),
     Column("version", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )

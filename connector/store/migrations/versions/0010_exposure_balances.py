@@ -175,7 +175,8 @@ def upgrade() -> None:
     sa.Column('total_minor', sa.BigInteger(), nullable=False),
     sa.Column('total_company_minor', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('source', 'credit_group_id', 'kind', 'state', 'currency', 'company_id',
-                            'company_currency', 'invoice_day', 'due_day', name=op.f('pk_invoice_balances'))
+                            'company_currency', 'invoice_day', 'due_day', name=op.f('pk_invoice_balances')),
+    sqlite_with_rowid=False,  # rows stored in key order: a group's rows are read together
     )
     op.create_table('order_balances',
     sa.Column('source', sa.String(length=64), nullable=False),
@@ -188,13 +189,15 @@ def upgrade() -> None:
     sa.Column('uninvoiced_minor', sa.BigInteger(), nullable=False),
     sa.Column('total_minor', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('source', 'customer_id', 'state', 'currency', 'company_id', 'order_day',
-                            name=op.f('pk_order_balances'))
+                            name=op.f('pk_order_balances')),
+    sqlite_with_rowid=False,
     )
     op.create_table('decision_versions',
     sa.Column('source', sa.String(length=64), nullable=False),
     sa.Column('credit_group_id', sa.String(length=64), nullable=False),
     sa.Column('version', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('source', 'credit_group_id', name=op.f('pk_decision_versions'))
+    sa.PrimaryKeyConstraint('source', 'credit_group_id', name=op.f('pk_decision_versions')),
+    sqlite_with_rowid=False,
     )
     dialect = op.get_bind().dialect.name
     for spec in (INVOICES, ORDERS):
