@@ -1,6 +1,6 @@
 """HTTP API benchmark: POST /v1/check with the order's facts, under concurrent load.
 
-    python bench/api.py [--seconds 20] [--clients 8] [--backends sqlite,postgresql] [--workers 2]
+    python bench/api.py [--seconds 20] [--clients 8] [--backends sqlite,postgresql] [--workers 2] [--threads 2]
 
 Fills a fresh store (SQLite file, and a throw-away PostgreSQL server started with initdb/pg_ctl) with
 bench/check.py's book (--invoices invoices over --customers customers, and the probe credit groups of
@@ -86,6 +86,7 @@ path = "{policy}"
 listen = "127.0.0.1:{port}"
 token_env = "CG_API_TOKEN"
 workers = {workers}
+threads = {threads}
 
 [[source]]
 name = "odoo"
@@ -156,7 +157,8 @@ def bench(store_url: str, label: str, args: argparse.Namespace, tmp: Path) -> No
     port = free_port()
     config = tmp / f"config-{label}.toml"
     config.write_text(CONFIG.format(store=store_url, policy=ROOT / "policy" / "examples" / "default.toml",
-                                    port=port, workers=args.workers, erp_port=free_port()))
+                                    port=port, workers=args.workers, threads=args.threads,
+                                    erp_port=free_port()))
     env = dict(os.environ, CG_API_TOKEN="bench", CG_ODOO_PASSWORD="bench")
     env.pop("NOTIFY_SOCKET", None)
     daemon = subprocess.Popen([sys.executable, "-m", "creditguard", "--config", str(config), "run"],
@@ -170,7 +172,8 @@ def bench(store_url: str, label: str, args: argparse.Namespace, tmp: Path) -> No
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)
     print(f"\n{label}: {args.invoices:,} invoices, {args.customers:,} customers (loaded in {load_s:.0f} s); "
-          f"{args.clients} concurrent clients, {args.workers} API worker process(es), {args.seconds:.0f} s each")
+          f"{args.clients} concurrent clients, {args.workers} API process(es) × {args.threads} threads, "
+          f"{args.seconds:.0f} s each")
     for event, r in figures.items():
         print(f"  event {event:<8} {r['checks']:>7,} checks ({r['errors']} errors): {r['per_s']:>6.0f} checks/s, "
               f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms")
@@ -183,6 +186,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgresql")

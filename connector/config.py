@@ -647,7 +647,7 @@ class HttpConfig(_Model):
     max_body_bytes: Annotated[StrictInt, Field(ge=1024, le=10_485_760)] = 65_536
     # processes serving the API (the daemon and workers - 1 more, sharing the port): one per core for throughput
     workers: Annotated[StrictInt, Field(ge=1, le=32)] = 1
-    threads: Annotated[StrictInt, Field(ge=1, le=64)] = 8  # requests each process serves at once
+    threads: Annotated[StrictInt, Field(ge=1, le=64)] = 4  # requests each process serves at once
 
     @field_validator("listen")
     @classmethod

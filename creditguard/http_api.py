@@ -338,7 +338,7 @@ def _amount(body: dict[str, Any]) -> Decimal:
     return amount
 
 
-def serve(api: Api, host: str, port: int, *, workers: int = 1, threads: int = 8):
+def serve(api: Api, host: str, port: int, *, workers: int = 1, threads: int = 4):
     """A waitress server in a background thread; returns it (``.close()`` to stop).  With ``workers`` > 1 the
     port is shared with the other processes serving the API (see :mod:`creditguard.api_workers`)."""
     import threading

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select, update
 
 from ..domain import SyncedRecord
+from .balances import sqlite_add_inserted
 from .rows import CONTENT_COLUMNS, content_values
 
 _CHUNK = 400  # ids per IN list
@@ -135,9 +136,16 @@ class SqliteRecordWriter(RecordWriter):
         self.insert_sql = f'INSERT INTO "{name}" ({self.names}) VALUES ({marks})'
         self.upsert_sql = (self.insert_sql + ' ON CONFLICT ("source", "erp_model", "erp_id") DO UPDATE SET '
                            + self.content_update)
+        self.add_to_totals = sqlite_add_inserted(name)  # see connector.store.balances
 
     def _insert(self, cursor, rows):
         cursor.executemany(self.insert_sql, rows)
+        self._add_to_totals(cursor, rows)
+
+    def _add_to_totals(self, cursor, rows) -> None:
+        if self.add_to_totals and rows:
+            cursor.execute(self.add_to_totals, {"source": rows[0][0], "model": rows[0][1],
+                                                "ids": json.dumps([row[2] for row in rows])})
 
     def _write(self, cursor, source, model, rows, settle):
         end = 2 + len(self.content)
@@ -151,6 +159,7 @@ class SqliteRecordWriter(RecordWriter):
                 changed.append(row)
         if new:
             cursor.executemany(self.insert_sql, new)
+            self._add_to_totals(cursor, new)
         if changed:
             cursor.executemany(self.upsert_sql, changed)
         return [row[2] for row in new] + [row[2] for row in changed]

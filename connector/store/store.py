@@ -147,10 +147,10 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
         if conn is not None:
             yield conn
         elif pinned is not None and not getattr(self._pinned, "locked", False):
-            pinned.rollback()  # the reads so far end here
             if self._dialect == "sqlite":
+                pinned.rollback()  # the reads so far end here: the write takes the write lock from the start
                 _begin_immediate(pinned)
-            try:
+            try:  # PostgreSQL: in the reads' own transaction (two round trips fewer)
                 yield pinned
             except BaseException:
                 pinned.rollback()

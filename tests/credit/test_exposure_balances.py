@@ -52,12 +52,15 @@ orders = st.builds(
     st.sampled_from(["1", "2", "3", "4", "5"]), st.sampled_from(GROUPS), st.sampled_from(list(OrderState)),
     st.sampled_from(DAYS), st.sampled_from(["1", "2"]), amounts, amounts)
 
-# one step: write a page of invoices or orders, or run a full read of a stream that sees only some of them
+# one step: write a page of invoices or orders (as a first read inserts them, or the usual way), or run a full
+# read of a stream that sees only some of them
 steps = st.one_of(
     st.tuples(st.just("invoices"), st.lists(invoices, min_size=1, max_size=4)),
     st.tuples(st.just("orders"), st.lists(orders, min_size=1, max_size=4)),
     st.tuples(st.just("full_invoices"), st.lists(invoices, max_size=3)),
     st.tuples(st.just("full_orders"), st.lists(orders, max_size=3)),
+    st.tuples(st.just("fresh_invoices"), st.lists(invoices, min_size=1, max_size=4)),  # a first read's inserts
+    st.tuples(st.just("fresh_orders"), st.lists(orders, min_size=1, max_size=4)),
 )
 
 
@@ -67,7 +70,7 @@ def _apply(store, source: str, step) -> None:
     model = "account.move" if stream is Stream.INVOICES else "sale.order"
     records = [_with_source(record, source) for _, record in items]
     if not kind.startswith("full"):
-        store.save_page(source, stream, model, records, [], None)
+        store.save_page(source, stream, model, records, [], None, fresh=kind.startswith("fresh"))
         return
     run = FullRun(store.start_run(source, stream, True), source, stream)
     if records:

@@ -4,7 +4,8 @@ versions per credit group
 A credit check used to sum every invoice and order of the group; these tables hold the sums, kept by the
 database itself on every write to ``invoices`` and ``orders`` (whatever code path writes them), so that a
 check reads a handful of rows per group.  SQLite: row triggers.  PostgreSQL: statement triggers over the
-transition tables (a page of thousands of records, or a COPY, updates the totals once, set-wise).
+transition tables (a page of thousands of records, or a COPY, updates the totals once, set-wise); SQLite
+inserts are added by the record writer, set-wise (connector/store/balances.py).
 
 Revision ID: 0010
 Revises: 0009
@@ -103,8 +104,8 @@ def _sqlite_triggers(spec: dict) -> list[str]:
 
     counts_new, counts_old = _fill(spec["counts"], "NEW", "sqlite"), _fill(spec["counts"], "OLD", "sqlite")
     watched = ", ".join(spec["watched"])
+    # inserts: the record writer adds what it inserts, set-wise (connector/store/balances.py)
     return [
-        f"CREATE TRIGGER {balances}_insert AFTER INSERT ON {table} WHEN {counts_new} BEGIN {add('NEW')} END",
         f"CREATE TRIGGER {balances}_update_old AFTER UPDATE OF {watched} ON {table} WHEN {counts_old} "
         f"BEGIN {subtract('OLD')} END",
         f"CREATE TRIGGER {balances}_update_new AFTER UPDATE OF {watched} ON {table} WHEN {counts_new} "
