@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import free_port  # noqa: E402
+from common import free_port, wait_for  # noqa: E402
 
 LOAD = r'''
 import http.client, json, random, sys, threading, time
@@ -113,23 +113,6 @@ def fill(url: str, customers: int, invoices: int) -> list[str]:
     return [str(i) for i in range(1, customers + 1)] + [f"P{size}" for size in book.PROBES]
 
 
-def wait_ready(port: int, daemon: subprocess.Popen, seconds: float = 120) -> None:
-    import http.client
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if daemon.poll() is not None:
-            raise SystemExit(f"creditguard run exited with {daemon.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the API did not come up")
-
-
 def load(port: int, seconds: float, clients: int, event: str, customers: list[str], seed: int) -> dict:
     """--clients connections spread over two load processes (one per core); their merged figures."""
     per_process = [clients // 2 + clients % 2, clients // 2] if clients > 1 else [clients]
@@ -164,7 +147,7 @@ def bench(store_url: str, label: str, args: argparse.Namespace, tmp: Path) -> No
     daemon = subprocess.Popen([sys.executable, "-m", "creditguard", "--config", str(config), "run"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
-        wait_ready(port, daemon)
+        wait_for(port, daemon, 120)  # the API listens once the daemon has started
         load(port, 3, args.clients, "check", customers, 0)  # warm-up: every process, its caches
         figures = {event: load(port, args.seconds, args.clients, event, customers, n + 1)
                    for n, event in enumerate(("check", "confirm"))}
