@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -109,9 +110,7 @@ def probe_group(store: Store, size: int) -> list[str]:
                          datetime.combine(AS_OF - timedelta(days=int(1095 * (size // 5 - i) / max(size // 5, 1))),
                                           datetime.min.time(), UTC),
                          "USD", Decimal(rng.randint(100, 20000)), Decimal(0), "1", T) for i in range(max(size // 5, 3))]
-    orders = [o if o.state is OrderState.DONE else SalesOrder(**{s: getattr(o, s) for s in o.__slots__} |
-                                                               {"amount_uninvoiced": o.amount_total})
-              for o in orders]
+    orders = [o if o.state is OrderState.DONE else replace(o, amount_uninvoiced=o.amount_total) for o in orders]
     for start in range(0, len(orders), BATCH):
         store.save_page("odoo", Stream.ORDERS, "sale.order", orders[start:start + BATCH], [], None)
     return [o.number for o in orders if o.state is OrderState.CONFIRMED]

@@ -185,7 +185,7 @@ class CreditChecker:
             if record:
                 self.record(outcome, trigger)
             return outcome
-        group = self.facts(head)[0].credit_group
+        group = head.credit_group_id  # the group the decision is about (facts(head).credit_group)
         # decide first without the group's lock; under it, keep that decision only if no other decision at
         # confirmation came in meanwhile (else decide again, now one at a time): the lock is held for the writes
         version = self.store.decision_version(order.source, group)

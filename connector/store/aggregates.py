@@ -97,15 +97,12 @@ def _invoice_rows(conn: Connection, query, by_date: bool) -> list[InvoiceSum]:
     return rows
 
 
-def _order_query(group, where, *, exclude_erp_ids: Collection[str], by_date: bool, base_currency: str | None,
-                 join_customers: bool):
-    o, c = t.orders, t.customers
+def _order_query(group, where, *, exclude_erp_ids: Collection[str], by_date: bool, base_currency: str | None):
+    o = t.orders
     keys = [group, o.c.state, o.c.currency, o.c.company_id]
     if by_date:
         keys.append(case((o.c.currency == base_currency, None), else_=func.date(o.c.order_date)))
     query = select(*keys, func.sum(o.c.amount_uninvoiced_minor), func.sum(o.c.amount_total_minor), func.count())
-    if join_customers:
-        query = query.select_from(o.outerjoin(c, (c.c.source == o.c.source) & (c.c.erp_id == o.c.customer_id)))
     query = query.where(o.c.deleted_at.is_(None), o.c.state.in_(("draft", "sent", "confirmed", "done")), *where)
     if exclude_erp_ids:  # the order under check, and orders whose reservation counts instead
         query = query.where(o.c.erp_id.not_in(sorted(exclude_erp_ids)))
@@ -149,8 +146,6 @@ class _Dialect:
     def read_day(value: Any) -> date | None:
         return date.fromisoformat(value) if isinstance(value, str) else value
 
-
-_NO_DAY = t.NO_DAY.isoformat()
 
 _INVOICE_SUMS = """
 SELECT credit_group_id, kind, state, currency, company_id, company_currency,
@@ -232,39 +227,6 @@ def _order_sums_rows(d: _Dialect, result: Any, by_date: bool) -> list[OrderSum]:
     return rows
 
 
-def invoice_sums(
-    conn: Connection,
-    source: str,
-    groups: Sequence[str] | None,
-    *,
-    overdue_before: date,
-    by_date: bool,
-    base_currency: str | None = None,
-) -> list[InvoiceSum]:
-    """Sums per credit group (all groups when ``groups`` is None), from the running totals the database keeps
-    (``invoice_balances``): a few rows per group, whatever the length of its history."""
-    d = _Dialect(conn)
-    text, params = _invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency)
-    return _invoice_sums_rows(d, conn.exec_driver_sql(text, params), by_date)
-
-
-def order_sums(
-    conn: Connection,
-    source: str,
-    groups: Sequence[str] | None,
-    *,
-    exclude_erp_ids: Collection[str] = (),
-    by_date: bool,
-    base_currency: str | None = None,
-) -> list[OrderSum]:
-    """Sums per credit group, through each order's customer (all groups when ``groups`` is None), from the
-    running totals per customer (``order_balances``), less the orders in ``exclude_erp_ids`` (the order under
-    check, and orders whose reservation counts instead)."""
-    d = _Dialect(conn)
-    text, params = _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency)
-    return _order_sums_rows(d, conn.exec_driver_sql(text, params), by_date)
-
-
 def exposure_sums(
     conn: Connection,
     source: str,
@@ -275,9 +237,12 @@ def exposure_sums(
     by_date: bool,
     base_currency: str | None = None,
 ) -> tuple[list[InvoiceSum], list[OrderSum]]:
-    """:func:`invoice_sums` and :func:`order_sums` together: a credit check's hot path, so hand-written SQL
-    run on the driver itself (building and compiling an expression costs more than the query), and on
-    PostgreSQL both queries sent in one round trip (psycopg's pipeline)."""
+    """Invoice sums per credit group (all groups when ``groups`` is None) from the running totals the database
+    keeps (``invoice_balances``: a few rows per group, whatever the length of its history), and order sums
+    per group through each order's customer (``order_balances``), less the orders in ``exclude_erp_ids``
+    (the order under check, and orders whose reservation counts instead).  A credit check's hot path, so
+    hand-written SQL run on the driver itself (building and compiling an expression costs more than the
+    query), and on PostgreSQL both queries sent in one round trip (psycopg's pipeline)."""
     d = _Dialect(conn)
     invoices = _invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency)
     orders = _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency)
@@ -313,7 +278,7 @@ def project_sums(
         base_currency=base_currency), by_date)
     orders = _order_rows(conn, _order_query(
         label, [o.c.source == source, o.c.project == project], exclude_erp_ids=exclude_erp_ids, by_date=by_date,
-        base_currency=base_currency, join_customers=False), by_date)
+        base_currency=base_currency), by_date)
     return invoices, orders
 
 

@@ -9,7 +9,9 @@ these definitions, as migrations do.
 
 from __future__ import annotations
 
-NO_DAY = "0001-01-01"
+from .tables import NO_DAY as _NO_DAY
+
+NO_DAY = _NO_DAY.isoformat()  # how SQLite holds it
 
 INVOICES = {
     "keys": {

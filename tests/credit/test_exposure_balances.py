@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -68,7 +69,7 @@ def _apply(store, source: str, step) -> None:
     kind, items = step
     stream = Stream.INVOICES if kind.endswith("invoices") else Stream.ORDERS
     model = "account.move" if stream is Stream.INVOICES else "sale.order"
-    records = [_with_source(record, source) for _, record in items]
+    records = [replace(record, source=source) for _, record in items]
     if not kind.startswith("full"):
         store.save_page(source, stream, model, records, [], None, fresh=kind.startswith("fresh"))
         return
@@ -78,9 +79,6 @@ def _apply(store, source: str, step) -> None:
     store.sweep_unseen(run, model)
 
 
-def _with_source(record, source):
-    fields = {name: getattr(record, name) for name in record.__slots__}
-    return type(record)(**fields | {"source": source})
 
 
 def _rows(conn, sql: str) -> set[tuple]:
