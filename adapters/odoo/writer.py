@@ -14,6 +14,7 @@ on the customer — and holds are advisory.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from connector.errors import FatalError
@@ -96,23 +97,32 @@ class OdooWriter:
 
     def _post_once(self, model: str, res_id: int, key: str, body: str) -> bool:
         tag = marker(key)
-        existing = self.client.search_count("mail.message", [("model", "=", model), ("res_id", "=", res_id),
-                                                             ("body", "ilike", tag)])
-        if existing:
+        if self._marked("mail.message", [("model", "=", model), ("res_id", "=", res_id)], "body", tag):
             return False
         self.client.call_method(model, "message_post", [res_id], body=f"{body}<p><small>{html.escape(tag)}</small></p>",
                                 message_type="comment", subtype_xmlid="mail.mt_note", body_is_html=True)
         return True
 
+    def _marked(self, model: str, domain: list, field: str, text: str,
+                pattern: re.Pattern[str] | None = None) -> list[dict[str, Any]]:
+        """The records of ``domain`` whose ``field`` carries ``text`` — exactly: Odoo's ``ilike`` narrows the
+        search (``_`` and ``%`` are wildcards to it, and case does not count), the exact test is made here,
+        by ``pattern`` if given, else by ``text`` itself."""
+        found = self.client.search_read(model, [*domain, (field, "ilike", text)], ["id", field])
+        if pattern is None:
+            pattern = re.compile(re.escape(text))
+        return [r for r in found if pattern.search(html.unescape(r.get(field) or ""))]
+
     def _hold_activity(self, order_id: int, key: str, p: dict[str, Any]) -> str:
-        """Advisory mode: a To-Do for the credit controller while the order is held, done when released."""
-        prefix = key.rsplit(":r", 1)[0] + ":r"
-        open_activities = self.client.search_read(
-            "mail.activity", [("res_model", "=", "sale.order"), ("res_id", "=", order_id),
-                              ("note", "ilike", marker(prefix))], ["id", "note"])
-        if p["held"]:
-            if any(marker(key) in (a.get("note") or "") for a in open_activities):
-                return ""
+        """Advisory mode: one open To-Do for the credit controller while the order is held — the one of the
+        hold's current revision — marked done when the hold is released or revised."""
+        hold = key.rsplit(":r", 1)[0]  # source:hold:order, the same for every revision of the order's hold
+        any_revision = f"[creditguard {hold}:r"  # marker(key) without the revision number and the bracket
+        open_activities = self._marked("mail.activity", [("res_model", "=", "sale.order"), ("res_id", "=", order_id)],
+                                       "note", any_revision, re.compile(re.escape(any_revision) + r"\d+\]"))
+        current = [a for a in open_activities if marker(key) in html.unescape(a.get("note") or "")]
+        done = []
+        if p["held"] and not current:
             kwargs: dict[str, Any] = {
                 "act_type_xmlid": TODO,
                 "summary": f"Credit hold: {p['order']}",
@@ -122,12 +132,14 @@ class OdooWriter:
             if self.controller_user_id:
                 kwargs["user_id"] = self.controller_user_id
             self.client.call_method("sale.order", "activity_schedule", [order_id], **kwargs)
-            return "activity scheduled"
-        if open_activities:
-            self.client.call_method("mail.activity", "action_feedback", [a["id"] for a in open_activities],
-                                    feedback="Credit hold lifted by CreditGuard")
-            return "activity done"
-        return ""
+            done.append("activity scheduled")
+        stale = [a["id"] for a in open_activities if a not in current]
+        if stale:
+            self.client.call_method("mail.activity", "action_feedback", stale,
+                                    feedback="Credit hold lifted by CreditGuard" if not p["held"] else
+                                    "Credit hold revised by CreditGuard: see the newer To-Do")
+            done.append("activity done")
+        return ", ".join(done)
 
     # ------------------------------------------------------------------- alerts
 
@@ -138,9 +150,8 @@ class OdooWriter:
         tag = marker(entry.key)
         done = []
         if p["action"] in ("activity", "both"):
-            existing = self.client.search_count("mail.activity", [("res_model", "=", "account.move"),
-                                                                  ("res_id", "=", move_id), ("note", "ilike", tag)])
-            if not existing:
+            if not self._marked("mail.activity", [("res_model", "=", "account.move"), ("res_id", "=", move_id)],
+                                "note", tag):
                 kwargs: dict[str, Any] = {
                     "act_type_xmlid": p["activity_type"],
                     "summary": p["summary"][:200],
@@ -162,9 +173,8 @@ class OdooWriter:
     def _close_alert(self, entry: Any) -> str:
         """The invoice is paid: mark the alert's activity done (a done activity is never re-opened)."""
         move_id = int(entry.target_id)
-        found = self.client.search_read("mail.activity", [("res_model", "=", "account.move"), ("res_id", "=", move_id),
-                                                          ("note", "ilike", marker(entry.payload["alert_key"]))],
-                                        ["id"])
+        found = self._marked("mail.activity", [("res_model", "=", "account.move"), ("res_id", "=", move_id)], "note",
+                             marker(entry.payload["alert_key"]))
         if not found:
             return "already closed"
         self.client.call_method("mail.activity", "action_feedback", [a["id"] for a in found],

@@ -119,6 +119,62 @@ def test_advisory_mode_without_addon(sandbox, loop_factory):
     assert sandbox.search_count("mail.activity", [("res_model", "=", "sale.order"), ("res_id", "=", oid)]) == 1
 
 
+def todos(sb, order_id):
+    return sb.search_read("mail.activity", [("res_model", "=", "sale.order"), ("res_id", "=", order_id)], ["note"])
+
+
+def test_advisory_entry_applied_again_after_a_lost_answer_changes_nothing(sandbox, loop_factory):
+    """A crash after the To-Do was scheduled and before the entry was marked applied: the retry finds the
+    To-Do and the note by the entry's exact key and adds neither a second time."""
+    loop = loop_factory(sandbox)
+    loop.sync()
+    order, head = target(loop.store)
+    loop.set_policy(head.ref, 1)
+    loop.enforce()
+    oid = int(order.erp_id)
+    [entry] = [e for e in loop.store.outbox_entries(source="odoo") if e.kind == "place_hold"
+               and e.target_id == order.erp_id]
+    writer = OdooWriter(make_source(sandbox, retry_attempts=1).client, controller_user_id=2)
+    try:
+        assert writer.apply(entry) == "already applied"
+    finally:
+        writer.client.close()
+    assert messages(sandbox, oid) == 1 and len(todos(sandbox, oid)) == 1
+
+
+def test_advisory_release_closes_the_hold_todo_and_a_revision_keeps_one_open(sandbox, loop_factory):
+    loop = loop_factory(sandbox)
+    loop.sync()
+    order, head = target(loop.store)
+    loop.set_policy(head.ref, 1)
+    loop.enforce()
+    oid = int(order.erp_id)
+    [first] = todos(sandbox, oid)
+    assert f"odoo:hold:{oid}:r1]" in first["note"]
+    # new reasons (the customer's grade drops to 9, the grade rule holds too): revision 2, whose To-Do
+    # replaces the first one
+    loop.policy = load_policy_text(loop, POLICY.format(ref=head.ref, limit=1).replace("6 = 1", "9 = 1")
+                                   .replace("grade = 6", "grade = 9"))
+    report, drained = loop.enforce()
+    assert [c.action for c in report.changes if c.order == order.number] == ["update_hold"]
+    [second] = todos(sandbox, oid)
+    assert f"odoo:hold:{oid}:r2]" in second["note"]
+    # the order is cancelled in the ERP: the hold is released and its To-Do marked done
+    sandbox.call("sale.order", "action_cancel", [oid])
+    loop.sync()
+    report, drained = loop.enforce()
+    assert [c.action for c in report.changes if c.order == order.number] == ["release_hold"]
+    assert drained.dead == 0 and todos(sandbox, oid) == []
+    assert sandbox.search_count("mail.message", [("model", "=", "sale.order"), ("res_id", "=", oid),
+                                                 ("body", "ilike", "Credit hold lifted by CreditGuard")]) == 1
+
+
+def load_policy_text(loop, text):
+    path = loop.tmp_path / "policy.toml"
+    path.write_text(text)
+    return load_policy(path)
+
+
 @pytest.fixture
 def addon_sandbox(clock):
     with OdooSandbox(version="17", data="demo", clock=clock, addons=("credit_guard",)) as sb:
