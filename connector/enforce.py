@@ -93,13 +93,14 @@ class Enforcer:
                     self._release(report, order, hold, None, f"order is {order.state.value}", dry_run)
                 continue
             try:
-                outcome = self.checker.check(order.number, source, trigger="enforce", record=not dry_run)
+                outcome = self.checker.check(order.number, source, trigger="enforce", record=False)
             except (CheckError, MissingRate) as exc:  # one order's facts are incomplete; the others go on
                 log.warning("enforce.order_skipped", source=source, order=order.number, error=str(exc))
                 continue
             report.checked += 1
             flags[outcome.facts.credit_group] = (outcome, risk_flag(outcome))
-            self._enforce_order(report, order, hold, outcome, dry_run)
+            if not self._enforce_order(report, order, hold, outcome, dry_run) and not dry_run:
+                self.checker.record(outcome, "enforce")  # a decision that changes nothing is only logged
         for group, (outcome, flag) in flags.items():
             self._flag(report, outcome, flag, dry_run)
         return report
@@ -107,7 +108,8 @@ class Enforcer:
     # ------------------------------------------------------------------ orders
 
     def _enforce_order(self, report: EnforceReport, order: SalesOrder, hold: HoldRecord | None,
-                       outcome: CheckOutcome, dry_run: bool) -> None:
+                       outcome: CheckOutcome, dry_run: bool) -> bool:
+        """Act on the decision; True when the decision was recorded with the hold change it led to."""
         decision = outcome.decision
         exposure = outcome.exposure.total
         if hold is not None and hold.state == "held" and order.erp_released_at is not None \
@@ -116,20 +118,22 @@ class Enforcer:
             report.changes.append(Change(order.number, outcome.facts.key, "honour_release",
                                          f"released in the ERP by {order.erp_released_by or 'a user'}"))
             if not dry_run:
-                self.store.save_hold(HoldRecord(
-                    hold.source, hold.order_erp_id, hold.order_number, "released", hold.revision, hold.reasons,
-                    hold.release_tier, str(exposure), hold.since, f"erp:{order.erp_released_by or ''}",
-                    self.clock()))
-            return
+                with self.store.transaction() as conn:
+                    self.checker.record(outcome, "enforce", conn)
+                    self.store.save_hold(HoldRecord(
+                        hold.source, hold.order_erp_id, hold.order_number, "released", hold.revision, hold.reasons,
+                        hold.release_tier, str(exposure), hold.since, f"erp:{order.erp_released_by or ''}",
+                        self.clock()), conn)
+            return not dry_run
         if decision.result is Result.HOLD:
             report.held += 1
             reasons = [{"code": r.code, "message": r.message} for r in decision.reasons]
             if hold is not None and hold.state == "released" and (hold.released_by or "").startswith("erp:") \
                     and exposure <= Decimal(hold.exposure):
-                return  # released by a person and the figures did not get worse
+                return False  # released by a person and the figures did not get worse
             if hold is not None and hold.state == "held" and [r["code"] for r in hold.reasons] == \
                     [r["code"] for r in reasons]:
-                return  # already held for the same reasons
+                return False  # already held for the same reasons
             action = "update_hold" if hold is not None and hold.state == "held" else "place_hold"
             revision = (hold.revision if hold else 0) + 1
             since = hold.since if hold is not None and hold.state == "held" else self.clock()
@@ -139,8 +143,11 @@ class Enforcer:
                                          "; ".join(r.message for r in decision.reasons)))
             if not dry_run:
                 self._save_hold(record, outcome)
-        elif hold is not None and hold.state == "held":
+            return not dry_run
+        if hold is not None and hold.state == "held":
             self._release(report, order, hold, outcome, "the policy now approves it", dry_run)
+            return not dry_run
+        return False
 
     def _release(self, report: EnforceReport, order: SalesOrder, hold: HoldRecord, outcome: CheckOutcome | None,
                  why: str, dry_run: bool) -> None:
@@ -154,9 +161,11 @@ class Enforcer:
         self._save_hold(record, outcome)
 
     def _save_hold(self, record: HoldRecord, outcome: CheckOutcome | None) -> None:
-        """The hold in the registry and its write in the outbox, in one transaction: a crash between the two
-        would leave a hold the registry knows and the ERP never gets."""
+        """The decision, the hold in the registry and its write in the outbox, in one transaction: a crash
+        between them would leave a hold the registry knows and the ERP never gets."""
         with self.store.transaction() as conn:
+            if outcome is not None:
+                self.checker.record(outcome, "enforce", conn)
             self.store.save_hold(record, conn)
             queue_hold(self.outbox, record, outcome.facts.name if outcome else None, self.policy.base_currency,
                        conn)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import crashpoints
 from .errors import AmbiguousWrite, AuthenticationFailed, RecordLocked, RetryableError, SourceError
 from .logs import get_logger
 from .ports import ERPWriter
@@ -97,6 +98,7 @@ class Outbox:
                 report.dead += 1
                 logger.error("outbox.dead_letter", error=str(exc), alert=True)
             else:
+                crashpoints.reached("outbox.applied")
                 self.store.outbox_applied(entry.id, result, self.clock())
                 report.applied += 1
                 report.results.append(f"{entry.kind} {entry.target_model}:{entry.target_id}: {result}")

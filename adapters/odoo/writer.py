@@ -17,6 +17,7 @@ import html
 import re
 from typing import Any
 
+from connector import crashpoints
 from connector.errors import FatalError
 from connector.logs import get_logger
 
@@ -34,7 +35,7 @@ def marker(key: str) -> str:
 
 class OdooWriter:
     def __init__(self, client: OdooClient, *, controller_user_id: int | None = None) -> None:
-        self.client = client
+        self.client = crashpoints.after_calls(client, ("write", "create", "call_method"))
         self.controller_user_id = controller_user_id
         self._addon: bool | None = None
         self._tags: dict[str, int] = {}
@@ -97,7 +98,9 @@ class OdooWriter:
 
     def _post_once(self, model: str, res_id: int, key: str, body: str) -> bool:
         tag = marker(key)
-        if self._marked("mail.message", [("model", "=", model), ("res_id", "=", res_id)], "body", tag):
+        # notes only: marking an activity done posts a notification quoting its note, and so its marker
+        if self._marked("mail.message", [("model", "=", model), ("res_id", "=", res_id),
+                                         ("message_type", "=", "comment")], "body", tag):
             return False
         self.client.call_method(model, "message_post", [res_id], body=f"{body}<p><small>{html.escape(tag)}</small></p>",
                                 message_type="comment", subtype_xmlid="mail.mt_note", body_is_html=True)

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from connector import crashpoints
 from connector.errors import AmbiguousWrite, FatalError, SourceError
 from connector.logs import get_logger
 
@@ -74,7 +75,8 @@ class SapWriter:
             raise ValueError(f"mode must be 'stateful' or 'wrapper', not {mode!r}")
         if not delivery_block or len(delivery_block) > 2:
             raise ValueError(f"delivery_block must be a 1-2 character code, not {delivery_block!r}")
-        self.client = client
+        self.client = crashpoints.after_calls(client, ("set_delivery_block", "salesorder_change",
+                                                       "transaction_commit", "transaction_rollback"))
         self.delivery_block = delivery_block
         self.mode = mode
         self.locate = locate

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import crashpoints
 from ..domain import Company, Customer, CurrencyRate, Invoice, SalesOrder, SyncedRecord
 from ..ports import Cursor, Rejected, Scope, Stream
 from . import tables as t
@@ -138,6 +139,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
         """One transaction for several writes (pass the connection to each): all of them, or none."""
         with self.engine.begin() as conn:
             yield conn
+        crashpoints.reached("store.commit")
 
     @contextmanager
     def _writing(self, conn: Connection | None) -> Iterator[Connection]:
@@ -161,6 +163,8 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
                 if self._dialect == "sqlite":
                     _begin_immediate(own)
                 yield own
+        if conn is None:
+            crashpoints.reached("store.commit")
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -214,6 +218,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
             finally:
                 self._pinned.conn, self._pinned.locked = pinned, False
             conn.commit()
+        crashpoints.reached("store.commit")
 
     @property
     def _integrity_errors(self) -> tuple[type[BaseException], ...]:
