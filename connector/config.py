@@ -57,7 +57,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from connector.errors import ConfigError
-from connector.tomlpos import START, KeyPath, Position, TomlPositions, format_error
+from connector.tomlpos import START, KeyPath, Position, TomlPositions, format_error, scan_limits
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -412,6 +412,10 @@ class SourceConfig(_Model):
     client_key: FilePath | None = None
     timezone: NonEmptyStr | None = None
     timeout: Seconds = 30.0
+    # the longest one call may take, connect to last byte, retries included (default: timeout)
+    call_deadline_seconds: Seconds | None = None
+    # an answer larger than this is refused, never read whole (a 1,000-record page is a few MB)
+    max_answer_mb: Annotated[StrictInt, Field(ge=1, le=4096)] = 64
     verify_tls: StrictBool = True
     ca_file: FilePath | None = None
     companies: tuple[PositiveStrictInt, ...] | None = None
@@ -648,6 +652,12 @@ class HttpConfig(_Model):
     # processes serving the API (the daemon and workers - 1 more, sharing the port): one per core for throughput
     workers: Annotated[StrictInt, Field(ge=1, le=32)] = 1
     threads: Annotated[StrictInt, Field(ge=1, le=64)] = 4  # requests each process serves at once
+    # open connections each process keeps (idle and slow ones included); more wait in the listen backlog
+    connection_limit: Annotated[StrictInt, Field(ge=10, le=100_000)] = 4096
+    # a connection idle this long between requests is closed
+    idle_timeout_seconds: Annotated[StrictInt, Field(ge=1, le=3600)] = 30
+    # a request whose headers and body have not all arrived this long after it began is dropped (slow clients)
+    request_timeout_seconds: Annotated[StrictInt, Field(ge=1, le=3600)] = 30
 
     @field_validator("listen")
     @classmethod
@@ -774,6 +784,9 @@ def read_toml(path: str | os.PathLike[str]) -> tuple[dict[str, Any], TomlPositio
         before = raw[: exc.start].decode("utf-8", errors="replace")
         pos = _end_position(before)
         raise ConfigError(f"{file}:{pos}: not valid UTF-8") from None
+    beyond = scan_limits(text)
+    if beyond is not None:
+        raise ConfigError(f"{file}:{beyond[0]}: invalid TOML: {beyond[1]}")
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
@@ -786,7 +799,44 @@ def read_toml(path: str | os.PathLike[str]) -> tuple[dict[str, Any], TomlPositio
             pos = _end_position(text)
             message = message.replace(" (at end of document)", "") + " (at end of file)"
         raise ConfigError(f"{file}:{pos}: invalid TOML: {message}") from None
-    return data, TomlPositions(text)
+    except (RecursionError, ValueError):
+        # scan_limits should have refused what tomllib cannot parse; if it has not (a deep
+        # stack already), point at the deepest nesting or the longest integer it sees.
+        raise ConfigError(f"{file}:{_limit_position(text)}: invalid TOML: too deeply nested or "
+                          "an integer too large to read") from None
+    positions = TomlPositions(text)
+    out_of_range = sorted((positions.find(path) or START, format_error(file, positions.find(path), path, _INTEGER_RANGE))
+                          for path in _huge_integers(data))
+    if out_of_range:
+        raise ConfigError("\n".join(line for _, line in out_of_range))
+    return data, positions
+
+
+_INT64 = range(-(2**63), 2**63)
+_INTEGER_RANGE = f"integer out of range: TOML integers are 64-bit, from {_INT64.start} to {_INT64.stop - 1}"
+
+
+def _huge_integers(data: dict[str, Any]) -> list[KeyPath]:
+    """The paths of integers that do not fit in 64 bits (the TOML range), in no particular order."""
+    found: list[KeyPath] = []
+    pending: list[tuple[KeyPath, Any]] = [((), data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(((*path, key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend(((*path, index), item) for index, item in enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+            found.append(path)
+    return found
+
+
+def _limit_position(text: str) -> Position:
+    for nesting in (64, 32, 16):
+        beyond = scan_limits(text, max_nesting=nesting, max_digits=19)
+        if beyond is not None:
+            return beyond[0]
+    return START
 
 
 def _end_position(text: str) -> Position:

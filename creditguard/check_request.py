@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from connector.domain import OrderState
@@ -30,8 +30,10 @@ STATES = {"draft": OrderState.DRAFT, "sent": OrderState.SENT, "sale": OrderState
           "confirmed": OrderState.CONFIRMED, "done": OrderState.DONE, "cancel": OrderState.CANCELLED,
           "cancelled": OrderState.CANCELLED}
 EVENTS = ("check", "confirm")
-AMOUNT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,6})?")  # ASCII digits only: no "1_000", no other scripts' digits
+AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII digits only: no "1_000", no other scripts' digits, no exponent
+AMOUNT_CHARS = 40  # longer strings are not an amount (15 digits, a point and decimals fit many times over)
 LARGEST = Decimal("1e15")  # more than any order: larger numbers are a mistake, not an order
+MAX_PLACES = 6  # decimals allowed where the currency is not known (the currency's own check rejects it later)
 ORDER_KEYS = {"erp_id", "reference", "state", "date", "type", "company_id", "currency", "amount_total",
               "amount_uninvoiced", "project"}
 CUSTOMER_KEYS = {"erp_id", "name", "commercial_erp_id", "commercial_name", "commercial_ref", "credit_limit",
@@ -72,8 +74,9 @@ def parse_check_request(body: dict[str, Any], sources: set[str] | None = None) -
     if state_name not in STATES:
         raise RequestError(400, "order.state", f"expected one of {', '.join(STATES)}, not {state_name!r}")
     currency = _currency(o, "currency", "order.currency")
-    total = _amount(o, "amount_total", "order.amount_total")
-    uninvoiced = _amount(o, "amount_uninvoiced", "order.amount_uninvoiced") if "amount_uninvoiced" in o else total
+    total = _amount(o, "amount_total", "order.amount_total", currency)
+    uninvoiced = _amount(o, "amount_uninvoiced", "order.amount_uninvoiced", currency) \
+        if "amount_uninvoiced" in o else total
     if uninvoiced > total:
         raise RequestError(422, "order.amount_uninvoiced",
                            f"{uninvoiced} is more than the order's total {total}")
@@ -89,9 +92,10 @@ def parse_check_request(body: dict[str, Any], sources: set[str] | None = None) -
                       project=_optional_text(o, "project", "order.project"))
     erp_id = _text(c, "erp_id", "customer.erp_id")
     name = _text(c, "name", "customer.name")
-    limit = _amount(c, "credit_limit", "customer.credit_limit") if c.get("credit_limit") is not None else None
     limit_currency = _currency(c, "credit_limit_currency", "customer.credit_limit_currency") \
         if c.get("credit_limit_currency") is not None else None
+    limit = _amount(c, "credit_limit", "customer.credit_limit", limit_currency) \
+        if c.get("credit_limit") is not None else None
     if limit and limit_currency is None:
         raise RequestError(400, "customer.credit_limit_currency", "required with a credit_limit")
     customer = LiveCustomer(
@@ -132,24 +136,53 @@ def _optional_text(data: dict[str, Any], key: str, field: str) -> str | None:
     return None if value is None or value is False or value == "" else _text(data, key, field)
 
 
-def _amount(data: dict[str, Any], key: str, field: str) -> Decimal:
-    value = data.get(key)
+def _amount(data: dict[str, Any], key: str, field: str, currency: str | None) -> Decimal:
+    places = currency_precision(currency) if currency else MAX_PLACES
+    return parse_amount(data.get(key), field, places, currency=currency)
+
+
+def parse_amount(value: Any, field: str, places: int = MAX_PLACES, *, currency: str | None = None,
+                 semantic_status: int = 422) -> Decimal:
+    """An amount of money as a request gives it: a string of ASCII digits with an optional sign and decimal
+    point (no exponent, no ``_``, no other scripts' digits) or a JSON number (an exponent is fine when the value
+    is), finite, ``|x| < 1e15``, with at most ``places`` decimals (trailing zeros aside).  Anything else is a
+    :class:`RequestError` naming ``field``: 400 when it is not an amount, ``semantic_status`` when it is one
+    that no order can have (negative, too large)."""
     if value is None:
-        raise RequestError(400, field, 'required: a decimal number, e.g. "1250.00"')
+        raise RequestError(400, field, 'required: a decimal amount, e.g. "1250.00"')
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal, float)):
-        raise RequestError(400, field, 'expected a decimal number or string, e.g. "1250.00"')
-    text = str(value).strip() if not isinstance(value, float) else repr(value)
-    if not AMOUNT.fullmatch(text):
-        raise RequestError(400, field, f"{text[:40]!r} is not a decimal number of at most 15 digits and 6 decimals")
-    try:
+        raise RequestError(400, field, 'not a decimal amount: expected a string such as "1250.00" or a number')
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > AMOUNT_CHARS or not AMOUNT.fullmatch(text):
+            shown = repr(text[:AMOUNT_CHARS]) + ("..." if len(text) > AMOUNT_CHARS else "")
+            raise RequestError(400, field, f'not a decimal amount: {shown} (ASCII digits, an optional "." and '
+                                           f'decimals, e.g. "1250.00")')
         amount = Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the pattern admits decimals only
-        raise RequestError(400, field, f"{text[:40]!r} is not a decimal number") from None
+    elif isinstance(value, int):  # compared as a number: str() of a huge int is slow, and refused past 4300 digits
+        amount = Decimal(value) if -LARGEST < value < LARGEST else Decimal(-1 if value < 0 else 1).scaleb(99)
+    elif isinstance(value, float):
+        amount = Decimal(repr(value))
+    else:
+        amount = value
+    if not amount.is_finite():
+        raise RequestError(400, field, "not a decimal amount: not a finite number")
     if amount < 0:
-        raise RequestError(422, field, "must not be negative")
+        raise RequestError(semantic_status, field, "must not be negative")
     if amount >= LARGEST:
-        raise RequestError(422, field, f"{amount} is beyond any order (at most {LARGEST:,.0f})")
-    return amount
+        raise RequestError(semantic_status, field, f"out of range: an amount must be less than {LARGEST:,.0f}")
+    quantum = Decimal(1).scaleb(-places)
+    exponent = amount.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if exponent < -places:
+        rounded = amount.quantize(quantum)
+        if rounded != amount:
+            raise RequestError(400, field, f"not a decimal amount: more than {places} decimals"
+                                           + (f" ({currency} has {places})" if currency else ""))
+        amount = rounded
+    elif exponent > 0:
+        amount = amount.quantize(Decimal(1))
+    return amount if amount else abs(amount)  # no "-0"
 
 
 def _currency(data: dict[str, Any], key: str, field: str) -> str:

@@ -9,14 +9,19 @@
     GET  /v1/customers/<ref>    exposure, limit, headroom, flags of a credit group
 
 Everything but the two health probes needs ``Authorization: Bearer <token>``.
-Errors are JSON ``{"error": {"code", "message"}}``; bad input is a 4xx, never a
-traceback.  The Odoo addon's real-time check calls ``/v1/check``.
+Errors are JSON ``{"error": {"code", "message"}}``; bad input is a 4xx naming the field, never a
+traceback.  Bodies are strict: UTF-8 JSON of at most ``[http] max_body_bytes``, nested at most
+``MAX_DEPTH`` deep, no NaN or Infinity; amounts as :func:`check_request.parse_amount` reads them.  A 500
+is a real internal failure only: logged once (``http.internal_error`` with an ``error_id``) and answered
+``{"error": {"code": "internal_error", "message": "internal error", "error_id": "..."}}``.
+The Odoo addon's real-time check calls ``/v1/check``.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
@@ -35,7 +40,7 @@ from connector.logs import get_logger
 from connector.money import UnknownCurrency, currency_precision
 from connector.rates import MissingRate
 
-from .check_request import RequestError, is_facts_request, parse_check_request
+from .check_request import RequestError, is_facts_request, parse_amount, parse_check_request
 
 log = get_logger("creditguard.http")
 _NO_HTTP_SECTION = HttpConfig()  # the defaults, where the configuration has no [http] (the demo)
@@ -49,6 +54,8 @@ ROUTES = Map([
     Rule("/v1/deadlines", endpoint="deadlines", methods=["GET"]),
 ])
 PUBLIC = {"healthz", "readyz"}
+MAX_DEPTH = 32  # arrays and objects in a body nested deeper than this are refused (a check needs 2)
+INT_DIGITS = 40  # longer integer literals are read as Decimal: judged by the field (str() of a huge int is refused)
 
 
 class ApiError(Exception):
@@ -160,9 +167,12 @@ class Api:
         except HTTPException as exc:
             response = _error(exc.code or 400, (exc.name or "error").lower().replace(" ", "_"),
                               exc.description or exc.name)
-        except Exception as exc:  # never a traceback to the caller
-            log.exception("http.internal_error", path=request.path, error=str(exc))
-            response = _error(500, "internal_error", "internal error; see the daemon's log")
+        except Exception as exc:  # never a traceback nor the exception's text to the caller
+            error_id = uuid.uuid4().hex[:16]
+            log.exception("http.internal_error", error_id=error_id, method=request.method, path=request.path,
+                          error=exc.__class__.__name__)
+            response = _json({"error": {"code": "internal_error", "message": "internal error",
+                                        "error_id": error_id}}, 500)
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
@@ -235,12 +245,12 @@ class Api:
             if "order" in body:
                 outcome = checker.check(_text(body, "order"), source, trigger="api")
             elif "customer" in body:
-                amount = _amount(body)
                 currency = _text(body, "currency") if "currency" in body else policy.base_currency
                 try:
                     currency_precision(currency)
                 except UnknownCurrency:
                     raise ApiError(400, "bad_request", f"currency: unknown currency {currency!r}") from None
+                amount = _amount(body, currency)
                 outcome = checker.check_prospective(_text(body, "customer"), amount, currency, source)
             else:
                 raise ApiError(400, "bad_request", 'give "order" (an ERP order reference) or "customer" and '
@@ -304,14 +314,65 @@ class Api:
     def _body(self, request: Request) -> dict[str, Any]:
         if request.mimetype != "application/json":
             raise ApiError(415, "unsupported_media_type", "send JSON (Content-Type: application/json)")
-        try:
-            data = json.loads(request.get_data(cache=False) or b"null", parse_float=Decimal)
-        except ValueError as exc:
-            raise ApiError(400, "bad_json", f"the body is not valid JSON: {exc.msg} at line {exc.lineno} "
-                                            f"column {exc.colno}") from None
+        data = read_json(request.get_data(cache=False))
         if not isinstance(data, dict):
             raise ApiError(400, "bad_request", "the body must be a JSON object")
         return data
+
+
+def read_json(raw: bytes) -> Any:
+    """A request body as JSON, strictly: UTF-8, no NaN/Infinity, nested at most MAX_DEPTH deep; numbers with
+    a fraction or an exponent as Decimal, integers of more than INT_DIGITS digits too (every value is judged by
+    the field it is in).  Anything else is a 400 that says what is wrong."""
+    try:
+        text = raw.decode("utf-8") if raw else "null"
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_json", "body is not UTF-8 JSON") from None
+    try:
+        data = json.loads(text, parse_float=_decimal, parse_int=_integer, parse_constant=_no_constant)
+    except _NotJson as exc:
+        raise ApiError(400, "bad_json", f"the body is not valid JSON: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "bad_json", f"the body is not valid JSON: {exc.msg} at line {exc.lineno} "
+                                        f"column {exc.colno}") from None
+    except RecursionError:
+        raise ApiError(400, "bad_json", f"the body is nested more than {MAX_DEPTH} deep") from None
+    if _depth_exceeds(data, MAX_DEPTH):
+        raise ApiError(400, "bad_json", f"the body is nested more than {MAX_DEPTH} deep")
+    return data
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # an exponent beyond even Decimal's range: as good as infinite (no amount is)
+        return Decimal("-Infinity" if text.startswith("-") else "Infinity")
+
+
+def _integer(text: str) -> int | Decimal:
+    return int(text) if len(text) <= INT_DIGITS else Decimal(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON value")
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than ``limit`` deep (iteratively: no recursion to blow up)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def _text(body: dict[str, Any], key: str) -> str:
@@ -325,32 +386,92 @@ def _optional_text(body: dict[str, Any], key: str) -> str | None:
     return _text(body, key) if body.get(key) is not None else None
 
 
-def _amount(body: dict[str, Any]) -> Decimal:
-    value = body.get("amount")
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise ApiError(400, "bad_request", 'amount: expected a decimal number or string, e.g. "1250.00"')
+def _amount(body: dict[str, Any], currency: str) -> Decimal:
     try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ApiError(400, "bad_request", f"amount: {value!r} is not a decimal number") from None
-    if not amount.is_finite() or amount < 0:
-        raise ApiError(400, "bad_request", "amount: must be a finite number, not negative")
-    return amount
+        return parse_amount(body.get("amount"), "amount", currency_precision(currency), currency=currency,
+                            semantic_status=400)
+    except RequestError as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+
+
+RESERVED_FILES = 256  # open files kept for everything but the API's connections (store, ERPs, logs)
 
 
 def serve(api: Api, host: str, port: int, *, workers: int = 1, threads: int = 4):
     """A waitress server in a background thread; returns it (``.close()`` to stop).  With ``workers`` > 1 the
-    port is shared with the other processes serving the API (see :mod:`creditguard.api_workers`)."""
+    port is shared with the other processes serving the API (see :mod:`creditguard.api_workers`).
+
+    Slow and idle clients cannot take the API down: waitress reads requests in one event loop (poll(), not
+    select(), which fails past file descriptor 1023) and hands only complete ones to the threads; it keeps up
+    to ``[http] connection_limit`` connections (the open-files limit is raised to fit), closes connections
+    idle longer than ``idle_timeout_seconds`` and drops requests still incomplete after
+    ``request_timeout_seconds``."""
     import threading
 
-    from waitress.server import create_server
+    from waitress.server import BaseWSGIServer, create_server
 
+    http = api.daemon.config.http or _NO_HTTP_SECTION
+    options: dict[str, Any] = dict(
+        threads=threads, ident="creditguard", asyncore_use_poll=True, backlog=1024,
+        connection_limit=open_files_for(http.connection_limit),
+        channel_timeout=http.idle_timeout_seconds,
+        cleanup_interval=max(1, min(http.idle_timeout_seconds, http.request_timeout_seconds) // 3),
+        # werkzeug answers a body over max_body_bytes with a JSON 413; waitress only stops what is far beyond
+        max_request_body_size=http.max_body_bytes + 1_048_576)
+    socket_map: dict[int, Any] = {}
     if workers > 1:
         from .api_workers import listening_socket
 
-        server = create_server(api, sockets=[listening_socket(host, port)], threads=threads, ident="creditguard")
+        server = create_server(api, map=socket_map, sockets=[listening_socket(host, port)], **options)
     else:
-        server = create_server(api, host=host, port=port, threads=threads, ident="creditguard")
+        server = create_server(api, map=socket_map, host=host, port=port, **options)
+    for listener in list(socket_map.values()):
+        if isinstance(listener, BaseWSGIServer):
+            _drop_slow_requests(listener, http.request_timeout_seconds)
     thread = threading.Thread(target=server.run, name="http-api", daemon=True)
     thread.start()
     return server
+
+
+def open_files_for(connections: int) -> int:
+    """Raise this process's open-files soft limit (towards the hard one) to fit ``connections`` and what else the
+    daemon opens; the number of connections that fit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + RESERVED_FILES
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError) as exc:
+            log.warning("http.open_files_limit_not_raised", soft=soft, hard=hard, error=str(exc))
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        fitting = max(10, soft - RESERVED_FILES)
+        log.warning("http.connection_limit_lowered", connection_limit=connections, open_files_limit=soft,
+                    now=fitting)
+        return fitting
+    return connections
+
+
+def _drop_slow_requests(listener: Any, seconds: int) -> None:
+    """Make the listener's periodic clean-up also close connections whose request has been arriving for more
+    than ``seconds`` (headers or body dribbled a byte at a time: waitress's own timeout counts idleness only).
+    The first clean-up that sees a request incomplete notes the time; its age is measured from then, so a
+    request is dropped between ``seconds`` and ``seconds`` + the clean-up interval after it began."""
+    maintenance = listener.maintenance
+
+    def drop_slow_requests(now: float) -> None:
+        maintenance(now)
+        for channel in list(listener.active_channels.values()):
+            request = channel.request
+            if request is None or channel.requests:
+                continue
+            began = getattr(request, "creditguard_seen_at", None)
+            if began is None:
+                request.creditguard_seen_at = now
+            elif now - began > seconds:
+                channel.will_close = True
+
+    listener.maintenance = drop_slow_requests

@@ -29,7 +29,8 @@ def build_sap_source(config: Any) -> ERPSource:
         source=config.name, base_url=str(config.url), client=config.client, username=config.username,
         secret=secret, wsdl_dir=config.wsdl_dir, timeout=float(config.timeout), verify_tls=config.verify_tls,
         ca_file=str(config.ca_file) if config.ca_file else None, client_cert=cert,
-        retry_attempts=config.retry_attempts,
+        retry_attempts=config.retry_attempts, max_answer_mb=config.max_answer_mb,
+        call_deadline=config.call_deadline_seconds,
     )
     return SapSoapSource(config.name, client, list(config.company_codes), config.sales_organizations(),
                          config.credit_control_area, config.timezone or "UTC",

@@ -16,6 +16,8 @@ import httpx
 
 from connector.errors import AuthenticationFailed, FatalError, RetryableError, SourceError, exception_chain
 
+from ..limits import AnswerRefused
+
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 # 409 on JSON-2 is Odoo's LockError (a concurrent transaction holds the row).
 # 500 on the XML-RPC/JSON-RPC transports (not JSON-2) is a server crash, not a business error.
@@ -42,9 +44,10 @@ def from_fault(source: str, fault: xmlrpc.client.Fault) -> SourceError:
 
 
 def from_jsonrpc_error(source: str, error: dict[str, Any]) -> SourceError:
-    data = error.get("data") or {}
-    name = data.get("name", "")
+    data = error.get("data") if isinstance(error.get("data"), dict) else {}
+    name = data.get("name", "") if isinstance(data.get("name", ""), str) else ""
     message = data.get("message") or error.get("message") or "unknown error"
+    message = message if isinstance(message, str) else "unknown error"
     if name in _AUTH_NAMES:
         return AuthenticationFailed(source, "access denied (wrong login, password or API key)")
     if name == "odoo.exceptions.AccessError":
@@ -52,15 +55,10 @@ def from_jsonrpc_error(source: str, error: dict[str, Any]) -> SourceError:
     return FatalError(source, f"Odoo server error ({name or 'unknown'}): {last_line(message)}")
 
 
-def from_json2_response(source: str, response: httpx.Response) -> SourceError:
+def from_json2_response(source: str, status: int, reason: str, body: Any) -> SourceError:
     """JSON-2 answers errors with an HTTP status and a JSON body naming the exception."""
-    status = response.status_code
-    try:
-        body = response.json()
-        message = last_line(body.get("message", "")) if isinstance(body, dict) else ""
-    except ValueError:
-        message = ""
-    message = message or response.reason_phrase
+    message = body.get("message", "") if isinstance(body, dict) else ""
+    message = (last_line(message) if isinstance(message, str) else "") or reason
     if status == 401:
         return AuthenticationFailed(source, f"API key refused: {message}")
     if status == 403:
@@ -79,6 +77,12 @@ def from_http_status(source: str, status: int, reason: str) -> SourceError:
         return RetryableError(source, f"HTTP {status} {reason}")
     return FatalError(source, f"HTTP {status} {reason}")
 
+
+
+def from_refused(source: str, exc: AnswerRefused, url: str) -> SourceError:
+    """An answer too big, too slow, too deep, cut short or not what the protocol sends."""
+    kind = RetryableError if exc.retryable else FatalError
+    return kind(source, exc.describe(url))
 
 
 def from_transport(source: str, exc: BaseException, url: str) -> SourceError:

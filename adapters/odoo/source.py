@@ -76,6 +76,8 @@ class OdooSource:
             verify_tls=config.verify_tls,
             ca_file=str(config.ca_file) if config.ca_file else None,
             retry_attempts=config.retry_attempts,
+            max_answer_mb=getattr(config, "max_answer_mb", None),
+            call_deadline=getattr(config, "call_deadline_seconds", None),
         )
         return cls(config.name, client, list(config.companies or []))
 

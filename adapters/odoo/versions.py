@@ -41,14 +41,16 @@ class OdooVersion:
     def from_version_info(cls, info: dict) -> "OdooVersion":
         """From ``common.version()``: ``server_version_info`` is ``[17, 0, 0, 'final', 0, '']``;
         SaaS builds say ``['saas~17', 2, ...]``."""
-        raw = (info.get("server_version_info") or [None])[0]
+        version_info = info.get("server_version_info")
+        raw = version_info[0] if isinstance(version_info, (list, tuple)) and version_info else None
         if isinstance(raw, str):
             raw = raw.split("~")[-1]
         try:
             major = int(raw)
         except (TypeError, ValueError):
             major = 0
-        return cls(major=major, label=str(info.get("server_version", raw)))
+        label = info.get("server_version", raw)
+        return cls(major=major, label=label[:40] if isinstance(label, str) else str(major or "unknown"))
 
     @property
     def supported(self) -> bool:

@@ -15,14 +15,24 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import requests.adapters
+import urllib3
 import zeep
 import zeep.exceptions
 import zeep.helpers
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay, wait_exponential_jitter
 
-from connector.errors import AmbiguousWrite, FatalError, RecordLocked, RetryableError, SourceError
+from connector.errors import (
+    AmbiguousWrite,
+    FatalError,
+    RecordLocked,
+    RetryableError,
+    SourceError,
+    exception_chain,
+)
 from connector.logs import get_logger
 
+from .. import limits
 from . import errors
 
 log = get_logger("creditguard.sap")
@@ -59,6 +69,73 @@ def rows(table: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in table if r is not None]
 
 
+class _HTTPConnection(urllib3.connection.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        limits.guard_socket(self.sock)
+
+
+class _HTTPSConnection(urllib3.connection.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        limits.guard_socket(self.sock)
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter whose sockets wait no longer than what is left of the call's deadline
+    (requests' own timeout applies to each socket operation, not to a call)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _Transport(zeep.Transport):
+    """zeep's transport with the answer streamed and capped, an HTML page refused, and the SOAP XML checked
+    (well-formed, UTF-8, no DTD or entities, bounded depth) before zeep parses it."""
+
+    def __init__(self, *, session: requests.Session, timeout: float, bounds: limits.Limits) -> None:
+        super().__init__(session=session, timeout=timeout, operation_timeout=timeout)
+        self.limits = bounds
+
+    def post(self, address: str, message: Any, headers: Any) -> requests.Response:
+        connect = limits.bound(self.operation_timeout)  # before the request: nothing sent yet
+        with limits.reading(address, (requests.exceptions.ReadTimeout,)):
+            response = self.session.post(address, data=message, headers=headers,
+                                         timeout=(connect, self.operation_timeout), stream=True)
+            try:
+                xml = "xml" in limits.media_type(response.headers)
+                if response.status_code == 200:
+                    limits.check_head(response.headers, self.limits, "a SOAP answer")
+                body = bytes(limits.read_capped(self._chunks(response), self.limits))
+            finally:
+                response.close()
+            if response.status_code in (200, 500) and (xml or response.status_code == 200):
+                limits.check_xml(body, "a SOAP answer")
+        response._content = body  # what zeep reads: response.content
+        return response
+
+    @staticmethod
+    def _chunks(response: requests.Response) -> Any:
+        try:
+            yield from response.iter_content(64 * 1024)
+        except requests.exceptions.ConnectionError as exc:
+            if any(isinstance(e, (TimeoutError, urllib3.exceptions.ReadTimeoutError))
+                   for e in exception_chain(exc)):
+                raise requests.exceptions.ReadTimeout(str(exc)) from exc
+            raise limits.AnswerRefused("connection dropped mid-answer", retryable=True) from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+            raise limits.AnswerRefused("connection dropped mid-answer", retryable=True) from None
+
+
 class SapClient:
     """Counted, retried and translated calls to one SAP client (Mandant)."""
 
@@ -77,6 +154,8 @@ class SapClient:
         client_cert: str | tuple[str, str] | None = None,
         retry_attempts: int = 4,
         retry_wait_max: float = 15.0,
+        max_answer_mb: float | None = None,
+        call_deadline: float | None = None,
     ) -> None:
         self.source = source
         self.base_url = base_url.rstrip("/")
@@ -84,6 +163,7 @@ class SapClient:
         self.username = username
         self.wsdl_dir = Path(wsdl_dir) if wsdl_dir else WSDL_DIR
         self.timeout = timeout
+        self.limits = limits.Limits.of(max_answer_mb, call_deadline, timeout)
         self.calls = 0
         self._secret = secret
         self._session: requests.Session | None = None
@@ -93,7 +173,8 @@ class SapClient:
         self._last_ctype = ""
         self._retrying = Retrying(
             retry=retry_if_exception_type(RetryableError),
-            stop=stop_after_attempt(max(1, retry_attempts)),
+            # the deadline bounds a call with its retries: no retry starts that could not end within it
+            stop=stop_after_attempt(max(1, retry_attempts)) | stop_before_delay(self.limits.deadline_seconds),
             wait=wait_exponential_jitter(multiplier=0.5, max=retry_wait_max, jitter=min(1.0, retry_wait_max)),
             reraise=True,
         )
@@ -108,6 +189,8 @@ class SapClient:
         if self._session is None:
             verify_tls, ca_file, client_cert = self._tls
             session = requests.Session()
+            session.mount("http://", _DeadlineAdapter())
+            session.mount("https://", _DeadlineAdapter())
             session.auth = (self.username, self._secret())
             session.verify = ca_file if (verify_tls and ca_file) else verify_tls
             if client_cert:
@@ -127,9 +210,11 @@ class SapClient:
             path = self.wsdl_dir / SERVICES[service]
             if not path.is_file():
                 raise FatalError(self.source, f"WSDL of {service} not found: {path}")
-            transport = zeep.Transport(session=self._http(), timeout=self.timeout, operation_timeout=self.timeout)
+            transport = _Transport(session=self._http(), timeout=self.timeout, bounds=self.limits)
+            # strict=False: a release with a field more or less is still read; the XML itself was checked
             zc = zeep.Client(str(path), transport=transport,
-                             settings=zeep.Settings(strict=False, xml_huge_tree=True))
+                             settings=zeep.Settings(strict=False, xml_huge_tree=False, forbid_dtd=True,
+                                                    forbid_entities=True))
             self._zeep[service] = zc.create_service(f"{{{MC}}}{service}", self.endpoint(service))
         return self._zeep[service]
 
@@ -139,9 +224,15 @@ class SapClient:
         self.calls += 1
         self._last_status, self._last_ctype = None, ""
         try:
-            result = proxy(**params)
+            with limits.deadline(self.limits.deadline_seconds):
+                result = proxy(**params)
         except SourceError:
             raise
+        except limits.AnswerRefused as exc:
+            if self._last_status not in (None, 200, 500) and not isinstance(exc, limits.NoAnswerInTime):
+                raise errors.from_http_status(self.source, self._last_status, what) from None
+            kind = RetryableError if exc.retryable else FatalError
+            raise kind(self.source, f"{what}: {exc.describe(self.endpoint(service))}") from None
         except zeep.exceptions.Fault as fault:
             raise errors.from_fault(self.source, fault, self._last_status, self._last_ctype, what) from None
         except zeep.exceptions.TransportError as exc:
@@ -164,7 +255,8 @@ class SapClient:
 
     def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
         """One operation; returns its output parameters as a dict (empty elements are ``None``)."""
-        return self._retrying(self._attempt, service, operation, params)
+        with limits.deadline(self.limits.deadline_seconds):
+            return self._retrying(self._attempt, service, operation, params)
 
     def close(self) -> None:
         if self._session is not None:
@@ -281,7 +373,7 @@ class SapClient:
             return self._attempt(service, operation, params)
         except RetryableError as exc:
             cause = exc.__context__
-            if isinstance(cause, requests.exceptions.Timeout) and \
+            if isinstance(cause, limits.NoAnswerInTime) or isinstance(cause, requests.exceptions.Timeout) and \
                     not isinstance(cause, requests.exceptions.ConnectTimeout):
                 raise AmbiguousWrite(self.source, f"{what}: no answer in {self.timeout:g}s; the change may "
                                                   "have been applied (re-read before any resend)") from None

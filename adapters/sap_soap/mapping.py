@@ -41,6 +41,7 @@ from connector.errors import BadRecord
 from connector.money import UnknownCurrency, currency_precision, money
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_DIGITS = 24  # SAP's widest amount field (CURR 23) has fewer digits before the decimal point
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,8 @@ class _Reader:
             raise self.bad(field, f"not a number: {value!r}") from None
         if not result.is_finite():
             raise self.bad(field, f"not a number: {value!r}")
+        if result and result.adjusted() > MAX_DIGITS:
+            raise self.bad(field, f"out of range: {str(value)[:40]!r}")
         return result
 
     def currency(self, field: str) -> str:
@@ -167,7 +170,10 @@ def due_date(raw: dict[str, Any], model: str = "BSID") -> date | None:
     for field in ("Netterms", "DsctDays2", "DsctDays1"):
         days = r.number(field, default=zero)
         if days > 0:
-            return base + timedelta(days=int(days))
+            try:
+                return base + timedelta(days=int(days))
+            except OverflowError:
+                raise r.bad(field, f"{days} days after {base} is beyond the calendar") from None
     return base
 
 
