@@ -36,12 +36,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 __all__ = [
+    "MAX_INTEGER_DIGITS",
+    "MAX_NESTING",
     "KeyPath",
     "Position",
     "TomlPositions",
     "format_error",
     "format_path",
     "locate",
+    "position_at",
+    "scan_limits",
 ]
 
 KeyPath = tuple[str | int, ...]
@@ -394,6 +398,128 @@ class _Scanner:
                 resume = self.s.find("\n", max(self.i, start))
                 self.i = self.n if resume < 0 else resume + 1
         return self.positions
+
+
+# ---------------------------------------------------------------------------
+# Limits that tomllib does not check itself
+
+
+MAX_NESTING = 100
+"""Arrays and inline tables nested deeper than this are refused (tomllib recurses per level)."""
+
+MAX_INTEGER_DIGITS = 4300
+"""Python refuses to convert longer decimal integers (``sys.get_int_max_str_digits``)."""
+
+# What matters to the limits: strings and comments (skipped), brackets, '=' and ',' (keys or
+# values next), newlines, and runs of digits that start a number (not inside a bare key).
+_LEXEME = re.compile(r"""\"\"\"|'''|["'#\[\]{}=,\n]|(?<![\w.:+-])[+-]?[0-9][0-9_]*""")
+_HEADER_LEXEME = re.compile(r"""["'#\n]""")
+
+
+def position_at(text: str, index: int) -> Position:
+    """The 1-based line and column of character ``index`` of ``text``."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return Position(text.count("\n", 0, index) + 1, index - line_start + 1)
+
+
+def _unescaped(text: str, index: int) -> bool:
+    """Whether the character at ``index`` follows an even run of backslashes."""
+    run = 0
+    while index - run > 0 and text[index - run - 1] == "\\":
+        run += 1
+    return run % 2 == 0
+
+
+def _string_end(text: str, i: int) -> int:
+    """The index after the string starting at ``i`` (its line's end if it is not closed there)."""
+    quote = text[i]
+    n = len(text)
+    if text.startswith(quote * 3, i):
+        j = i + 3
+        while True:
+            end = text.find(quote * 3, j)
+            if end < 0:
+                return n
+            if quote == "'" or _unescaped(text, end):
+                end += 3
+                while end < n and text[end] == quote:
+                    end += 1
+                return end
+            j = end + 1
+    j = i + 1
+    while True:
+        end = text.find(quote, j)
+        newline = text.find("\n", j)
+        if end < 0 or 0 <= newline < end:
+            return n if newline < 0 else newline
+        if quote == "'" or _unescaped(text, end):
+            return end + 1
+        j = end + 1
+
+
+def _header_end(text: str, i: int) -> int:
+    """Where the table header that goes on at ``i`` ends (before its comment or newline)."""
+    while True:
+        m = _HEADER_LEXEME.search(text, i)
+        if m is None:
+            return len(text)
+        if m.group() in "#\n":
+            return m.start()
+        i = _string_end(text, m.start())
+
+
+def scan_limits(
+    text: str, *, max_nesting: int = MAX_NESTING, max_digits: int = MAX_INTEGER_DIGITS
+) -> tuple[Position, str] | None:
+    """The first place where ``text`` goes beyond what can be parsed safely, and what is wrong.
+
+    A cheap lexical pass over the text outside strings and comments finds
+    arrays and inline tables nested more than ``max_nesting`` deep (tomllib
+    would exhaust Python's stack) and decimal integer values of more than
+    ``max_digits`` digits (Python refuses to convert them).  ``None`` when
+    there is neither.  It never raises, whatever the text.
+    """
+    stack: list[str] = []
+    after_equals = [False]  # per level: a value follows, not a key
+    line_start = 0
+    n = len(text)
+    i = 0
+    while (m := _LEXEME.search(text, i)) is not None:
+        token = m.group()
+        first = token[0]
+        i = m.end()
+        if first in "\"'":
+            i = _string_end(text, m.start())
+        elif first == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif first == "\n":
+            line_start = i
+            if not stack:
+                after_equals[0] = False
+        elif first == "=":
+            after_equals[-1] = True
+        elif first == ",":
+            if stack and stack[-1] == "{":
+                after_equals[-1] = False
+        elif first in "[{":
+            if first == "[" and not stack and not after_equals[0] and not text[line_start : m.start()].strip():
+                i = _header_end(text, i)  # a table header holds keys, not values
+                continue
+            stack.append(first)
+            after_equals.append(False)
+            if len(stack) > max_nesting:
+                return position_at(text, m.start()), f"arrays and inline tables nested more than {max_nesting} deep"
+        elif first in "]}":
+            if stack:
+                stack.pop()
+                after_equals.pop()
+        else:  # an integer, or the first digits of a float, a date or a time
+            value = (stack and stack[-1] == "[") or after_equals[-1]
+            digits = len(token) - token.count("_") - (first in "+-")
+            if value and digits > max_digits and text[i : i + 1] not in (".", "e", "E"):
+                return position_at(text, m.start()), f"integer of more than {max_digits} digits"
+    return None
 
 
 def locate(text: str) -> dict[KeyPath, Position]:

@@ -12,7 +12,8 @@ import click
 
 from connector.errors import ConfigError
 
-from .render import print_json
+from .render import cell, escape, print_json
+from .render import console as rich_console
 
 # what a command needs is imported when it runs: `creditguard --help` and a scripted `check` start quickly
 if TYPE_CHECKING:
@@ -66,7 +67,6 @@ def register(main: click.Group, guarded, App) -> None:
 
         With --order-id and the facts after it, the order as the ERP has it now is decided, whether or not
         it has been synced (as POST /v1/check does for the ERP)."""
-        from rich.console import Console
 
         from connector.checks import CreditChecker, outcome_json
 
@@ -81,7 +81,7 @@ def register(main: click.Group, guarded, App) -> None:
         if as_json:
             print_json(document, sys.stdout)
             return
-        _print_check(document, Console())
+        _print_check(document, rich_console())
 
     @main.command()
     @click.argument("customer_ref", required=False)
@@ -92,7 +92,6 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def exposure(app: App, customer_ref: str | None, source_name: str | None, as_json: bool, max_rows: int) -> None:
         """Exposure, limit and headroom per credit group, or one group's breakdown."""
-        from rich.console import Console
         from rich.table import Table
 
         from connector.checks import CreditChecker
@@ -103,7 +102,7 @@ def register(main: click.Group, guarded, App) -> None:
         if as_json:
             print_json({"as_of": checker.as_of, "currency": policy.base_currency, "groups": rows}, sys.stdout)
             return
-        console = Console()
+        console = rich_console()
         if customer_ref and rows:
             _print_breakdown(rows[0], policy.base_currency, console)
             return
@@ -112,7 +111,7 @@ def register(main: click.Group, guarded, App) -> None:
             table.add_column(header.lstrip(">"), justify="right" if header.startswith(">") else "left")
         rows.sort(key=lambda r: Decimal(r["headroom"]) if r["headroom"] is not None else Decimal("-1e30"))
         for r in rows[:max_rows]:
-            table.add_row(r["customer"], r["name"], r["exposure"]["total"], r["limit"]["amount"] or "-",
+            table.add_row(cell(r["customer"]), cell(r["name"]), r["exposure"]["total"], r["limit"]["amount"] or "-",
                           r["limit"]["source"] or "-", r["headroom"] or "-", r["overdue"]["amount"])
         if len(rows) > max_rows:
             table.caption = f"{max_rows} of {len(rows)} groups, least headroom first (--json for all)"
@@ -126,7 +125,6 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def decisions(app: App, customer: str | None, order_ref: str | None, as_json: bool) -> None:
         """The decision log: every decision taken, with its inputs and the policy used."""
-        from rich.console import Console
         from rich.table import Table
 
         entries = app.store.decisions(customer=customer, order=order_ref)
@@ -138,10 +136,10 @@ def register(main: click.Group, guarded, App) -> None:
             table.add_column(header)
         for e in entries:
             reasons = ", ".join(r["code"] for r in e["record"]["reasons"]) or "-"
-            table.add_row(e["taken_at"].isoformat(timespec="seconds"), e["trigger"], e["order_number"],
-                          e["customer"], e["result"], reasons, f"{e['policy_name']} v{e['policy_version']} "
-                          f"{e['policy_hash'][:10]}")
-        Console().print(table)
+            table.add_row(e["taken_at"].isoformat(timespec="seconds"), e["trigger"], cell(e["order_number"]),
+                          cell(e["customer"]), e["result"], cell(reasons), cell(f"{e['policy_name']} "
+                          f"v{e['policy_version']} {e['policy_hash'][:10]}"))
+        rich_console().print(table)
 
     @main.command()
     @click.option("--source", "source_name", help="Only this source.")
@@ -153,7 +151,6 @@ def register(main: click.Group, guarded, App) -> None:
         """Exposure reserved by approvals at confirmation, until the sync brings the order in (or it expires)."""
         from datetime import UTC
 
-        from rich.console import Console
         from rich.table import Table
 
         rows = [r for r in app.store.reservations(datetime.now(UTC), source_name)
@@ -166,10 +163,10 @@ def register(main: click.Group, guarded, App) -> None:
                        "Status"):
             table.add_column(header.lstrip(">"), justify="right" if header.startswith(">") else "left")
         for r in rows:
-            table.add_row(r.source, r.order_number, r.credit_group_id, str(r.amount), r.currency,
+            table.add_row(cell(r.source), cell(r.order_number), cell(r.credit_group_id), str(r.amount), cell(r.currency),
                           f"{r.base_amount} {r.base_currency}", r.created_at.isoformat(timespec="seconds"),
                           r.expires_at.isoformat(timespec="seconds"), r.status)
-        Console().print(table if rows else "No reservation.")
+        rich_console().print(table if rows else "No reservation.")
 
     @main.group()
     def policy() -> None:
@@ -178,16 +175,19 @@ def register(main: click.Group, guarded, App) -> None:
     @policy.command("validate")
     @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
     def policy_validate(files: tuple[str, ...]) -> None:
-        """Validate policy files and run their [[tests]]; print every error as FILE:LINE:COLUMN: key.path: message."""
+        """Validate policy files and run their [[tests]]; print every error as FILE:LINE:COLUMN: key.path: message.
+
+        Exits 2 when a file cannot be used (every error is printed), 1 when a valid file's own test cases fail.
+        """
         from policy.cases import run_cases
         from policy.loader import PolicyError, load_policy
 
-        failed = False
+        failed = invalid = False
         for file in files:
             try:
                 loaded = load_policy(file)
             except PolicyError as exc:
-                failed = True
+                invalid = True
                 click.echo(str(exc), err=True)
                 continue
             count, failures = run_cases(loaded)
@@ -199,7 +199,7 @@ def register(main: click.Group, guarded, App) -> None:
             else:
                 click.echo(f"{file}: ok ({loaded.name!r}, version {loaded.version}, {loaded.content_hash[:12]}; "
                            f"{count} test case(s) passed)")
-        sys.exit(1 if failed else 0)
+        sys.exit(2 if invalid else 1 if failed else 0)
 
     @policy.command("explain")
     @click.argument("customer_ref")
@@ -208,7 +208,6 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def policy_explain(app: App, customer_ref: str, source_name: str | None) -> None:
         """Which limits and rules apply to a customer, and why."""
-        from rich.console import Console
 
         from connector.checks import CreditChecker
         from connector.decisions import effective_limit
@@ -218,13 +217,14 @@ def register(main: click.Group, guarded, App) -> None:
         head = group_head(app.store, customer_ref, source_name)
         facts, _groups = checker.facts(head)
         convert = lambda amount, currency: checker.convert(head.source, amount, currency)  # noqa: E731
-        console = Console()
-        console.print(f"[bold]{facts.name}[/] ({facts.key}, {head.source}:{head.erp_id}) under policy "
-                      f"{pol.name!r} v{pol.version} ({pol.content_hash[:12]}), as of {checker.as_of}")
+        console = rich_console()
+        console.print(f"[bold]{escape(facts.name)}[/] ({escape(facts.key)}, {escape(head.source)}:"
+                      f"{escape(head.erp_id)}) under policy {escape(repr(pol.name))} v{pol.version} "
+                      f"({pol.content_hash[:12]}), as of {checker.as_of}")
         graded = f"{facts.grade} ({facts.grade_source})" if facts.grade is not None else "not graded"
         if facts.grade is None and facts.risk_category:
             graded += f" (ERP risk category {facts.risk_category} is not in [risk_categories])"
-        console.print(f"Grade: {graded}; segment: {facts.segment or 'none'}")
+        console.print(cell(f"Grade: {graded}; segment: {facts.segment or 'none'}"))
         if facts.erp_blocked:
             console.print("Blocked by the ERP's credit management: every order is held"
                           + ("." if pol.rules.erp_blocked.enabled else " — but rules.erp_blocked is off."))
@@ -236,7 +236,7 @@ def register(main: click.Group, guarded, App) -> None:
             mark = "→" if chosen.source is source else " "
             value = f"{candidate.amount:,} {pol.base_currency} — {candidate.detail}" if candidate.amount is not None \
                 else "none"
-            console.print(f"  {mark} {source.value:9} {value}")
+            console.print(cell(f"  {mark} {source.value:9} {value}"))
         if chosen.amount is None:
             console.print("  No limit applies: the no_limit rule decides." if pol.rules.no_limit.enabled
                           else "  No limit applies and the no_limit rule is off.")
@@ -252,11 +252,11 @@ def register(main: click.Group, guarded, App) -> None:
         console.print(f"  insurer_cover: {'on' if rules.insurer_cover.enabled else 'off'}")
         _print_insurer_terms(pol, facts.key, checker.as_of, console)
         if facts.key in pol.exemptions.customers:
-            console.print("Exempt: listed in [exemptions].customers — every order is approved.")
+            console.print(cell("Exempt: listed in [exemptions].customers — every order is approved."))
         if pol.approval_tiers:
-            console.print("Release tiers: " + ", ".join(
+            console.print(cell("Release tiers: " + ", ".join(
                 f"{t.role} up to {t.up_to:,}" if t.up_to is not None else f"{t.role} above"
-                for t in pol.approval_tiers))
+                for t in pol.approval_tiers)))
 
     @policy.command("simulate")
     @click.argument("new_policy", type=click.Path(dir_okay=False))
@@ -266,7 +266,6 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def policy_simulate(app: App, new_policy: str, source_name: str | None, as_json: bool) -> None:
         """What-if: open orders whose decision would change if NEW_POLICY replaced the active one."""
-        from rich.console import Console
         from rich.table import Table
 
         from policy.loader import load_policy
@@ -277,7 +276,7 @@ def register(main: click.Group, guarded, App) -> None:
         if as_json:
             print_json(changes, sys.stdout)
             return
-        console = Console()
+        console = rich_console()
         totals = changes["totals"]
         console.print(f"{totals['orders_checked']} open orders checked; {totals['newly_held']} newly held, "
                       f"{totals['newly_approved']} newly approved; {totals['limits_changed']} limits changed; "
@@ -286,7 +285,8 @@ def register(main: click.Group, guarded, App) -> None:
         for header in ("Order", "Customer", "Now", "New", "New reasons"):
             table.add_column(header)
         for c in changes["orders"]:
-            table.add_row(c["order"], c["customer"], c["current"], c["new"], ", ".join(c["new_reasons"]) or "-")
+            table.add_row(cell(c["order"]), cell(c["customer"]), c["current"], c["new"],
+                          cell(", ".join(c["new_reasons"]) or "-"))
         console.print(table)
 
 
@@ -324,8 +324,6 @@ def _check_facts(app: Any, checker: CreditChecker, reference: str, order_id: str
 
 def _print_insurer_terms(policy: Policy, key: str, as_of, console: Console) -> None:
     """The deadlines the customer's insurer sets once it pays late ([insurers."NAME"])."""
-    from rich.markup import escape
-
     from connector.decisions import insurer_decision
 
     cover = insurer_decision(policy, key, as_of)
@@ -439,44 +437,42 @@ def _simulate(app: Any, current: Policy, candidate: Policy, as_of, source: str |
 
 
 def _print_check(d: dict[str, Any], console: Console) -> None:
-    from rich.markup import escape
-
     colour = "red" if d["decision"] == "hold" else "green"
-    console.print(f"Order [bold]{d['order']}[/] ({d['source']}) for {d['customer_name']} ({d['customer']}): "
-                  f"[bold {colour}]{d['decision'].upper()}[/]")
+    console.print(f"Order [bold]{escape(d['order'])}[/] ({escape(d['source'])}) for {escape(d['customer_name'])} "
+                  f"({escape(d['customer'])}): [bold {colour}]{d['decision'].upper()}[/]")
     for reason in d["reasons"]:
         console.print(f"  • {escape('[' + reason['code'] + ']')} {escape(reason['message'])}")
     limit = d["limit"]
-    console.print(f"Exposure {d['exposure']['total']} {d['currency']}; limit "
-                  f"{limit['amount'] or 'none'} ({limit['source'] or '-'}: {limit['detail']}); "
-                  f"headroom {d['headroom'] or '-'}")
+    console.print(cell(f"Exposure {d['exposure']['total']} {d['currency']}; limit "
+                       f"{limit['amount'] or 'none'} ({limit['source'] or '-'}: {limit['detail']}); "
+                       f"headroom {d['headroom'] or '-'}"))
     if d["grade"] is not None:
-        console.print(f"Grade {d['grade']} ({d['grade_source']})")
+        console.print(cell(f"Grade {d['grade']} ({d['grade_source']})"))
     if d["erp_blocked"]:
         console.print("[red]Blocked by the ERP's credit management[/]")
     if d["release_tier"]:
-        console.print(f"Release needs: {d['release_tier']}")
+        console.print(cell(f"Release needs: {d['release_tier']}"))
     _print_breakdown(d, d["currency"], console, title=False)
-    console.print(f"Policy {d['policy']['name']!r} v{d['policy']['version']} ({d['policy']['hash'][:12]}), "
-                  f"as of {d['as_of']}")
+    console.print(cell(f"Policy {d['policy']['name']!r} v{d['policy']['version']} ({d['policy']['hash'][:12]}), "
+                       f"as of {d['as_of']}"))
 
 
 def _print_breakdown(row: dict[str, Any], currency: str, console: Console, title: bool = True) -> None:
     from rich.table import Table
 
-    table = Table(title=f"Exposure of {row.get('name') or row.get('customer_name')} ({currency})" if title else None)
+    table = Table(title=cell(f"Exposure of {row.get('name') or row.get('customer_name')} ({currency})") if title else None)
     table.add_column("Component")
     table.add_column("Amount", justify="right")
     for key, value in row["exposure"]["components"].items():
-        table.add_row(key, value)
-    table.add_row("[bold]total[/]", f"[bold]{row['exposure']['total']}[/]")
+        table.add_row(cell(key), cell(value))
+    table.add_row("[bold]total[/]", f"[bold]{escape(row['exposure']['total'])}[/]")
     for cur, value in row["exposure"]["by_currency"].items():
-        table.add_row(f"  in {cur}", value)
+        table.add_row(cell(f"  in {cur}"), cell(value))
     console.print(table)
     if title:
         limit = row["limit"]
-        console.print(f"Limit {limit['amount'] or 'none'} ({limit['source'] or '-'}: {limit['detail']}); "
-                      f"headroom {row['headroom'] or '-'}; overdue {row['overdue']['amount']}")
+        console.print(cell(f"Limit {limit['amount'] or 'none'} ({limit['source'] or '-'}: {limit['detail']}); "
+                           f"headroom {row['headroom'] or '-'}; overdue {row['overdue']['amount']}"))
 
 
 __all__ = ["register"]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .credit_commands import active_policy, today
+from .render import console as rich_console
 from .render import print_json
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def deadlines(app: App, source_name: str | None, as_json: bool, include_pending: bool) -> None:
         """Insurer deadlines (notify the overdue account, cover stops, collection) due soon or missed."""
-        from rich.console import Console
         from rich.markup import escape
         from rich.table import Table
 
@@ -52,7 +52,7 @@ def register(main: click.Group, guarded, App) -> None:
             print_json({"as_of": result["as_of"], "deadlines": [deadlines_json(d) for d in result["found"]]},
                        sys.stdout)
             return
-        console = Console()
+        console = rich_console()
         which = "every insurer deadline" if include_pending else "insurer deadlines due soon or missed"
         title = f"{which.capitalize()} (as of {result['as_of']})"
         if not result["found"]:

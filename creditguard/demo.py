@@ -16,6 +16,8 @@ from connector.domain import InvoiceState
 from connector.store import Store
 from connector.sync import SyncEngine
 
+from .render import cell
+from .render import console as rich_console
 from .render import print_table
 from .sources import build_source
 from .sync_command import sync_engine
@@ -73,7 +75,7 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
     from adapters.odoo.sandbox import OdooSandbox
     from adapters.sap_soap.sandbox import SapSandbox
 
-    console = Console()
+    console = rich_console()
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / "creditguard.db"
@@ -142,7 +144,7 @@ def _print_receivables(store: Store, console: Console) -> None:
     table.add_column("Currency")
     table.add_column("Open", justify="right")
     for (group, currency), amount in top:
-        table.add_row(names.get(group, group), currency, str(amount))
+        table.add_row(cell(names.get(group, group)), cell(currency), str(amount))
     console.print(table)
 
 
@@ -192,7 +194,7 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
     table.add_column("Customer")
     table.add_column("Why")
     for change in holds[:8]:
-        table.add_row(change.order, change.customer, escape(change.detail))
+        table.add_row(cell(change.order), cell(change.customer), cell(change.detail))
     console.print(table)
     if holds:
         # a credit controller releases the first hold in Odoo; the next cycle honours it
@@ -207,7 +209,7 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
         report, _, _ = cycle()
         released = [c for c in report.changes if c.action in ("honour_release", "release_hold")]
         for change in released:
-            console.print(f"Released: {change.order} ({change.customer}) — {escape(change.detail)}")
+            console.print(f"Released: {escape(change.order)} ({escape(change.customer)}) — {escape(change.detail)}")
     held = sandbox.search_count("sale.order", [("credit_hold", "=", True)])
     activities = sandbox.search_count("mail.activity", [("res_model", "=", "account.move")])
     console.print(
@@ -278,7 +280,6 @@ def _realtime_demo(store: Store, config, sandbox, console: Console) -> None:
 
 def _enforce_sap_demo(store: Store, config, sap, console: Console) -> None:
     """The same policy on the SAP orders: holds become the delivery block, set and committed in SAP."""
-    from rich.markup import escape
 
     from policy.loader import load_policy
 
@@ -297,8 +298,8 @@ def _enforce_sap_demo(store: Store, config, sap, console: Console) -> None:
     for header in ("Order", "Customer", "Block in SAP", "Why"):
         table.add_column(header)
     for change in holds[:8]:
-        table.add_row(change["order"], change["customer"], sap.order(change["order"]).dlv_block or "-",
-                      escape(change["detail"]))
+        table.add_row(cell(change["order"]), cell(change["customer"]), cell(sap.order(change["order"]).dlv_block or "-"),
+                      cell(change["detail"]))
     console.print(table)
     blocked = [c for c in store.iter_customers(source_config.name) if c.credit_blocked]
     graded = sum(1 for c in store.iter_customers(source_config.name) if c.risk_category in policy.risk_categories)

@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .render import console as new_console
+from .render import escape
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -13,23 +16,20 @@ MARKS = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
 
 
 def _print(console: Console, status: str, message: str, hint: str = "") -> None:
-    from rich.markup import escape
-
-    console.print(f"  {MARKS[status]} {escape(message)}")
+    # messages quote files and ERPs: verbatim, and one line each (no wrapping at the terminal's width)
+    console.print(f"  {MARKS[status]} {escape(message)}", soft_wrap=True)
     if hint:
-        console.print(f"      [dim]→ {escape(hint)}[/]")
+        console.print(f"      [dim]→ {escape(hint)}[/]", soft_wrap=True)
 
 
 def run_doctor(config_path: str | None) -> int:
-    from rich.console import Console
-
     from connector.config import default_config_path, load_config
     from connector.errors import ConfigError
 
-    console = Console()
+    console = new_console()
     failures = 0
     path = config_path or str(default_config_path())
-    console.print(f"[bold]Configuration[/] {path}")
+    console.print(f"[bold]Configuration[/] {escape(path)}", soft_wrap=True)
     try:
         config = load_config(path)
     except ConfigError as exc:
@@ -42,9 +42,10 @@ def run_doctor(config_path: str | None) -> int:
         _print(console, "warn", warning)
 
     failures += _check_store(config, console)
-    failures += _check_policy(config, console)
+    policy_failures, policy_unusable = _check_policy(config, console)
+    failures += policy_failures
     for source in config.sources:
-        console.print(f"[bold]Source[/] {source.name} ({source.kind}, {source.url})")
+        console.print(f"[bold]Source[/] {escape(source.name)} ({source.kind}, {escape(source.url)})", soft_wrap=True)
         if not source.enabled:
             _print(console, "warn", "disabled (enabled = false)")
             continue
@@ -52,13 +53,13 @@ def run_doctor(config_path: str | None) -> int:
             failures += finding.status == "fail"
             _print(console, finding.status, finding.message, finding.hint)
     console.print("[bold green]All good.[/]" if not failures else f"[bold red]{failures} problem(s) to fix.[/]")
-    return 1 if failures else 0
+    return 2 if policy_unusable else 1 if failures else 0
 
 
 def _check_store(config: Any, console: Console) -> int:
     from connector.store import Store
 
-    console.print(f"[bold]Store[/] {config.store.display_url()}")
+    console.print(f"[bold]Store[/] {escape(config.store.display_url())}", soft_wrap=True)
     try:
         store = Store.open(config.store.url_with_password(), apply_migrations=False)
         try:
@@ -77,7 +78,8 @@ def _check_store(config: Any, console: Console) -> int:
     return 0
 
 
-def _check_policy(config: Any, console: Console) -> int:
+def _check_policy(config: Any, console: Console) -> tuple[int, bool]:
+    """The problems found, and whether the policy file cannot be used at all (bad input: exit code 2)."""
     from policy.cases import run_cases
     from policy.loader import PolicyError, load_policy
 
@@ -85,19 +87,19 @@ def _check_policy(config: Any, console: Console) -> int:
     if config.policy is None:
         _print(console, "warn", "no [policy] table: check, exposure and enforce need one",
                'add [policy] path = "policy.toml" (see policy/examples/)')
-        return 0
+        return 0, False
     try:
         policy = load_policy(config.policy.path)
     except PolicyError as exc:
         for line in exc.errors:
             _print(console, "fail", line)
-        return 1
+        return 1, True
     count, failures = run_cases(policy)
     _print(console, "ok" if not failures else "fail",
            f"{policy.name!r} v{policy.version} ({config.policy.path}), {count - len(failures)}/{count} test cases pass")
     for failure in failures:
         _print(console, "fail", failure)
-    return 1 if failures else 0
+    return (1 if failures else 0), False
 
 
 def _diagnose(source: Any) -> list[Any]:

@@ -11,7 +11,7 @@ import click
 from connector.errors import SourceError
 
 from .credit_commands import active_policy, today
-from .render import print_json
+from .render import cell, console, escape, print_json
 
 if TYPE_CHECKING:
     from connector.enforce import Change
@@ -67,6 +67,12 @@ def push_outbox(config: Any, store: Any, source: Any) -> dict[str, Any]:
         writer.client.close()
 
 
+def push_failure(entry: dict[str, Any]) -> str | None:
+    """Why the source's writes could not be pushed (the ERP is down, or refused the login), or ``None``."""
+    outbox = entry.get("outbox") or {}
+    return outbox.get("error") or outbox.get("stopped")
+
+
 def enforce_sources(app: Any, source_name: str | None, dry_run: bool) -> dict[str, Any]:
     policy = active_policy(app.config)
     sources = [app.config.source(source_name)] if source_name else list(app.config.enabled_sources)
@@ -82,31 +88,36 @@ def register(main: click.Group, guarded, App) -> None:
     @click.pass_obj
     @guarded
     def enforce(app: App, dry_run: bool, source_name: str | None, as_json: bool) -> None:
-        """Place and release credit holds on open orders, flag customers, push the writes to the ERP."""
-        from rich.console import Console
-        from rich.markup import escape
+        """Place and release credit holds on open orders, flag customers, push the writes to the ERP.
+
+        Exits 1 when a source's writes could not be pushed (its ERP is down or refused the login):
+        they wait in the outbox, and the reason is the last line on stderr.
+        """
         from rich.table import Table
 
         result = enforce_sources(app, source_name, dry_run)
+        failures = [reason for entry in result["sources"] if (reason := push_failure(entry))]
         if as_json:
             print_json(result, sys.stdout)
-            return
-        console = Console()
-        for entry in result["sources"]:
-            title = f"{entry['source']}: {entry['checked']} open orders checked, {entry['held']} to hold"
-            table = Table(title=title + (" (dry run: nothing written)" if dry_run else ""))
-            for header in ("Order", "Customer", "Action", "Why"):
-                table.add_column(header)
-            for change in entry["changes"]:
-                table.add_row(change["order"], change["customer"], change["action"], escape(change["detail"]))
-            console.print(table if entry["changes"] else f"{title}: nothing to change.")
-            outbox = entry.get("outbox")
-            if outbox:
-                if "error" in outbox or outbox.get("stopped"):
-                    console.print(f"[yellow]ERP not reachable; writes wait in the outbox:[/] "
-                                  f"{escape(outbox.get('error') or outbox.get('stopped'))}")
-                console.print(f"Outbox: {outbox.get('applied', 0)} applied, {outbox.get('retried', 0)} to retry, "
+        else:
+            out = console()
+            for entry in result["sources"]:
+                title = f"{escape(entry['source'])}: {entry['checked']} open orders checked, {entry['held']} to hold"
+                table = Table(title=title + (" (dry run: nothing written)" if dry_run else ""))
+                for header in ("Order", "Customer", "Action", "Why"):
+                    table.add_column(header)
+                for change in entry["changes"]:
+                    table.add_row(cell(change["order"]), cell(change["customer"]), change["action"],
+                                  cell(change["detail"]))
+                out.print(table if entry["changes"] else f"{title}: nothing to change.")
+                outbox = entry.get("outbox")
+                if outbox:
+                    out.print(f"Outbox: {outbox.get('applied', 0)} applied, {outbox.get('retried', 0)} to retry, "
                               f"{outbox.get('dead', 0)} dead letters")
+        for reason in failures:
+            click.echo(f"creditguard: error: {reason}; the writes wait in the outbox", err=True)
+        if failures:
+            sys.exit(1)
 
     @main.command()
     @click.option("--state", type=click.Choice(["pending", "applied", "dead"]), help="Only entries in this state.")
@@ -117,8 +128,6 @@ def register(main: click.Group, guarded, App) -> None:
     @guarded
     def outbox(app: App, state: str | None, source_name: str | None, retry_id: int | None, as_json: bool) -> None:
         """Writes waiting for, applied to, or refused by the ERP (dead letters)."""
-        from rich.console import Console
-        from rich.markup import escape
         from rich.table import Table
 
         if retry_id is not None:
@@ -136,6 +145,6 @@ def register(main: click.Group, guarded, App) -> None:
         for header in ("Id", "Source", "Kind", "Target", "State", "Tries", "Last error / result"):
             table.add_column(header)
         for e in entries:
-            table.add_row(str(e.id), e.source, e.kind, f"{e.target_model}:{e.target_id}", e.state, str(e.attempts),
-                          escape(e.last_error or e.result or ""))
-        Console().print(table)
+            table.add_row(str(e.id), cell(e.source), e.kind, cell(f"{e.target_model}:{e.target_id}"), e.state,
+                          str(e.attempts), cell(e.last_error or e.result or ""))
+        console().print(table)

@@ -1,4 +1,9 @@
-"""Output of the read-back commands: JSON (decimal strings, ISO dates) or rich tables."""
+"""Output of the read-back commands: JSON (decimal strings, ISO dates) or rich tables.
+
+Text that comes from files or ERPs (names, numbers, error messages) is data: it is never read as
+rich console markup (``[bold]``) or emoji codes (``:100:``).  Put it in a table as :func:`cell`, into
+a markup string through :func:`escape`, and print on a :func:`console`, which has emoji codes off.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 
 def jsonable(value: Any) -> Any:
@@ -61,7 +67,7 @@ def print_table(title: str, columns: list[tuple[str, str]], rows: Iterable[dict[
     for row in rows:
         count += 1
         if limit is None or count <= limit:
-            table.add_row(*("" if row.get(k) is None else str(jsonable(row.get(k))) for k, _h in columns))
+            table.add_row(*(cell("" if row.get(k) is None else jsonable(row.get(k))) for k, _h in columns))
     if limit is not None and count > limit:
         table.caption = f"{limit} of {count} shown (--json for all)"
     console.print(table)
@@ -69,7 +75,25 @@ def print_table(title: str, columns: list[tuple[str, str]], rows: Iterable[dict[
 
 
 def console(stderr: bool = False) -> Console:
-    """A rich console (imported when something is printed, not when the command line starts)."""
+    """A rich console (imported when something is printed, not when the command line starts).
+
+    Emoji codes are off: ``line100.toml:100:1`` stays what it is.  Markup stays on for the
+    product's own styles; data goes in escaped (:func:`escape`) or as :func:`cell`.
+    """
     from rich.console import Console
 
-    return Console(stderr=stderr)
+    return Console(stderr=stderr, emoji=False)
+
+
+def cell(value: Any) -> Text:
+    """A table cell or printable holding ``value`` verbatim (no markup, no emoji codes)."""
+    from rich.text import Text
+
+    return Text(str(value))
+
+
+def escape(value: Any) -> str:
+    """``value`` as text to put into a markup string verbatim."""
+    from rich.markup import escape as escape_markup
+
+    return escape_markup(str(value))

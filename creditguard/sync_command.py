@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from connector.errors import ConfigError, SourceError
 from connector.logs import get_logger
 from connector.sync import SourceReport, SyncEngine
 
+from .render import console as rich_console
 from .render import print_json, print_table
 from .sources import build_source
 
@@ -84,7 +84,7 @@ def sync_all(config: Any, store: Any, *, full: bool, source_name: str | None,
 
 
 def run_sync(config: Any, store: Any, *, full: bool, source_name: str | None, as_json: bool) -> int:
-    console = Console(stderr=True)
+    console = rich_console(stderr=True)
     if console.is_terminal and not as_json:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} records"),
                       TimeElapsedColumn(), console=console, transient=True) as bar:
@@ -110,7 +110,7 @@ def run_sync(config: Any, store: Any, *, full: bool, source_name: str | None, as
                              ("written", ">Written"),
                              ("quarantined", ">Quarantined"), ("deleted", ">Deleted"), ("calls", ">Calls"),
                              ("seconds", ">Seconds")],
-                    (s.as_dict() for s in streams), Console())
+                    (s.as_dict() for s in streams), rich_console())
     for error in errors:
         click.echo(f"creditguard: error: {error}", err=True)
     return 1 if errors else 0

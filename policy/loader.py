@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictBool, S
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from connector.config import read_toml, toml_type, validation_messages
-from connector.errors import ConfigError, CreditGuardError
+from connector.errors import ConfigError
 from connector.money import UnknownCurrency, currency_precision
 from connector.tomlpos import KeyPath, TomlPositions, format_path
 from policy import model as m
@@ -57,8 +57,8 @@ _ERROR_TYPE = "creditguard"
 GRADES = range(1, 11)
 
 
-class PolicyError(CreditGuardError):
-    """A policy file cannot be used.
+class PolicyError(ConfigError):
+    """A policy file cannot be used (bad input, like a configuration error: exit code 2).
 
     ``str(error)`` lists every problem, one ``FILE:LINE:COLUMN: key.path: message``
     per line; :attr:`errors` holds the same lines.
@@ -86,6 +86,9 @@ def _issue(loc: KeyPath, message: str) -> InitErrorDetails:
 
 
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+# Amounts are computed with 28 significant digits and stored in integer minor units: a quadrillion
+# leaves room for the cents and for summing many of them.
+MAX_AMOUNT = Decimal(10) ** 15
 
 
 def _parse_amount(value: object) -> Decimal:
@@ -102,6 +105,8 @@ def _parse_amount(value: object) -> Decimal:
         _fail("must be a finite number (not nan or inf)")
     if value < 0:
         _fail(f"must not be negative (got {value})")
+    if value >= MAX_AMOUNT:
+        _fail(f"must be less than {MAX_AMOUNT:,} (got {value:.3g})")
     return abs(value) if value.is_zero() else value
 
 
@@ -183,7 +188,7 @@ TomlDate = Annotated[date, PlainValidator(_parse_date)]
 Text = Annotated[str, PlainValidator(_parse_text)]
 Currency = Annotated[str, PlainValidator(_parse_currency)]
 Version = Annotated[int, PlainValidator(_parse_version)]
-Days = Annotated[StrictInt, Field(ge=0)]
+Days = Annotated[StrictInt, Field(ge=0, le=100_000)]  # about 270 years: dates it is added to stay in range
 
 SourceName = Literal["override", "insurer", "erp", "grade"]
 ProfileName = Literal["standard", "manufacturing", "wholesale", "construction"]

@@ -134,7 +134,7 @@ def test_policy_validate(synced, tmp_path):
     broken = tmp_path / "broken.toml"
     broken.write_text(POLICY.format(limit=-5, ref="C00001").replace('base_currency = "USD"', 'base_currency = "USX"'))
     bad = cli(config, "policy", "validate", str(broken))
-    assert bad.returncode == 1
+    assert bad.returncode == 2  # a file that cannot be used is bad input
     assert f"{broken}:3:" in bad.stderr and f"{broken}:8:" in bad.stderr  # both errors, not just the first
 
 
