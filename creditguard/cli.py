@@ -79,7 +79,12 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group()
+EPILOG = ("Exit codes: 0 success; 1 an ERP or store error (the ERP down or refusing the login, a policy's own "
+          "test cases failing), the reason in one line on stderr; 2 bad input: a configuration or policy file "
+          "that cannot be used, every problem as FILE:LINE:COLUMN: message (see README.md).")
+
+
+@click.group(epilog=EPILOG)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="CREDITGUARD_CONFIG",
               help="Configuration file (default: $CREDITGUARD_CONFIG or /etc/creditguard/config.toml).")
 @click.version_option(__version__, prog_name="creditguard")
@@ -226,6 +231,10 @@ def sandbox() -> None:
     """Bundled ERP sandboxes for demos, tests and benchmarks."""
 
 
+_STATE_HELP = ("Keep the data in FILE across restarts: loaded from FILE when it exists (--data is then ignored), "
+               "else generated and written to it; every committed change is saved before its answer is sent.")
+
+
 @sandbox.command("odoo")
 @click.option("--port", type=int, default=8069, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -234,11 +243,22 @@ def sandbox() -> None:
 @click.option("--commit-delay", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",
               help="Mass actions (writes on several records) commit this long after they start, keeping "
                    "their earlier write_date.")
-def sandbox_odoo(port: int, host: str, data: str, odoo_version: str, commit_delay: float) -> None:
-    """Serve an Odoo-protocol sandbox (database 'demo', login admin/admin) until stopped."""
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help=_STATE_HELP)
+def sandbox_odoo(port: int, host: str, data: str, odoo_version: str, commit_delay: float,
+                 state_file: Path | None) -> None:
+    """Serve an Odoo-protocol sandbox (database 'demo', login admin/admin) until stopped.
+
+    With --state FILE the sandbox survives restarts: stop it, let writes wait in CreditGuard's outbox,
+    start it again with the same FILE and they are applied once."""
     from adapters.odoo.sandbox import serve
 
-    serve(port=port, data=data, version=odoo_version, host=host, commit_delay=commit_delay)
+    try:
+        serve(port=port, data=data, version=odoo_version, host=host, commit_delay=commit_delay, state=state_file)
+    except ValueError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot serve the Odoo sandbox on {host}:{port}: {exc}")
 
 
 def _sap_option(check_name: str) -> Callable[[click.Context, click.Parameter, str], str]:
@@ -265,12 +285,20 @@ def _sap_option(check_name: str) -> Callable[[click.Context, click.Parameter, st
               help="SAP client (three digits); part of every service path.")
 @click.option("--user", default="admin", show_default=True, help="HTTP Basic logon user.")
 @click.option("--password", default="admin", show_default=True, help="HTTP Basic logon password.")
-def sandbox_sap(port: int, host: str, data: str, client: str, user: str, password: str) -> None:
-    """Serve a SAP SOAP sandbox (RFC web services, client 100, login admin/admin) until stopped."""
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help=_STATE_HELP)
+def sandbox_sap(port: int, host: str, data: str, client: str, user: str, password: str,
+                state_file: Path | None) -> None:
+    """Serve a SAP SOAP sandbox (RFC web services, client 100, login admin/admin) until stopped.
+
+    With --state FILE the sandbox survives restarts: stop it, let writes wait in CreditGuard's outbox,
+    start it again with the same FILE and they are applied once."""
     from adapters.sap_soap.sandbox import serve
 
     try:
-        serve(port=port, data=data, host=host, client=client, username=user, password=password)
+        serve(port=port, data=data, host=host, client=client, username=user, password=password, state=state_file)
+    except ValueError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"cannot serve the SAP sandbox on {host}:{port}: {exc.strerror or exc}")
 

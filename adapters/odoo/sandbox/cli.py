@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
@@ -11,16 +12,23 @@ from .sandbox import OdooSandbox
 
 
 def serve(port: int = 8069, data: str = "demo", version: str = "17", host: str = "127.0.0.1",
-          database: str = "demo", addons: Sequence[str] = (), commit_delay: float = 0.0) -> None:
-    """Build the sandbox, print one line saying where it serves, serve until stopped."""
+          database: str = "demo", addons: Sequence[str] = (), commit_delay: float = 0.0,
+          state: str | os.PathLike[str] | None = None) -> None:
+    """Build the sandbox, print one line saying where it serves, serve until stopped.
+
+    ``state``: a state file the data is loaded from (or generated into), kept up to date at every commit."""
     sandbox = OdooSandbox(version=version, data=data, host=host, port=port, database=database, addons=tuple(addons),
-                          commit_delay=commit_delay)
-    with stop_on_signals() as stop:
-        sandbox.start()
-        with_addons = f" with {', '.join(sandbox.addons)}" if sandbox.addons else ""
-        print(f"Odoo {sandbox.version}.0 sandbox{with_addons} serving database {sandbox.database!r} on {sandbox.url} "
-              f"(login admin/admin)", flush=True)
-        sandbox.serve_forever(stop)
+                          commit_delay=commit_delay, state=state)
+    try:
+        with stop_on_signals() as stop:
+            sandbox.start()
+            with_addons = f" with {', '.join(sandbox.addons)}" if sandbox.addons else ""
+            kept = f", state in {os.fspath(state)}" if state is not None else ""
+            print(f"Odoo {sandbox.version}.0 sandbox{with_addons} serving database {sandbox.database!r} on "
+                  f"{sandbox.url} (login admin/admin){kept}", flush=True)
+            sandbox.serve_forever(stop)
+    finally:
+        sandbox.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,11 +43,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--commit-delay", type=float, default=0.0, metavar="SECONDS",
                         help="mass actions (writes on several records) commit this long after they start, "
                              "keeping their earlier write_date")
+    parser.add_argument("--state", metavar="FILE", default=None,
+                        help="keep the data in FILE across restarts: loaded from it when it exists (--data is then "
+                             "ignored), else generated and written to it; every committed change is saved before "
+                             "its answer is sent")
     args = parser.parse_args(argv)
     addons = [name.strip() for name in args.addons.split(",") if name.strip()]
     try:
         serve(port=args.port, data=args.data, version=args.version, host=args.host, database=args.database,
-              addons=addons, commit_delay=args.commit_delay)
+              addons=addons, commit_delay=args.commit_delay, state=args.state)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

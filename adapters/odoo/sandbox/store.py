@@ -2,40 +2,72 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
+from . import statefile
 from .orm import Env
 from .registry import Registry
 
 
-def _lower(value: Any) -> Any:
-    return None if value is None else str(value).lower()
-
-
 class Database:
-    """Tables for every model of one Odoo version; calls run one at a time under ``lock``."""
+    """Tables for every model of one Odoo version; calls run one at a time under ``lock``.
 
-    def __init__(self, version: str, name: str, clock: Callable[[], datetime], addons: tuple[str, ...] = ()) -> None:
+    In memory, or, with ``state``, in an existing state file (see :mod:`.statefile`): then
+    :attr:`loaded` is true and the tables already hold the data."""
+
+    def __init__(self, version: str, name: str, clock: Callable[[], datetime], addons: tuple[str, ...] = (),
+                 state: str | os.PathLike[str] | None = None) -> None:
         self.version = version
         self.name = name
         self.clock = clock
+        self.addons = tuple(addons)
         self.registry = Registry(version, addons)
-        self.conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        self.conn.create_function("sb_lower", 1, _lower, deterministic=True)
-        self.conn.execute("PRAGMA case_sensitive_like = ON")
-        self.conn.execute("PRAGMA journal_mode = MEMORY")
-        self.conn.execute("PRAGMA synchronous = OFF")
         self.lock = threading.RLock()
         self.tx_started_at: datetime | None = None  # the open transaction's start (``cr.now()``)
         self._own_cursor: list[Callable[[], None]] = []  # writes committed on a cursor of their own
         self._last_start: datetime | None = None
         self.passwords: dict[str, tuple[int, str]] = {}
         self.api_keys: dict[str, int] = {}
+        self.state = os.fspath(state) if state is not None else None
+        self._closed = False
+        self.loaded = self.state is not None and os.path.exists(self.state)
+        if self.loaded:
+            self.conn = statefile.connect(self.state)
+            try:
+                statefile.check(self.conn, self.state, version, self.addons)
+                self._last_start = statefile.last_change(self.conn)
+            except BaseException:
+                self.conn.close()
+                raise
+            return
+        self.conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        statefile.configure(self.conn)
+        self.conn.execute("PRAGMA journal_mode = MEMORY")
+        self.conn.execute("PRAGMA synchronous = OFF")
         self._create_schema()
+
+    def save_state(self) -> None:
+        """Write the generated data to the new state file and go on working on that file."""
+        if self.state is None or self.loaded:
+            return
+        with self.lock:
+            statefile.write_new(self.conn, self.state, self.version, self.addons)
+            memory, self.conn = self.conn, statefile.connect(self.state)
+            memory.close()
+            self.loaded = True
+
+    def close(self) -> None:
+        """Close a state file cleanly (an in-memory database stays usable)."""
+        with self.lock:
+            if self.state is None or not self.loaded or self._closed:
+                return
+            self._closed = True
+            statefile.close(self.conn)
 
     # -- schema ------------------------------------------------------------
     def _create_schema(self) -> None:

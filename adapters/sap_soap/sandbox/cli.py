@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from typing import TextIO
@@ -10,6 +11,8 @@ from ...serving import stop_on_signals
 from .server import SERVICES, SapSandbox
 
 DATA_HELP = "demo, or large:N for the demo data plus N generated open items."
+STATE_HELP = ("keep the data in FILE across restarts: loaded from FILE when it exists (--data is then ignored), "
+              "else built and written to it; every committed change is saved before its answer is sent")
 
 
 def check_data(value: str) -> str:
@@ -27,15 +30,17 @@ def check_client(value: str) -> str:
 
 
 def serve(port: int = 8000, data: str = "demo", host: str = "127.0.0.1", client: str = "100",
-          username: str = "admin", password: str = "admin", out: TextIO | None = None) -> None:
+          username: str = "admin", password: str = "admin", out: TextIO | None = None,
+          state: str | os.PathLike[str] | None = None) -> None:
     """Build the sandbox, print its services' WSDL URLs and the logon, serve until SIGTERM / Ctrl-C.
 
-    Returns normally when stopped (the caller exits 0); raises ValueError for bad options and
-    OSError when the address cannot be bound.
+    ``state``: a state file the data is loaded from (or written to), kept up to date at every commit.
+    Returns normally when stopped (the caller exits 0); raises ValueError for bad options or a state
+    file that is not one, and OSError when the address cannot be bound.
     """
     out = out or sys.stdout
     sandbox = SapSandbox(host=host, port=port, data=check_data(data), client=check_client(client),
-                         username=username, password=password)
+                         username=username, password=password, state=state)
     with stop_on_signals() as stop:
         try:
             sandbox.start()
@@ -45,7 +50,7 @@ def serve(port: int = 8000, data: str = "demo", host: str = "127.0.0.1", client:
         except KeyboardInterrupt:  # a SIGINT before the handler was installed
             pass
         finally:
-            sandbox.stop()
+            sandbox.close()
 
 
 def _announce(sandbox: SapSandbox, username: str, password: str, out: TextIO) -> None:

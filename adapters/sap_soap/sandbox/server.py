@@ -26,6 +26,7 @@ from lxml import etree
 
 from ...serving import QuietHangups
 from . import data as demo
+from . import state as statefile
 from .schema import MC, ProcessingError, Schema
 
 WSDL_DIR = pathlib.Path(__file__).with_name("wsdl")
@@ -161,7 +162,10 @@ class SapSandbox:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, data="demo", clock=None, client: str = "100",
                  username: str = "admin", password: str = "admin", sid: str = "SBX",
-                 curr_internal: bool = False):
+                 curr_internal: bool = False, state: str | pathlib.Path | None = None):
+        """``state``: a state file the data is loaded from when it exists (``data`` is then not built),
+        else written with the built data; every committed change is on disk before its call is answered
+        (see :mod:`.state`).  :meth:`close` closes it."""
         self.host, self._port = host, port
         self.client, self.username, self.password, self.sid = client, username, password, sid
         self.curr_internal = curr_internal  # CURR fields of JPY orders in SAP internal format (1/100)
@@ -178,17 +182,31 @@ class SapSandbox:
         self._denied: set[str] = set()     # services without S_SERVICE authorization
         self.locks: dict[str, str] = {}    # vbeln -> user holding the enqueue lock
         self.delivery_block_codes = set(DELIVERY_BLOCK_CODES)
-        if isinstance(data, demo.Data):
-            self.data = data
-        elif data == "demo":
-            self.data = demo.build_demo(self.today())
-        elif isinstance(data, str) and data.startswith("large:"):
-            self.data = demo.build_demo(self.today(), large=int(data.split(":", 1)[1]))
+        self._state: statefile.StateFile | None = None
+        if state is not None:
+            self._state, self.data = statefile.open_or_create(state, lambda: self._build(data))
+            self.data.today = self.today()
         else:
-            raise ValueError(f"unknown data set {data!r}")
+            self.data = self._build(data)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._routes = {self.path(s): s for s in SERVICES}
+
+    def _build(self, data) -> demo.Data:
+        if isinstance(data, demo.Data):
+            return data
+        if data == "demo":
+            return demo.build_demo(self.today())
+        if isinstance(data, str) and data.startswith("large:"):
+            return demo.build_demo(self.today(), large=int(data.split(":", 1)[1]))
+        raise ValueError(f"unknown data set {data!r}")
+
+    def _commit(self, change: dict) -> None:
+        """A committed change: kept in the state file (if any, on disk when this returns), then applied."""
+        with self.lock:
+            if self._state is not None:
+                self._state.record(change)
+            statefile.apply(self.data, change)
 
     # ------------------------------------------------------------------ lifecycle
     def today(self) -> dt.date:
@@ -227,11 +245,19 @@ class SapSandbox:
             self._thread.join(5)
             self._thread = None
 
+    def close(self) -> None:
+        """Stop serving and close the state file (if any)."""
+        self.stop()
+        with self.lock:
+            if self._state is not None:
+                self._state.close()
+                self._state = None
+
     def __enter__(self) -> SapSandbox:
         return self.start()
 
     def __exit__(self, *exc) -> None:
-        self.stop()
+        self.close()
 
     @property
     def port(self) -> int:
@@ -307,8 +333,10 @@ class SapSandbox:
         """Post an open item (see :func:`data.make_item` for keywords); returns it (Bapi30072 names)."""
         fields = kw.pop("fields", None) or {}
         with self.lock:
-            item = self.data.add_item(bukrs=company_code, kunnr=demo.alpha(customer), amount=amount, **kw)
+            item = demo.make_item(self.data, bukrs=company_code, kunnr=demo.alpha(customer), amount=amount, **kw)
             item.update(fields)
+            self._commit({"op": "item", "key": demo.item_key(item), "item": item,
+                          "counters": dict(self.data._doc_counter)})
             return dict(item)
 
     def clear_item(self, doc_no: str, company_code: str | None = None, fisc_year: str | None = None,
@@ -320,11 +348,10 @@ class SapSandbox:
                 if item["DocNo"] == doc_no and item["ItemNum"] == item_num and \
                         (company_code is None or item["CompCode"] == company_code) and \
                         (fisc_year is None or item["FiscYear"] == fisc_year):
-                    del self.data.items[key]
-                    item["ClearDate"] = clear_date or self.today()
-                    item["ClrDocNo"] = self.data.next_doc("15")
-                    self.data.cleared[key] = item
-                    return dict(item)
+                    cleared = dict(item, ClearDate=clear_date or self.today(), ClrDocNo=self.data.next_doc("15"))
+                    self._commit({"op": "clear", "key": key, "item": cleared,
+                                  "counters": dict(self.data._doc_counter)})
+                    return dict(cleared)
         raise KeyError(f"no open item {doc_no}/{item_num}")
 
     def open_items(self, customer: str, company_code: str = "1000") -> list[dict]:
@@ -333,8 +360,11 @@ class SapSandbox:
             return [dict(i) for i in self.data.items.values() if i["Customer"] == c and i["CompCode"] == company_code]
 
     def set_delivery_block(self, order_no: str, code: str):
+        vbeln = demo.alpha(order_no)
         with self.lock:
-            self.data.orders[demo.alpha(order_no)].dlv_block = code
+            if vbeln not in self.data.orders:
+                raise KeyError(vbeln)
+            self._commit({"op": "blocks", "orders": {vbeln: code}})
 
     def order(self, order_no: str) -> demo.SalesOrder:
         with self.lock:
@@ -356,8 +386,8 @@ class SapSandbox:
         value = Decimal(str(rate))
         row = demo.Rate(rate_type, from_curr, to_curr, valid_from or self.today(), -value if indirect else value,
                         Decimal(str(from_factor)), Decimal(str(to_factor)))
-        with self.lock:
-            return self.data.add_rate(row)
+        self._commit({"op": "rate", "rate": row})
+        return row
 
     def end_sessions(self):
         """End all ABAP sessions (timeout / logoff): uncommitted changes are rolled back."""
@@ -661,8 +691,7 @@ class SapSandbox:
         if self._commit_fails():
             session.pending.clear()
             return {"Return": self._commit_error()}
-        for vbeln, block in session.pending.items():
-            self.data.orders[vbeln].dlv_block = block
+        self._commit({"op": "blocks", "orders": dict(session.pending)})
         session.pending.clear()
         return {"Return": {}}
 
@@ -685,7 +714,7 @@ class SapSandbox:
             return {"Return": lines}
         if self._commit_fails():
             return {"Return": lines + [self._commit_error()]}
-        self.data.orders[vbeln].dlv_block = block
+        self._commit({"op": "blocks", "orders": {vbeln: block}})
         return {"Return": lines}
 
 
