@@ -17,3 +17,12 @@ def test_enforce_killed_at_many_points_leaves_each_effect_exactly_once(store_url
     assert effects.kills >= 12, effects
     assert {"place_hold", "release_hold", "create_alert", "close_alert", "set_risk_flag"} <= set(effects.counted)
     assert effects.lost == [] and effects.duplicated == [], effects
+
+
+def test_with_the_addon_holds_and_flags_are_the_orders_and_partners_fields_exactly_once(tmp_path):
+    """The same campaign with the credit_guard addon: a hold is the order's fields (its key included), a flag
+    the partner's; the notes, alerts and their closing as in advisory mode (SQLite store)."""
+    with OdooSandbox(version="17", data="demo", addons=("credit_guard",)) as sb:
+        effects = run_campaign(sb, f"sqlite:///{tmp_path}/cg.db", tmp_path, random_kills=2, seed=7)
+    assert effects.kills >= 12, effects
+    assert effects.lost == [] and effects.duplicated == [], effects

@@ -119,6 +119,7 @@ class CrashCampaign:
     def __init__(self, sandbox: Any, store_url: str, workdir: Path, *, protocol: str = "jsonrpc",
                  seed: int = 0) -> None:
         self.sb = sandbox
+        self.addon = "credit_guard" in sandbox.addons  # holds and flags as the addon's fields, not To-Dos and tags
         self.store_url = store_url
         self.workdir = workdir
         self.rng = random.Random(seed)
@@ -231,6 +232,10 @@ class CrashCampaign:
                 self._expect(notes, e.key, f"{e.key}: hold note missing")
                 hold = latest_hold.get(e.target_id)
                 current = hold is not None and f"odoo:hold:{e.target_id}:r{hold.revision}" == e.key
+                if self.addon:
+                    if current:
+                        self._check_order(e.target_id, e.key, hold.state == "held")
+                    continue
                 open_todo = open_activities.get(e.key, 0)
                 if e.kind == "place_hold" and current and hold.state == "held" and open_todo != 1:
                     effects.lost.append(f"{e.key}: {open_todo} open To-Dos for the current hold")
@@ -256,7 +261,19 @@ class CrashCampaign:
         rows = self.sb.search_read(model, [*domain, (field_name, "ilike", "[creditguard ")], [field_name])
         return Counter(m for r in rows for m in set(MARKER.findall(r[field_name] or "")))
 
+    def _check_order(self, order_id: str, key: str, held: bool) -> None:
+        [row] = self.sb.search_read("sale.order", [("id", "=", int(order_id))], ["credit_hold", "credit_hold_key"])
+        if (row["credit_hold"], row["credit_hold_key"]) != (held, key):
+            self.effects.lost.append(f"{key}: the order shows credit_hold={row['credit_hold']} with key "
+                                     f"{row['credit_hold_key']}")
+
     def _check_flags(self, latest_flag: dict[str, str]) -> None:
+        if self.addon:
+            for partner, flag in latest_flag.items():
+                [row] = self.sb.search_read("res.partner", [("id", "=", int(partner))], ["credit_risk_flag"])
+                if row["credit_risk_flag"] != flag:
+                    self.effects.lost.append(f"partner {partner}: flag {row['credit_risk_flag']}, expected {flag}")
+            return
         tags = {r["name"]: r["id"] for r in self.sb.search_read("res.partner.category",
                                                                  [("name", "in", list(FLAG_TAGS.values()))],
                                                                  ["id", "name"])}
