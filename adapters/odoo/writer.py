@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+from decimal import Decimal
 from typing import Any
 
 from connector import crashpoints
@@ -190,14 +191,19 @@ class OdooWriter:
         partner_id = int(entry.target_id)
         p = entry.payload
         if self.addon:
-            self.client.write("res.partner", [partner_id], {
+            limit = Decimal(p["limit"]) if p["limit"] is not None else None
+            values = {
                 "credit_risk_flag": p["flag"],
                 "credit_risk_grade": p["grade"] or 0,
-                "credit_exposure": float(p["exposure"]),
-                "credit_effective_limit": float(p["limit"]) if p["limit"] is not None else 0.0,
-                "credit_headroom": float(p["limit"]) - float(p["exposure"]) if p["limit"] is not None else 0.0,
+                "credit_exposure": float(p["exposure"]),  # Odoo's Monetary fields travel as floats
+                "credit_effective_limit": float(limit) if limit is not None else 0.0,
+                "credit_headroom": float(limit - Decimal(p["exposure"])) if limit is not None else 0.0,
                 "credit_evaluated_at": p["evaluated_at"][:19].replace("T", " "),
-            })
+            }
+            [current] = self.client.read("res.partner", [partner_id], list(values)) or [{}]
+            if all(current.get(field) == value for field, value in values.items()):
+                return "already applied"  # this entry's evaluation, written before (its time included)
+            self.client.write("res.partner", [partner_id], values)
             return f"risk flag {p['flag']} written"
         tags = self._flag_tags()
         [current] = self.client.read("res.partner", [partner_id], ["category_id"]) or [{}]

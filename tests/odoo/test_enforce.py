@@ -209,6 +209,29 @@ def test_addon_hold_blocks_confirmation_and_release_is_honoured(addon_sandbox, l
     assert sb.search_read("sale.order", [("id", "=", oid)], ["state"])[0]["state"] == "sale"
 
 
+def test_addon_flag_applied_again_changes_nothing(addon_sandbox, loop_factory):
+    """A flag entry re-applied after a lost answer finds its own evaluation on the partner and writes nothing
+    (a write would also move the partner's write_date and make the next sync read it again)."""
+    sb = addon_sandbox
+    loop = loop_factory(sb)
+    loop.sync()
+    order, head = target(loop.store)
+    loop.set_policy(head.ref, 1)
+    loop.enforce()
+    [entry] = [e for e in loop.store.outbox_entries(source="odoo") if e.kind == "set_risk_flag"
+               and e.target_id == head.erp_id]
+    before = sb.search_read("res.partner", [("id", "=", int(head.erp_id))], ["write_date", "credit_risk_flag",
+                                                                            "credit_headroom"])
+    writer = OdooWriter(make_source(sb, retry_attempts=1).client, controller_user_id=2)
+    try:
+        assert writer.apply(entry) == "already applied"
+    finally:
+        writer.client.close()
+    assert sb.search_read("res.partner", [("id", "=", int(head.erp_id))],
+                          ["write_date", "credit_risk_flag", "credit_headroom"]) == before
+    assert before[0]["credit_risk_flag"] == "stop" and before[0]["credit_headroom"] < 0
+
+
 def test_payment_under_the_limit_releases_the_hold(addon_sandbox, loop_factory):
     sb = addon_sandbox
     loop = loop_factory(sb)
