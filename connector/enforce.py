@@ -63,10 +63,14 @@ def is_open(order: SalesOrder) -> bool:
     return order.state is not OrderState.CONFIRMED or order.amount_uninvoiced > 0
 
 
-def risk_flag(outcome: CheckOutcome) -> str:
-    """ok / watch / stop for the customer, from the figures of a check."""
+def risk_flag(outcome: CheckOutcome, exposure: Decimal) -> str:
+    """ok / watch / stop for the customer, from the figures of a check of one of its orders and the credit
+    group's ``exposure`` (as ``creditguard exposure`` gives it: no order under check).  Stop: the group itself
+    is over its limit, or its cover or grade stops every order; watch: an order of it is held, or it has
+    overdue invoices."""
     codes = {r.code for r in outcome.decision.reasons}
-    over = outcome.decision.headroom is not None and outcome.decision.headroom < 0
+    limit = outcome.decision.limit.amount
+    over = limit is not None and exposure > limit
     if codes & {"cover_withdrawn", "insurer_cover_stopped", "grade"} or over:
         return "stop"
     if codes or outcome.overdue.amount > 0:
@@ -85,7 +89,7 @@ class Enforcer:
 
     def run(self, source: str, *, dry_run: bool = False) -> EnforceReport:
         report = EnforceReport(source)
-        flags: dict[str, tuple[CheckOutcome, str]] = {}
+        checked: dict[str, CheckOutcome] = {}  # per credit group, the check of one of its open orders
         for order in self.store.iter_orders(source):
             hold = self.store.hold(source, order.erp_id)
             if not is_open(order):
@@ -98,11 +102,14 @@ class Enforcer:
                 log.warning("enforce.order_skipped", source=source, order=order.number, error=str(exc))
                 continue
             report.checked += 1
-            flags[outcome.facts.credit_group] = (outcome, risk_flag(outcome))
+            checked[outcome.facts.credit_group] = outcome
             if not self._enforce_order(report, order, hold, outcome, dry_run) and not dry_run:
                 self.checker.record(outcome, "enforce")  # a decision that changes nothing is only logged
-        for group, (outcome, flag) in flags.items():
-            self._flag(report, outcome, flag, dry_run)
+        if checked:  # the groups' own figures, as `creditguard exposure` gives them (no order under check)
+            figures = self.checker.exposures.compute(source, list(checked))
+            for group, outcome in checked.items():
+                exposure = figures[group][0].total
+                self._flag(report, outcome, risk_flag(outcome, exposure), exposure, dry_run)
         return report
 
     # ------------------------------------------------------------------ orders
@@ -172,12 +179,13 @@ class Enforcer:
 
     # ------------------------------------------------------------------- flags
 
-    def _flag(self, report: EnforceReport, outcome: CheckOutcome, flag: str, dry_run: bool) -> None:
+    def _flag(self, report: EnforceReport, outcome: CheckOutcome, flag: str, exposure: Decimal,
+              dry_run: bool) -> None:
         d = outcome.decision
         state = {
             "flag": flag,
             "grade": outcome.facts.grade,
-            "exposure": str(outcome.exposure.total - outcome.exposure.components.get("current_order", Decimal(0))),
+            "exposure": str(exposure),
             "limit": str(d.limit.amount) if d.limit.amount is not None else None,
             "currency": d.currency,
         }

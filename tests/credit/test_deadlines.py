@@ -252,4 +252,4 @@ def test_a_credit_check_holds_once_the_insurer_stopped_cover(store):
                                                                                      record=False)
     assert [r.code for r in outcome.decision.reasons] == ["insurer_cover_stopped"]
     assert outcome_json(outcome)["overdue"]["oldest_open_due"] == "2026-09-01"
-    assert risk_flag(outcome) == "stop"
+    assert risk_flag(outcome, outcome.exposure.total) == "stop"

@@ -232,6 +232,34 @@ def test_addon_flag_applied_again_changes_nothing(addon_sandbox, loop_factory):
     assert before[0]["credit_risk_flag"] == "stop" and before[0]["credit_headroom"] < 0
 
 
+def test_partner_figures_are_those_of_creditguard_exposure(addon_sandbox, loop_factory):
+    """The flag, exposure, limit and headroom written to the partner are the credit group's own figures — a
+    held confirmed order's un-invoiced part counts, as in `creditguard exposure` (it used to be subtracted as
+    "the order under check", leaving a Stop flag next to an exposure of 0.00)."""
+    from creditguard.credit_commands import exposure_rows
+
+    sb = addon_sandbox
+    loop = loop_factory(sb)
+    loop.sync()
+    customers = {c.erp_id: c for c in loop.store.iter_customers("odoo")}
+    states: dict[str, set[str]] = {}
+    for o in loop.store.iter_orders("odoo"):
+        if o.state.value != "confirmed" or o.amount_uninvoiced > 0:
+            states.setdefault(customers[o.customer_id].credit_group_id, set()).add(o.state.value)
+    # a group whose open orders are all confirmed: the order under check is always one of them
+    head = next(customers[g] for g, s in states.items() if s == {"confirmed"} and customers[g].ref)
+    loop.set_policy(head.ref, 1)
+    loop.enforce()
+    [row] = exposure_rows(loop.store, CreditChecker(loop.store, loop.policy, loop.as_of), head.ref, "odoo")
+    assert Decimal(row["exposure"]["components"]["uninvoiced_orders"]) > 0
+    [partner] = sb.search_read("res.partner", [("id", "=", int(head.erp_id))],
+                               ["credit_risk_flag", "credit_exposure", "credit_effective_limit", "credit_headroom"])
+    assert partner["credit_risk_flag"] == "stop"
+    assert Decimal(str(partner["credit_exposure"])) == Decimal(row["exposure"]["total"])
+    assert Decimal(str(partner["credit_effective_limit"])) == Decimal(row["limit"]["amount"]) == 1
+    assert Decimal(str(partner["credit_headroom"])).quantize(Decimal("0.01")) == Decimal(row["headroom"])
+
+
 def test_payment_under_the_limit_releases_the_hold(addon_sandbox, loop_factory):
     sb = addon_sandbox
     loop = loop_factory(sb)
