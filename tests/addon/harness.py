@@ -5,9 +5,11 @@
   (``sale.order.action_confirm`` confirms and counts the calls, ``message_post`` records the
   messages, ``ir.config_parameter`` holds the system parameters, ...);
 * ``load_addon()`` imports an addon directory as ``odoo.addons.<name>``;
-* ``World`` is a database with users, a customer and orders, and ``World.call`` runs a method
-  the way an RPC call does: in a transaction that an exception rolls back, except for what the
-  code committed on a cursor of its own (``env.registry.cursor()``).
+* ``World`` is a database with two companies, users, a customer and orders, and ``World.call``
+  runs a method the way an RPC call does: in a transaction that an exception rolls back, except
+  for what the code committed on a cursor of its own (``env.registry.cursor()``);
+* the registry applies Odoo's access model (``access.py``): the real ACLs, record rules and groups
+  of the Odoo version the addon targets, plus the addon's own security data.
 """
 
 from __future__ import annotations
@@ -24,8 +26,14 @@ STANDIN_DIR = Path(__file__).resolve().parent / "standin" / "odoo"
 BASE_MODULE = "odoo.addons.standin_base"
 
 ADMIN, SALESMAN, CONTROLLER, DAEMON = "admin", "salesman", "controller", "daemon"
+OTHER_SALESMAN = "other_salesman"
 SALESMAN_GROUPS = {"base.group_user", "sales_team.group_sale_salesman"}
 CONTROLLER_GROUP = "credit_guard.group_credit_controller"
+# the captured security data (ACLs, rules, groups) of the Odoo version each addon targets
+SECURITY_DIRS = {
+    "credit_guard": ROOT / "tests" / "addon" / "captured" / "odoo17" / "security",
+    "credit_guard_19": ROOT / "tests" / "addon" / "captured" / "odoo19" / "security",
+}
 
 
 def install_standin():
@@ -94,8 +102,11 @@ class MainCursor:
 
 
 class Registry:
-    def __init__(self, classes):
+    def __init__(self, classes, access_data=None):
+        from .access import AccessModel
+
         self.classes = classes
+        self.access = AccessModel(self, access_data) if access_data is not None else None
         self.rows = defaultdict(dict)
         self.params = {}
         self.messages = []
@@ -172,24 +183,35 @@ def define_base_models():
 
         name = fields.Char()
         currency_id = fields.Many2one("res.currency")
+        parent_id = fields.Many2one("res.company")
 
     class ResUsers(models.Model):
         __module__ = BASE_MODULE
         _name = "res.users"
+        _description = "User"
 
         name = fields.Char()
         login = fields.Char()
-        group_xmlids = fields.Field()
+        group_xmlids = fields.Field()  # the groups given to the user (groups_id / 19: group_ids)
+        company_id = fields.Many2one("res.company")
+        company_ids = fields.Field()  # ids of the companies the user may work in
 
         def has_group(self, group_ext_id):
+            """Whether the user has the group, directly or through an implied group (as Odoo)."""
             self.ensure_one()
-            return group_ext_id in (self.group_xmlids or ())
+            access = self.env.registry.access
+            groups = access.user_groups(self.id) if access is not None else (self.group_xmlids or ())
+            return group_ext_id in groups
 
     class ResPartner(models.Model):
         __module__ = BASE_MODULE
         _name = "res.partner"
+        _description = "Contact"
+        _mail_thread = True
 
         name = fields.Char()
+        company_id = fields.Many2one("res.company")
+        partner_share = fields.Boolean(default=True)  # False for the partners of internal users
         ref = fields.Char()
         parent_id = fields.Many2one("res.partner")
         commercial_partner_id = fields.Many2one("res.partner")
@@ -216,8 +238,11 @@ def define_base_models():
     class SaleOrder(models.Model):
         __module__ = BASE_MODULE
         _name = "sale.order"
+        _description = "Sales Order"
+        _mail_thread = True
 
         name = fields.Char()
+        user_id = fields.Many2one("res.users", default=lambda self: self.env.uid)  # the salesperson
         state = fields.Selection(
             [("draft", "Quotation"), ("sent", "Quotation Sent"), ("sale", "Sales Order"), ("cancel", "Cancelled")],
             default="draft",
@@ -247,30 +272,46 @@ def define_base_models():
 
 
 class World:
-    """A database: the company (USD), four users, a customer, and helpers to make orders."""
+    """A database: two companies (USD), five users, a customer, and helpers to make orders.
+
+    The users' groups are the ones given on the user form (``groups_id``); what they imply
+    comes from the captured groups and the addon's security XML.  Everybody works in
+    ``company``; only the admin also in ``other_company``.  Orders belong to Sam Sales
+    unless told otherwise (``user_id``), as in the addon's own tests.
+    """
 
     def __init__(self, addon_name: str):
         from odoo.api import Environment
         from odoo.models import build_classes
 
+        from .access import SecurityData
+
         self.addon_name = addon_name
-        self.registry = Registry(build_classes([BASE_MODULE, f"odoo.addons.{addon_name}."]))
+        self.registry = Registry(build_classes([BASE_MODULE, f"odoo.addons.{addon_name}."]),
+                                 SecurityData(SECURITY_DIRS[addon_name], ADDONS_DIR / addon_name))
         root = Environment(self.registry, None, su=True)
         usd = root["res.currency"].create({"name": "USD"})
         company = root["res.company"].create({"name": "YourCompany", "currency_id": usd.id})
         self.registry.company_id = company.id
+        self.company = company
+        self.other_company = root["res.company"].create({"name": "Other Company", "currency_id": usd.id})
         self.usd = usd
         users = root["res.users"]
+
+        def user(name, login, groups, companies=(company.id,)):
+            return users.create({"name": name, "login": login, "group_xmlids": frozenset(groups),
+                                 "company_id": company.id, "company_ids": list(companies)}).id
+
         self.uids = {
-            ADMIN: users.create({"name": "Mitchell Admin", "login": "admin",
-                                 "group_xmlids": frozenset(SALESMAN_GROUPS | {"base.group_system",
-                                                                             CONTROLLER_GROUP})}).id,
-            SALESMAN: users.create({"name": "Sam Sales", "login": "sam",
-                                    "group_xmlids": frozenset(SALESMAN_GROUPS)}).id,
-            CONTROLLER: users.create({"name": "Carla Credit", "login": "carla",
-                                      "group_xmlids": frozenset(SALESMAN_GROUPS | {CONTROLLER_GROUP})}).id,
-            DAEMON: users.create({"name": "CreditGuard", "login": "creditguard",
-                                  "group_xmlids": frozenset(SALESMAN_GROUPS | {CONTROLLER_GROUP})}).id,
+            # the real admin: Settings and Sales / Administrator (+ the Credit Controller, from the addon)
+            ADMIN: user("Mitchell Admin", "admin",
+                        {"base.group_system", "sales_team.group_sale_manager", CONTROLLER_GROUP},
+                        (company.id, self.other_company.id)),
+            SALESMAN: user("Sam Sales", "sam", SALESMAN_GROUPS),
+            OTHER_SALESMAN: user("Marc Demo", "marc", SALESMAN_GROUPS),
+            # as the addon's test creates her: the Credit Controller group alone
+            CONTROLLER: user("Carla Credit", "carla", {CONTROLLER_GROUP}),
+            DAEMON: user("CreditGuard", "creditguard", SALESMAN_GROUPS | {CONTROLLER_GROUP}),
         }
         self.customer = root["res.partner"].create({"name": "Deco Addict", "ref": "C00010", "credit_limit": 25000.0})
         self.customer.write({"commercial_partner_id": self.customer.id})
@@ -284,7 +325,7 @@ class World:
     def order(self, **vals):
         self._seq += 1
         values = {"name": "S%05d" % self._seq, "partner_id": self.customer.id, "currency_id": self.usd.id,
-                  "amount_total": 1000.0}
+                  "amount_total": 1000.0, "user_id": self.uids[SALESMAN]}
         values.update(vals)
         return self.env(ADMIN, su=True)["sale.order"].create(values)
 

@@ -6,6 +6,8 @@ Terms, with Odoo's references:
 * field labels, helps and selection values → ``model:ir.model.fields,field_description|help:...``,
   ``model:ir.model.fields.selection,name:...``;
 * names of the group, its category (17) or privilege (19) → ``model:res.groups,name:...``, ...;
+* window actions and menus → ``model:ir.actions.act_window,name:...`` (their help, one term per
+  paragraph: ``model_terms:ir.actions.act_window,help:...``), ``model:ir.ui.menu,name:...``;
 * texts and translatable attributes of the views → ``model_terms:ir.ui.view,arch_db:...``.
 
 ``python -m tests.addon.pot`` rewrites both addons' POT files; the tests compare them with ``render()``.
@@ -24,7 +26,9 @@ TRANSLATED_RECORD_FIELDS = {
     "res.groups": ("name", "comment"),
     "ir.module.category": ("name", "description"),
     "res.groups.privilege": ("name", "description"),
+    "ir.actions.act_window": ("name",),
 }
+TRANSLATED_HTML_FIELDS = {"ir.actions.act_window": ("help",)}  # one term per block, as html_translate
 WIDTH = 78
 
 
@@ -88,6 +92,15 @@ def data_terms(addon_dir: Path, data_files: list[str]):
             for field in record.findall("field"):
                 if field.get("name") in TRANSLATED_RECORD_FIELDS.get(model, ()) and (field.text or "").strip():
                     yield field.text.strip(), f"model:{model},{field.get('name')}:{xmlid}"
+                if field.get("name") in TRANSLATED_HTML_FIELDS.get(model, ()):
+                    for block in field:
+                        text = " ".join("".join(block.itertext()).split())
+                        if text:
+                            yield text, f"model_terms:{model},{field.get('name')}:{xmlid}"
+        for menu in root.iter("menuitem"):
+            if menu.get("name"):
+                mid = menu.get("id")
+                yield menu.get("name"), f"model:ir.ui.menu,name:{mid if '.' in mid else f'{MODULE}.{mid}'}"
 
 
 def view_terms(arch: ET.Element):

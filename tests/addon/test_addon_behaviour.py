@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from .harness import ADMIN, CONTROLLER, DAEMON, SALESMAN
+from .harness import ADMIN, CONTROLLER, CONTROLLER_GROUP, DAEMON, OTHER_SALESMAN, SALESMAN, SECURITY_DIRS
 
 
 def user_error_types():
@@ -449,6 +449,183 @@ def test_admin_is_a_controller(world):
     order = held(world)
     world.call(ADMIN, "action_release_credit_hold", order)
     assert world.read(order)["credit_hold"] is False
+
+
+# ------------------------------------------------- access rights (ACLs and record rules)
+
+
+def captured_fault(world, key, who=SALESMAN):
+    """The fault text the real server gave sam (faults.json), for the World's user."""
+    import json
+    import re
+
+    text = json.loads((SECURITY_DIRS[world.addon_name] / "faults.json").read_text())[key]["faultString"]
+    user = world.env(ADMIN, su=True)["res.users"].browse(world.uids[who])
+    return re.sub(r"Sam Salesman \(id=\d+\)", f"{user.name} (id={user.id})", text)
+
+
+def test_controller_opens_and_releases_another_salespersons_order(world):
+    order = held(world, user_id=world.uids[OTHER_SALESMAN])
+    (row,) = world.call(CONTROLLER, "read", order, ["name", "user_id", "credit_hold"])
+    assert row["credit_hold"] is True and row["user_id"] == world.uids[OTHER_SALESMAN]
+    assert world.call(CONTROLLER, "action_release_credit_hold", order) is True
+    row = world.read(order)
+    assert row["credit_hold"] is False and row["credit_released_by"] == world.uids[CONTROLLER]
+    # ... and every order of her company, whoever sells it
+    mine, unassigned = world.order(), world.order(user_id=False)
+    found = world.env(CONTROLLER)["sale.order"].search([])
+    assert set(found.ids) == {order.id, mine.id, unassigned.id}
+
+
+def test_controller_group_implies_all_documents(world):
+    user = world.env(CONTROLLER)["res.users"].browse(world.uids[CONTROLLER])
+    for group in (CONTROLLER_GROUP, "sales_team.group_sale_salesman_all_leads", "sales_team.group_sale_salesman",
+                  "base.group_user"):
+        assert user.has_group(group), group
+    assert not user.has_group("sales_team.group_sale_manager")
+    salesman = world.env(SALESMAN)["res.users"].browse(world.uids[SALESMAN])
+    assert not salesman.has_group("sales_team.group_sale_salesman_all_leads")
+
+
+def test_controller_implying_only_own_documents_fails_like_real_odoo(world):
+    """The addon's former security (the controller implied "Own Documents Only"): Odoo's AccessError."""
+    _, AccessError = user_error_types()
+    world.registry.access.data.set_implied(CONTROLLER_GROUP, ["sales_team.group_sale_salesman"])
+    order = held(world)
+    with pytest.raises(AccessError) as err:
+        world.call(CONTROLLER, "action_release_credit_hold", order)
+    assert str(err.value) == captured_fault(world, "sale.order.read_other_salesperson_order", CONTROLLER)
+    assert world.read(order)["credit_hold"] is True
+
+
+def test_salesperson_cannot_read_or_write_another_salespersons_order(world):
+    _, AccessError = user_error_types()
+    other = world.order(user_id=world.uids[OTHER_SALESMAN])
+    with pytest.raises(AccessError) as err:
+        world.call(SALESMAN, "read", other, ["name", "user_id", "amount_total"])
+    assert str(err.value) == captured_fault(world, "sale.order.read_other_salesperson_order")
+    assert "doesn't have 'read' access to:\n- Sales Order (sale.order)" in str(err.value)
+    # a write fails on the read that precedes it (chatter tracking): the same 'read' text
+    with pytest.raises(AccessError) as err:
+        world.call(SALESMAN, "write", other, {"credit_hold_codes": "sam was here"})
+    assert str(err.value) == captured_fault(world, "sale.order.write_other_salesperson_order")
+    assert not world.read(other)["credit_hold_codes"]
+    # nor confirm it
+    with pytest.raises(AccessError):
+        world.call(SALESMAN, "action_confirm", other)
+    assert world.read(other)["state"] == "draft"
+
+
+def test_nobody_but_a_sales_administrator_deletes_orders(world):
+    """ACLs: a salesperson, "All Documents" and so a controller may not delete orders (no unlink)."""
+    _, AccessError = user_error_types()
+    order = world.order()
+    for who in (SALESMAN, CONTROLLER):
+        with pytest.raises(AccessError) as err:
+            world.call(who, "unlink", order)
+        assert str(err.value) == (
+            "You are not allowed to delete 'Sales Order' (sale.order) records.\n\n"
+            "This operation is allowed for the following groups:\n\t- Sales/Administrator\n\n"
+            "Contact your administrator to request access if necessary."
+        )
+    assert world.call(ADMIN, "unlink", order) is True
+    assert order.id not in world.registry.rows["sale.order"]
+
+
+def test_salesperson_searches_only_own_and_unassigned_orders(world):
+    mine, unassigned = world.order(), world.order(user_id=False)
+    world.order(user_id=world.uids[OTHER_SALESMAN])
+    world.order(user_id=world.uids[ADMIN])
+    orders = world.env(SALESMAN)["sale.order"]
+    assert set(orders.search([]).ids) == {mine.id, unassigned.id}
+    assert orders.search_count([]) == 2
+    assert orders.search([("user_id", "=", world.uids[OTHER_SALESMAN])]).ids == []
+    assert world.env(OTHER_SALESMAN)["sale.order"].search_count([]) == 2  # his and the unassigned one
+    assert world.env(ADMIN)["sale.order"].search_count([]) == 4
+
+
+def test_salesperson_cannot_write_customers(world):
+    _, AccessError = user_error_types()
+    (row,) = world.call(SALESMAN, "read", world.customer, ["name"])
+    assert row["name"] == "Deco Addict"
+    with pytest.raises(AccessError) as err:
+        world.call(SALESMAN, "write", world.customer, {"ref": "sam was here"})
+    assert str(err.value) == captured_fault(world, "res.partner.write_customer_of_that_order")
+    # nor can a controller (a salesperson's ACLs): the daemon writes the credit file
+    with pytest.raises(AccessError, match="not allowed to modify 'Contact'"):
+        world.call(CONTROLLER, "write", world.customer, {"ref": "carla was here"})
+
+
+def test_orders_and_customers_of_another_company_are_invisible(world):
+    _, AccessError = user_error_types()
+    root = world.env(ADMIN, su=True)
+    elsewhere = root["res.partner"].create({"name": "Chicago Only", "company_id": world.other_company.id})
+    ours = root["res.partner"].create({"name": "Ours", "company_id": world.company.id})
+    order = held(world, company_id=world.other_company.id, user_id=world.uids[CONTROLLER], partner_id=ours.id)
+    home = world.order()
+    # the controller works in the first company only: "All Documents" does not lift the company rules
+    assert world.env(CONTROLLER)["sale.order"].search([]).ids == [home.id]
+    with pytest.raises(AccessError, match=r"Sorry, Carla Credit \(id=\d+\) doesn't have 'read' access"):
+        world.call(CONTROLLER, "action_release_credit_hold", order)
+    assert world.read(order)["credit_hold"] is True
+    partners = world.env(CONTROLLER)["res.partner"]
+    assert set(partners.search([]).ids) == {world.customer.id, ours.id}
+    with pytest.raises(AccessError, match=r"doesn't have 'read' access to:\n- Contact \(res.partner\)"):
+        world.call(CONTROLLER, "read", elsewhere, ["name"])
+    # the admin works in both: he sees it, unless the call is limited to the first company
+    assert world.env(ADMIN)["sale.order"].search_count([]) == 2
+    limited = world.env(ADMIN)["sale.order"].with_context(allowed_company_ids=[world.company.id])
+    assert limited.search([]).ids == [home.id]
+    # sudo bypasses the rules, as in Odoo
+    assert world.env(CONTROLLER, su=True)["sale.order"].search_count([]) == 2
+
+
+def test_a_company_the_user_is_not_in_cannot_be_selected(world):
+    _, AccessError = user_error_types()
+    orders = world.env(CONTROLLER)["sale.order"].with_context(allowed_company_ids=[world.other_company.id])
+    with pytest.raises(AccessError, match="unauthorized or invalid companies"):
+        orders.search([])
+
+
+def test_the_addons_own_rules_and_acls_are_loaded(tmp_path):
+    """Groups, ir.rule records and ir.model.access.csv rows the addon may ship join the captured ones."""
+    from .access import SecurityData
+
+    security = tmp_path / "security"
+    security.mkdir()
+    (security / "extra.xml").write_text("""<odoo>
+    <record id="group_x" model="res.groups">
+        <field name="name">X</field>
+        <field name="implied_ids" eval="[(4, ref('sales_team.group_sale_salesman'))]"/>
+    </record>
+    <record id="rule_x" model="ir.rule">
+        <field name="model_id" ref="sale.model_sale_order_line"/>
+        <field name="domain_force">[(1, '=', 1)]</field>
+        <field name="groups" eval="[(4, ref('group_x'))]"/>
+        <field name="perm_unlink" eval="False"/>
+    </record>
+</odoo>""")
+    (security / "ir.model.access.csv").write_text(
+        "id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\n"
+        "access_x,x,sale.model_sale_order,group_x,1,1,0,0\n")
+    data = SecurityData(SECURITY_DIRS["credit_guard"], tmp_path)
+    assert {"credit_guard.group_x", "sales_team.group_sale_salesman", "base.group_user"} <= data.effective(
+        ["credit_guard.group_x"])
+    rule = data.rules["credit_guard.rule_x"]
+    assert (rule["model"], rule["groups"], rule["perm_read"], rule["perm_unlink"]) == (
+        "sale.order.line", ["credit_guard.group_x"], True, False)
+    acl = data.acls["credit_guard.access_x"]
+    assert (acl["model"], acl["group"], acl["perm_write"], acl["perm_create"]) == (
+        "sale.order", "credit_guard.group_x", True, False)
+
+
+def test_rule_domains_are_not_evaluated_as_python():
+    from .access import safe_eval_domain
+
+    assert safe_eval_domain("[('company_id', 'in', company_ids)]", {"company_ids": [1]}) == [("company_id", "in", [1])]
+    for text in ("__import__('os').system('true')", "[(1, '=', open('x'))]", "user.__class__", "[x for x in ()]"):
+        with pytest.raises(ValueError):
+            safe_eval_domain(text, {"user": None})
 
 
 # --------------------------------------------------------------- translation

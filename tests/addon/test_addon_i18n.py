@@ -38,8 +38,22 @@ def test_pot_parses_and_holds_the_strings_users_see(name):
         "Credit Hold",
         "Credit hold",
         "Stop",
+        "Credit holds",
+        "Release credit holds",
+        "Held more than 7 days",
+        "No sales order is on credit hold",
     ):
         assert expected in msgids, expected
+    # the queue's action and menus, with Odoo's references
+    references = {line[3:] for line in pot.pot_path(addon_dir).read_text().splitlines() if line.startswith("#: ")}
+    assert {
+        "model:ir.actions.act_window,name:credit_guard.action_credit_holds",
+        "model_terms:ir.actions.act_window,help:credit_guard.action_credit_holds",
+        "model:ir.ui.menu,name:credit_guard.menu_sale_credit",
+        "model:ir.ui.menu,name:credit_guard.menu_credit_holds",
+        "model_terms:ir.ui.view,arch_db:credit_guard.view_credit_hold_tree",
+        "model_terms:ir.ui.view,arch_db:credit_guard.view_credit_hold_search",
+    } <= references
     code = [m for m in catalog if m.id and any(loc.startswith("code:") for loc, _ in m.locations)]
     assert code and all("python-format" in m.flags for m in code if "%(" in m.id)
 

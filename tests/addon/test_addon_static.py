@@ -40,12 +40,17 @@ def data_files(addon_dir: Path) -> list[Path]:
                   and p.relative_to(addon_dir).parts[0] not in NOT_DATA_DIRS)
 
 
-def views(addon) -> list[dict]:
+def all_views(addon) -> list[dict]:
     records = []
     for path in data_files(addon["dir"]):
         if path.suffix == ".xml":
             records.extend(viewcheck.view_records(path))
     return records
+
+
+def views(addon) -> list[dict]:
+    """The views that extend Odoo's (the addon's own primary views: test_addon_views.py)."""
+    return [r for r in all_views(addon) if r.get("inherit_id")]
 
 
 def specs(arch: ET.Element) -> list[ET.Element]:
@@ -122,7 +127,8 @@ def test_security_group(addon):
     assert group.get("model") == "res.groups"
     fields = {f.get("name"): f for f in group.findall("field")}
     assert fields["name"].text == "Credit Controller"
-    assert "ref('sales_team.group_sale_salesman')" in fields["implied_ids"].get("eval")
+    # "User: All Documents" (which implies "Own Documents Only"): a controller reads every salesperson's orders
+    assert fields["implied_ids"].get("eval") == "[(4, ref('sales_team.group_sale_salesman_all_leads'))]"
     if addon["version"] == "17.0":
         category = records[fields["category_id"].get("ref")]
         assert category.get("model") == "ir.module.category"
@@ -205,8 +211,10 @@ def test_xpaths_designate_the_intended_nodes(addon):
     for xmlid in ("sale.view_quotation_tree", "sale.view_order_tree"):
         final = viewcheck.apply_inheritance(captured.resolved_arch(xmlid), by_parent[xmlid]["arch"])
         columns = [f.get("name") for f in final if f.tag == "field"]
-        assert columns[columns.index("state") + 1] == "credit_hold", xmlid
+        assert columns[columns.index("state") + 1: columns.index("state") + 3] == ["credit_hold", "credit_hold_codes"]
         assert final.tag == ("tree" if addon["version"] == "17.0" else "list")
+        assert final.get("decoration-danger") == "credit_hold", "held rows are red"
+        assert final.get("decoration-muted") == "state == 'cancel'", "Odoo's own decoration is kept"
 
     search = viewcheck.apply_inheritance(captured.resolved_arch("sale.view_sales_order_filter"),
                                          by_parent["sale.view_sales_order_filter"]["arch"])
@@ -311,9 +319,14 @@ def test_banner_and_columns_as_specified(addon):
     assert {f.get("name") for f in page.iter("field")} >= {
         "credit_hold", "credit_hold_reasons", "credit_hold_codes", "credit_hold_since", "credit_release_tier",
         "credit_hold_key", "credit_released_by", "credit_released_at"}
+    (badge,) = [n for n in form_nodes if "badge" in (n.get("class") or "").split()]
+    assert badge.get("invisible") == "not credit_hold" and badge.text == "Credit hold"
     for xmlid in ("sale.view_quotation_tree", "sale.view_order_tree"):
-        (column,) = [n for n in _content_nodes(records[xmlid]) if n.tag == "field"]
-        assert (column.get("name"), column.get("optional"), column.get("widget")) == ("credit_hold", "show", "boolean")
+        hidden, column = [n for n in _content_nodes(records[xmlid]) if n.tag == "field"]
+        assert (hidden.get("name"), hidden.get("column_invisible")) == ("credit_hold", "True")
+        assert (column.get("name"), column.get("optional"), column.get("widget")) == ("credit_hold_codes", "show", "badge")
+        assert (column.get("string"), column.get("invisible"), column.get("decoration-danger")) == (
+            "Credit Hold", "not credit_hold", "credit_hold")
     partner_nodes = list(_content_nodes(records["base.view_partner_form"]))
     (page,) = [n for n in partner_nodes if n.tag == "page"]
     assert {f.get("name") for f in page.iter("field")} >= {
@@ -367,9 +380,13 @@ def test_model_fields_do_not_clash_with_real_fields(addon):
 def test_port_19_differs_only_as_documented():
     a, b = ADDONS_DIR / "credit_guard", ADDONS_DIR / "credit_guard_19"
     # views, partner model, package files: identical (the xpaths were checked against both versions)
-    for rel in ("views/sale_order_views.xml", "views/res_partner_views.xml", "models/res_partner.py",
-                "models/__init__.py", "__init__.py"):
+    for rel in ("views/res_partner_views.xml", "models/res_partner.py", "models/__init__.py", "__init__.py"):
         assert (a / rel).read_text() == (b / rel).read_text(), rel
+    # list views: <tree>, //tree, view_mode tree → <list>, //list, list; an action's groups_id → group_ids
+    for rel in ("views/sale_order_views.xml", "views/credit_hold_views.xml"):
+        ported = re.sub(r"(<|</|//)tree\b", r"\1list", (a / rel).read_text())
+        ported = ported.replace(">tree,form<", ">list,form<").replace('name="groups_id"', 'name="group_ids"')
+        assert (b / rel).read_text() == ported, rel
     # sale.order: 17's module-level _() becomes 19's self.env._()
     src17, src19 = (a / "models/sale_order.py").read_text(), (b / "models/sale_order.py").read_text()
     ported = re.sub(r"(?<![\w.])_\(", "self.env._(", src17.replace("from odoo import _, fields, models",

@@ -251,8 +251,35 @@ def expression_names(expr: str) -> set[str]:
 
 
 def domain_fields(domain: str) -> set[str]:
-    value = ast.literal_eval(domain)
-    return {leaf[0].split(".")[0] for leaf in value if isinstance(leaf, (list, tuple))}
+    """The fields a domain's leaves name; values may be expressions the web client evaluates
+    (``(context_today() - relativedelta(days=7)).strftime('%Y-%m-%d')``, ``uid``)."""
+    try:
+        tree = ast.parse(domain.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ViewError(f"domain {domain!r} is not a Python expression: {exc}") from None
+    if not isinstance(tree.body, (ast.List, ast.Tuple)):
+        raise ViewError(f"domain {domain!r} is not a list")
+    names = set()
+    for leaf in tree.body.elts:
+        if isinstance(leaf, (ast.List, ast.Tuple)):
+            if len(leaf.elts) != 3 or not (isinstance(leaf.elts[0], ast.Constant) and isinstance(leaf.elts[0].value, str)):
+                raise ViewError(f"domain {domain!r}: a leaf is (field, operator, value)")
+            names.add(leaf.elts[0].value.split(".")[0])
+        elif not (isinstance(leaf, ast.Constant) and leaf.value in ("&", "|", "!")):
+            raise ViewError(f"domain {domain!r}: {ast.unparse(leaf)} is neither a leaf nor an operator")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id not in EXPRESSION_NAMES_OK | {"uid"}:
+            raise ViewError(f"domain {domain!r} reads {node.id}, which the web client does not know")
+    return names
+
+
+def context_group_by(context: str) -> list[str]:
+    """The fields of a filter's ``{'group_by': ...}`` context (``field`` or ``field:month``)."""
+    value = ast.literal_eval(context)
+    group_by = value.get("group_by") or []
+    if isinstance(group_by, str):
+        group_by = [group_by]
+    return [g.split(":")[0] for g in group_by]
 
 
 def view_records(xml_path: Path) -> list[dict]:
@@ -281,3 +308,148 @@ def view_records(xml_path: Path) -> list[dict]:
 
 
 XMLID = re.compile(r"^[a-z0-9_]+\.[A-Za-z0-9_]+$")
+
+
+# ------------------------------------------------------------- accessibility
+
+ALERT_ROLES = ("alert", "alertdialog", "status")
+CLASS_ATTRIBUTES = ("class", "t-att-class", "t-attf-class")
+
+
+def alerts_without_role(arch: ET.Element) -> list[ET.Element]:
+    """Nodes Odoo's view validation (``odoo/tools/view_validation.py``, ``valid_alerts``) warns about
+    at install: a class ``alert-*`` (``alert-danger``, ``alert-heading``, ...) without the role alert,
+    alertdialog or status, unless it is an ``alert-link``.  Odoo logs "An alert (class alert-*) must
+    have an alert, alertdialog or status role ..." for the view; the same rule is applied here to the
+    combined architecture, and also to a bare ``alert`` class, which is an alert box all the same."""
+    found = []
+    for node in arch.iter():
+        if not isinstance(node.tag, str):
+            continue
+        classes = " ".join(node.get(attr, "") for attr in CLASS_ATTRIBUTES)
+        tokens = classes.split()
+        if "alert-link" in classes:
+            continue
+        if any(t == "alert" or t.startswith("alert-") for t in tokens) and node.get("role") not in ALERT_ROLES:
+            found.append(node)
+    return found
+
+
+# ------------------------------------------------------------ whole views
+
+LIST_TAG = {"17.0": "tree", "19.0": "list"}
+VIEW_TAGS = {"form", "search", "tree", "list", "kanban", "pivot", "graph", "calendar", "activity"}
+
+
+def check_view(captured: CapturedViews, model: str, arch: ET.Element, extra_fields: set[str] = frozenset(),
+               methods: set[str] = frozenset(), name: str = "view") -> list[str]:
+    """What Odoo would refuse (or warn about) in a complete view architecture of ``model``: the
+    root of a list view (``<tree>`` in 17, ``<list>`` in 19), unknown fields (also in labels, filter
+    domains and group-bys), modifiers and decorations reading fields that are not in the view,
+    object buttons calling unknown or private methods, alerts without a role.  The views embedded in
+    a relational field (``<field name="order_line"><tree>...``) belong to another model and are
+    skipped.  Odoo 17 refuses a modifier that reads a field missing from the view; 19 adds such
+    fields itself, so that rule is 17's only."""
+    problems = []
+    version = captured.version
+    if arch.tag not in VIEW_TAGS:
+        problems.append(f"{name}: <{arch.tag}> is not a view")
+    if arch.tag in ("tree", "list") and arch.tag != LIST_TAG[version]:
+        problems.append(f"{name}: Odoo {version} list views are <{LIST_TAG[version]}>, not <{arch.tag}>")
+    fields = set(captured.model_fields(model)) | set(extra_fields)
+    if not captured.model_fields(model):
+        problems.append(f"{name}: no captured fields for {model}")
+    nodes = list(_own_nodes(arch))
+    in_view = {f.get("name") for f in nodes if f.tag == "field"} | {"id"}
+    for node in nodes:
+        if node.tag == "field" and node.get("name") not in fields:
+            problems.append(f"{name}: unknown field {model}.{node.get('name')}")
+        if node.tag == "label" and node.get("for") and node.get("for") not in fields:
+            problems.append(f"{name}: label for unknown field {node.get('for')}")
+        if node.tag == "filter":
+            if node.get("domain"):
+                try:
+                    unknown = domain_fields(node.get("domain")) - fields
+                except ViewError as exc:
+                    problems.append(f"{name}: filter {node.get('name')}: {exc}")
+                    unknown = set()
+                if unknown:
+                    problems.append(f"{name}: filter {node.get('name')} reads unknown {sorted(unknown)}")
+            if node.get("context") and "group_by" in node.get("context"):
+                unknown = set(context_group_by(node.get("context"))) - fields
+                if unknown:
+                    problems.append(f"{name}: filter {node.get('name')} groups by unknown {sorted(unknown)}")
+        if node.tag == "button" and node.get("type") == "object":
+            method = node.get("name") or ""
+            if method.startswith("_"):
+                problems.append(f"{name}: button calls the private method {method}")
+            elif methods and method not in methods:
+                problems.append(f"{name}: button calls unknown method {model}.{method}")
+        if arch.tag == "search":
+            continue
+        for attr, value in node.attrib.items():
+            if attr in EXPRESSION_ATTRIBUTES or attr.startswith("decoration-"):
+                if value.strip() in ("0", "1", "True", "False", "true", "false"):
+                    continue
+                try:
+                    names = expression_names(value)
+                except ViewError as exc:
+                    problems.append(f"{name}: {exc}")
+                    continue
+                for field in sorted(names - fields):
+                    problems.append(f"{name}: {attr}={value!r} reads unknown {field}")
+                for field in sorted((names & fields) - in_view if version == "17.0" else set()):
+                    problems.append(f"{name}: {attr}={value!r} needs field {field} in the view")
+    for node in alerts_without_role(arch):
+        problems.append(f"{name}: <{node.tag} class={node.get('class')!r}> is an alert without role "
+                        f"alert, alertdialog or status (Odoo warns at install)")
+    return problems
+
+
+def _own_nodes(arch: ET.Element):
+    """The nodes of a view, without the views embedded in its relational fields."""
+    yield arch
+    for child in arch:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag == "field":
+            yield child
+        else:
+            yield from _own_nodes(child)
+
+
+# ------------------------------------------------------ actions and menus
+
+
+def action_records(xml_path: Path) -> list[dict]:
+    """The window actions of a data file: id, and each field as text, ref or eval."""
+    records = []
+    for record in ET.parse(xml_path).getroot().iter("record"):
+        if record.get("model") != "ir.actions.act_window":
+            continue
+        info = {"id": record.get("id"), "file": xml_path.name, "fields": {}}
+        for field in record.findall("field"):
+            info["fields"][field.get("name")] = {
+                "text": "".join(field.itertext()).strip(), "ref": field.get("ref"), "eval": field.get("eval"),
+                "node": field}
+        records.append(info)
+    return records
+
+
+def menu_records(xml_path: Path) -> list[dict]:
+    """The ``<menuitem>`` elements of a data file, nested ones with their parent filled in."""
+    menus = []
+
+    def walk(node, parent):
+        for child in node:
+            if child.tag == "menuitem":
+                info = dict(child.attrib)
+                info.setdefault("parent", parent)
+                info["file"] = xml_path.name
+                menus.append(info)
+                walk(child, child.get("id"))
+            elif isinstance(child.tag, str):
+                walk(child, parent)
+
+    walk(ET.parse(xml_path).getroot(), None)
+    return menus

@@ -18,6 +18,7 @@ and limit on the customer. See README.rst.
         "security/credit_guard_security.xml",
         "views/sale_order_views.xml",
         "views/res_partner_views.xml",
+        "views/credit_hold_views.xml",
     ],
     "installable": True,
     "application": False,

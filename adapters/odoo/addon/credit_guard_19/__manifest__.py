@@ -20,6 +20,7 @@ Odoo 19.0 port: install this directory under the name ``credit_guard``.
         "security/credit_guard_security.xml",
         "views/sale_order_views.xml",
         "views/res_partner_views.xml",
+        "views/credit_hold_views.xml",
     ],
     "installable": True,
     "application": False,

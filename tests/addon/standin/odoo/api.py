@@ -49,7 +49,27 @@ class Environment:
 
     @property
     def company(self):
-        return self["res.company"].browse(self.registry.company_id)
+        """The first of the context's ``allowed_company_ids``, else the user's company."""
+        allowed = self.context.get("allowed_company_ids")
+        if allowed:
+            return self["res.company"].browse(self.companies.ids[0])
+        user = self.registry.rows["res.users"].get(self.uid, {})
+        return self["res.company"].browse(user.get("company_id") or self.registry.company_id)
+
+    @property
+    def companies(self):
+        """The context's ``allowed_company_ids`` (only the user's companies, unless superuser), else all
+        the user's companies."""
+        from .exceptions import AccessError
+
+        user = self.registry.rows["res.users"].get(self.uid, {})
+        user_companies = list(user.get("company_ids") or [self.registry.company_id])
+        allowed = self.context.get("allowed_company_ids")
+        if not allowed:
+            return self["res.company"].browse(tuple(user_companies))
+        if not self.su and any(cid not in user_companies for cid in allowed):
+            raise AccessError("Access to unauthorized or invalid companies.")
+        return self["res.company"].browse(tuple(allowed))
 
     @property
     def lang(self):

@@ -35,6 +35,7 @@ class Field:
         if not record._ids:
             return self.from_raw(record, self.empty)
         record.ensure_one()
+        record._check_access("read")
         row = record._row()
         return self.from_raw(record, row.get(self.name, self.empty))
 

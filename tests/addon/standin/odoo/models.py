@@ -104,14 +104,47 @@ class BaseModel:
         return self.with_env(self.env(context=context))
 
     def with_company(self, company):
-        """Company-dependent values are not modelled: the same record, the company in the context."""
-        return self.with_context(allowed_company_ids=[getattr(company, "id", company)])
+        """Company-dependent values are not modelled: the same record, the company first in the context."""
+        company_id = getattr(company, "id", company)
+        if not company_id:
+            return self
+        allowed = [cid for cid in self.env.context.get("allowed_company_ids", []) if cid != company_id]
+        return self.with_context(allowed_company_ids=[company_id] + allowed)
 
     def with_user(self, user):
         return self.with_env(self.env(user=user, su=False))
 
     def invalidate_recordset(self, fnames=None):
         return None
+
+    # -- access (ir.model.access and ir.rule, when the registry models them: tests/addon/access.py)
+    _mail_thread = False  # writes read the record first (chatter tracking), as mail.thread does
+
+    def _check_access(self, operation):
+        access = getattr(self.env.registry, "access", None)
+        if access is not None and not self.env.su:
+            access.check(self.env, self._name, operation, self._ids)
+
+    def search(self, domain=(), limit=None, order=None):
+        """The records matching ``domain`` that the read rules let through (silently, as Odoo)."""
+        registry = self.env.registry
+        access = registry.access  # the domain evaluator lives with the access model
+        checked = not self.env.su and access.modelled(self._name)
+        if checked:
+            access.check_acl(self.env, self._name, "read")
+        ids = [i for i in sorted(registry.rows[self._name]) if access.matcher.matches(self._name, i, domain)]
+        if checked:
+            ids = access.allowed_ids(self.env, self._name, "read", ids)
+        return self.browse(tuple(ids[:limit] if limit else ids))
+
+    def search_count(self, domain=()):
+        return len(self.search(domain))
+
+    def unlink(self):
+        self._check_access("unlink")
+        for record_id in self._ids:
+            self.env.registry.rows[self._name].pop(record_id, None)
+        return True
 
     # -- data
     def _row(self):
@@ -124,6 +157,9 @@ class BaseModel:
         if isinstance(vals_list, dict):
             vals_list = [vals_list]
         registry = self.env.registry
+        access = getattr(registry, "access", None)
+        if access is not None and not self.env.su and access.modelled(self._name):
+            access.check_acl(self.env, self._name, "create")
         new_ids = []
         for vals in vals_list:
             record_id = registry.next_id()
@@ -135,10 +171,16 @@ class BaseModel:
             for name, value in vals.items():
                 row[name] = self._fields[name].to_raw(value) if name in self._fields else value
             new_ids.append(record_id)
-        return self.browse(tuple(new_ids))
+        records = self.browse(tuple(new_ids))
+        if access is not None and not self.env.su and access.modelled(self._name):
+            access.check_rules(self.env, self._name, "create", records._ids)
+        return records
 
     def write(self, vals):
         registry = self.env.registry
+        if self._mail_thread:
+            self._check_access("read")
+        self._check_access("write")
         for record in self:
             row = record._row()
             old = {name: row.get(name) for name in vals}
@@ -150,6 +192,7 @@ class BaseModel:
         return True
 
     def read(self, fields=None):
+        self._check_access("read")
         return [dict(record._row(), id=record.id) for record in self]
 
 

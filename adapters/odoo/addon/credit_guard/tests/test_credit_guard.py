@@ -8,6 +8,7 @@ are created by the tests, so the hold that the real-time check commits "on its o
 back to the test transaction (a new row is invisible to another cursor) and nothing is committed.
 """
 
+from ast import literal_eval
 from unittest.mock import MagicMock, patch
 
 import requests
@@ -33,6 +34,7 @@ class TestCreditGuard(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.salesman = new_test_user(cls.env, login="cg_salesman", groups="sales_team.group_sale_salesman")
+        cls.other_salesman = new_test_user(cls.env, login="cg_salesman2", groups="sales_team.group_sale_salesman")
         cls.controller = new_test_user(cls.env, login="cg_controller",
                                        groups="credit_guard.group_credit_controller")
         cls.partner = cls.env["res.partner"].create({"name": "CreditGuard Customer"})
@@ -66,9 +68,12 @@ class TestCreditGuard(TransactionCase):
     # -- groups
     def test_controller_group(self):
         group = self.env.ref("credit_guard.group_credit_controller")
-        self.assertIn(self.env.ref("sales_team.group_sale_salesman"), group.implied_ids)
+        self.assertIn(self.env.ref("sales_team.group_sale_salesman_all_leads"), group.implied_ids)
+        self.assertTrue(self.controller.has_group("sales_team.group_sale_salesman_all_leads"))
         self.assertTrue(self.controller.has_group("sales_team.group_sale_salesman"))
+        self.assertFalse(self.controller.has_group("sales_team.group_sale_manager"))
         self.assertFalse(self.salesman.has_group("credit_guard.group_credit_controller"))
+        self.assertFalse(self.salesman.has_group("sales_team.group_sale_salesman_all_leads"))
 
     # -- confirm
     def test_held_order_is_not_confirmed(self):
@@ -88,7 +93,8 @@ class TestCreditGuard(TransactionCase):
 
     # -- release
     def test_controller_releases(self):
-        order = self.hold(self.order())
+        order = self.hold(self.order())  # of another salesperson
+        self.assertNotEqual(order.user_id, self.controller)
         order.with_user(self.controller).action_release_credit_hold()
         self.assertFalse(order.credit_hold)
         self.assertEqual(order.credit_released_by, self.controller)
@@ -96,6 +102,29 @@ class TestCreditGuard(TransactionCase):
         self.assertTrue(any("Credit hold released by" in (m.body or "") for m in order.message_ids))
         order.with_user(self.salesman).action_confirm()
         self.assertEqual(order.state, "sale")
+
+    def test_controller_opens_every_order_of_the_company(self):
+        mine, other = self.order(), self.order(user_id=self.other_salesman.id)
+        as_controller = self.env["sale.order"].with_user(self.controller)
+        self.assertEqual(as_controller.search([("id", "in", (mine | other).ids)]), mine | other)
+        self.assertEqual(other.with_user(self.controller).read(["name"])[0]["name"], other.name)
+        self.assertEqual(other.partner_id.with_user(self.controller).read(["name"])[0]["name"], self.partner.name)
+
+    def test_salesman_sees_only_own_orders(self):
+        mine, other = self.order(), self.order(user_id=self.other_salesman.id)
+        as_salesman = self.env["sale.order"].with_user(self.salesman)
+        self.assertEqual(as_salesman.search([("id", "in", (mine | other).ids)]), mine)
+        with self.assertRaisesRegex(AccessError, r"doesn't have 'read' access to:\n- Sales Order \(sale.order\)"):
+            other.with_user(self.salesman).read(["name"])
+
+    def test_controller_sees_no_order_of_another_company(self):
+        company = self.env["res.company"].create({"name": "CreditGuard Other Company"})
+        order = self.hold(self.order(company_id=company.id, user_id=False))
+        as_controller = self.env["sale.order"].with_user(self.controller)
+        self.assertFalse(as_controller.search([("id", "=", order.id)]))
+        with self.assertRaises(AccessError):
+            order.with_user(self.controller).action_release_credit_hold()
+        self.assertTrue(order.credit_hold)
 
     def test_salesman_cannot_release(self):
         order = self.hold(self.order())
@@ -159,3 +188,29 @@ class TestCreditGuard(TransactionCase):
         self.assertNotIn("action_release_credit_hold", salesman_form["views"]["form"]["arch"])
         partner_form = self.env["res.partner"].with_user(self.salesman).get_views([(False, "form")])
         self.assertIn('name="credit_exposure"', partner_form["views"]["form"]["arch"])
+        self.assertIn("decoration-danger", views[LIST_VIEW]["arch"])
+        self.assertIn('role="alert"', views["form"]["arch"])
+
+    # -- credit holds queue (Sales > Credit > Credit holds)
+    def test_credit_holds_queue(self):
+        held = self.hold(self.order()) | self.hold(self.order(user_id=self.other_salesman.id))
+        free = self.order()
+        action = self.env.ref("credit_guard.action_credit_holds")
+        group = self.env.ref("credit_guard.group_credit_controller")
+        self.assertIn(group, action["group_ids" if "group_ids" in action._fields else "groups_id"])
+        as_controller = self.env["sale.order"].with_user(self.controller)
+        domain = literal_eval(action.domain) + [("id", "in", (held | free).ids)]
+        self.assertEqual(as_controller.search(domain), held, "every salesperson's held orders")
+        menu = self.env.ref("credit_guard.menu_credit_holds")
+        self.assertEqual(menu.action, action)
+        self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(self.controller)._visible_menu_ids())
+        self.assertNotIn(menu.id, self.env["ir.ui.menu"].with_user(self.salesman)._visible_menu_ids())
+        views = as_controller.get_views([(action.view_id.id, LIST_VIEW), (action.search_view_id.id, "search")])
+        self.assertIn('name="action_release_credit_hold"', views["views"][LIST_VIEW]["arch"])
+        self.assertIn('name="group_customer"', views["views"]["search"]["arch"])
+        # mass release from the list: the selected orders, the method's own check decides
+        with self.assertRaises(AccessError):
+            held.with_user(self.salesman).action_release_credit_hold()
+        held.with_user(self.controller).action_release_credit_hold()
+        self.assertFalse(any(held.mapped("credit_hold")))
+        self.assertEqual(held.mapped("credit_released_by"), self.controller)
