@@ -219,8 +219,32 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
         f"  • Invoicing › Customers › Invoices: {activities} ageing-alert and insurer-deadline activities (and "
         "chatter notes) on overdue invoices, assigned to the credit controller; they close when the invoice is "
         "paid.\n"
+        "  • Sales › Credit › [bold]Credit holds[/] (Credit Controllers): every held order across salespeople, "
+        "filtered by release tier and age, grouped by customer, released in bulk; held rows are red with their "
+        "reasons as a badge in the quotation and order lists.\n"
         "  • Contacts › a customer › [bold]Credit[/] tab: risk flag, grade, exposure, limit and headroom."
     )
+    _partner_figures(store, policy, as_of, sandbox, console)
+
+
+def _partner_figures(store: Store, policy, as_of, sandbox, console: Console) -> None:
+    """One stopped customer's Credit tab next to `creditguard exposure`: the same figures."""
+    from connector.checks import CreditChecker
+
+    from .credit_commands import exposure_rows
+    from .render import escape
+
+    stopped = sandbox.search_read("res.partner", [("credit_risk_flag", "=", "stop"), ("ref", "!=", False)],
+                                  ["name", "ref", "credit_exposure", "credit_effective_limit"])
+    if not stopped:
+        return
+    partner = stopped[0]
+    rows = list(exposure_rows(store, CreditChecker(store, policy, as_of), partner["ref"], None))
+    if rows:
+        console.print(f"    e.g. {escape(partner['name'])}: flag Stop, exposure {partner['credit_exposure']:,.2f} "
+                      f"{policy.base_currency}, limit {partner['credit_effective_limit']:,.2f} {policy.base_currency} — "
+                      f"`creditguard exposure {escape(partner['ref'])}` says {Decimal(rows[0]['exposure']['total']):,} "
+                      f"{policy.base_currency}.")
 
 
 def _realtime_demo(store: Store, config, sandbox, console: Console) -> None:
