@@ -40,6 +40,7 @@ class OdooWriter:
         self.controller_user_id = controller_user_id
         self._addon: bool | None = None
         self._tags: dict[str, int] = {}
+        self._lang: str | None = None  # the credit controller's language, for amounts in notes
 
     # ---------------------------------------------------------------- detection
 
@@ -93,9 +94,26 @@ class OdooWriter:
             lines = "".join(f"<li>{html.escape(r['message'])}</li>" for r in p["reasons"])
             tier = html.escape(p["release_tier"] or "a credit controller")
             mode = "" if self.addon else " (advisory: confirm only after the credit controller agrees)"
-            return (f"<p><b>Credit hold</b>{mode}: exposure {html.escape(p['exposure'])} {p['currency']}.</p>"
+            exposure = html.escape(self._money(p["exposure"], p["currency"]))
+            return (f"<p><b>Credit hold</b>{mode}: exposure {exposure}.</p>"
                     f"<ul>{lines}</ul><p>Release needs: {tier}.</p>")
         return "<p><b>Credit hold lifted</b>: the order is within the credit policy again.</p>"
+
+    def _money(self, amount: str, currency: str) -> str:
+        """``10,350,000.00 USD`` as the credit controller reads it: ``$10,350,000.00`` in English,
+        ``10.350.000,00 $`` in German... (the controller's language in Odoo; English without one)."""
+        from babel.core import UnknownLocaleError
+        from babel.numbers import format_currency
+
+        if self._lang is None:
+            self._lang = "en_US"
+            if self.controller_user_id:
+                [user] = self.client.read("res.users", [self.controller_user_id], ["lang"]) or [{}]
+                self._lang = user.get("lang") or "en_US"
+        try:
+            return format_currency(Decimal(amount), currency, locale=self._lang)
+        except (UnknownLocaleError, ValueError):
+            return format_currency(Decimal(amount), currency, locale="en_US")
 
     def _post_once(self, model: str, res_id: int, key: str, body: str) -> bool:
         tag = marker(key)

@@ -142,6 +142,19 @@ def test_advisory_entry_applied_again_after_a_lost_answer_changes_nothing(sandbo
     assert messages(sandbox, oid) == 1 and len(todos(sandbox, oid)) == 1
 
 
+def test_hold_note_gives_the_exposure_as_money_in_the_controllers_language(sandbox, loop_factory):
+    loop = loop_factory(sandbox)
+    loop.sync()
+    order, head = target(loop.store)
+    loop.set_policy(head.ref, 1)
+    sandbox.call("res.users", "write", [2], {"lang": "en_US"})
+    loop.enforce()
+    exposure = loop.exposure(order.number).exposure.total
+    [note] = sandbox.search_read("mail.message", [("model", "=", "sale.order"), ("res_id", "=", int(order.erp_id)),
+                                                  ("body", "ilike", "Credit hold")], ["body"])
+    assert f"exposure ${exposure:,.2f}." in note["body"]
+
+
 def test_advisory_release_closes_the_hold_todo_and_a_revision_keeps_one_open(sandbox, loop_factory):
     loop = loop_factory(sandbox)
     loop.sync()
