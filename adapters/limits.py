@@ -190,42 +190,34 @@ def _arm(sock: socket.socket) -> None:
         sock.settimeout(left)
 
 
-class _GuardedSocket(socket.socket):
+class _Guarded:
+    """Every read and write first waits no longer than what is left of the current deadline (:func:`_arm`)."""
+
     __slots__ = ()
 
     def recv(self, *args: Any) -> bytes:
-        _arm(self)
-        return super().recv(*args)
+        _arm(self)  # type: ignore[arg-type]
+        return super().recv(*args)  # type: ignore[misc]
 
     def recv_into(self, *args: Any) -> int:
-        _arm(self)
-        return super().recv_into(*args)
+        _arm(self)  # type: ignore[arg-type]
+        return super().recv_into(*args)  # type: ignore[misc]
 
     def send(self, *args: Any) -> int:
-        _arm(self)
-        return super().send(*args)
+        _arm(self)  # type: ignore[arg-type]
+        return super().send(*args)  # type: ignore[misc]
 
     def sendall(self, *args: Any) -> None:
-        _arm(self)
-        return super().sendall(*args)
+        _arm(self)  # type: ignore[arg-type]
+        return super().sendall(*args)  # type: ignore[misc]
 
 
-class _GuardedSSLSocket(ssl.SSLSocket):
-    def recv(self, *args: Any) -> bytes:
-        _arm(self)
-        return super().recv(*args)
+class _GuardedSocket(_Guarded, socket.socket):
+    __slots__ = ()
 
-    def recv_into(self, *args: Any) -> int:
-        _arm(self)
-        return super().recv_into(*args)
 
-    def send(self, *args: Any) -> int:
-        _arm(self)
-        return super().send(*args)
-
-    def sendall(self, *args: Any) -> None:
-        _arm(self)
-        return super().sendall(*args)
+class _GuardedSSLSocket(_Guarded, ssl.SSLSocket):
+    pass
 
 
 def guard_socket(sock: Any) -> Any:

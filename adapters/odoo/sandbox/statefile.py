@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from adapters.durable_files import fsync_directory, fsync_file
+
 #: The sandbox's own table of facts about the file (never an Odoo model).
 META_TABLE = "x_sb_state"
 FORMAT = 1
@@ -93,9 +95,9 @@ def write_new(source: sqlite3.Connection, path: str | os.PathLike[str], version:
     finally:
         copy.close()
     try:
-        _fsync(temporary)
+        fsync_file(temporary)
         os.replace(temporary, target)
-        _fsync_directory(target.parent)
+        fsync_directory(target.parent)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -123,22 +125,3 @@ def close(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_directory(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:  # a platform without directory handles
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

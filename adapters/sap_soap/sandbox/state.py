@@ -23,6 +23,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from adapters.durable_files import fsync_directory, fsync_file
+
 from . import data as demo
 
 FORMAT = 1
@@ -140,9 +142,9 @@ class StateFile:
                 conn.execute("COMMIT")
             finally:
                 conn.close()
-            _fsync(temporary)
+            fsync_file(temporary)
             os.replace(temporary, target)
-            _fsync_directory(target.parent)
+            fsync_directory(target.parent)
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
@@ -213,22 +215,3 @@ def _connect(path: str) -> sqlite3.Connection:
         conn.close()
         raise ValueError(f"state file {path} is not a SAP sandbox state file ({exc})") from None
     return conn
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_directory(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:  # a platform without directory handles
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
