@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 import requests.adapters
+from lxml import etree
 import urllib3
 import zeep
 import zeep.exceptions
@@ -136,6 +137,39 @@ class _Transport(zeep.Transport):
             raise limits.AnswerRefused("connection dropped mid-answer", retryable=True) from None
 
 
+class _TablesAreTables(zeep.Plugin):
+    """Refuse an answer whose TABLES parameter (a ``TableOf…`` of ``item`` rows) holds text instead of rows:
+    zeep would read it as no rows at all, and a snapshot read of no rows would sweep the stored records."""
+
+    def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> tuple[Any, Any]:
+        tables = _table_parameters(operation)
+        body = envelope.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
+        for response in body if body is not None else ():
+            for parameter in response:
+                name = etree.QName(parameter).localname if isinstance(parameter.tag, str) else None
+                if name in tables:
+                    _check_table(name, parameter)
+        return envelope, http_headers
+
+
+def _check_table(name: str, table: Any) -> None:
+    rows = [child for child in table if isinstance(child.tag, str)]
+    if (table.text or "").strip() or any(etree.QName(row).localname != "item" for row in rows):
+        raise limits.AnswerRefused(f"the table {name} holds text or other elements instead of rows")
+    if any((row.text or "").strip() and not len(row) for row in rows):
+        raise limits.AnswerRefused(f"a row of the table {name} holds text instead of fields")
+
+
+def _table_parameters(operation: Any) -> frozenset[str]:
+    """The output parameters of ``operation`` that are tables (a sequence of ``item``)."""
+    try:
+        elements = operation.output.body.type.elements
+    except AttributeError:
+        return frozenset()
+    return frozenset(name for name, element in elements
+                     if [n for n, _ in getattr(element.type, "elements", [])] == ["item"])
+
+
 class SapClient:
     """Counted, retried and translated calls to one SAP client (Mandant)."""
 
@@ -212,7 +246,7 @@ class SapClient:
                 raise FatalError(self.source, f"WSDL of {service} not found: {path}")
             transport = _Transport(session=self._http(), timeout=self.timeout, bounds=self.limits)
             # strict=False: a release with a field more or less is still read; the XML itself was checked
-            zc = zeep.Client(str(path), transport=transport,
+            zc = zeep.Client(str(path), transport=transport, plugins=[_TablesAreTables()],
                              settings=zeep.Settings(strict=False, xml_huge_tree=False, forbid_dtd=True,
                                                     forbid_entities=True))
             self._zeep[service] = zc.create_service(f"{{{MC}}}{service}", self.endpoint(service))

@@ -130,15 +130,28 @@ def test_slow_drip_ends_at_the_call_deadline(sb):
     assert server.hits == 1
 
 
-@pytest.mark.parametrize("rows", ["oops", "<item>oops</item>", "<item><Customer><x>1</x></Customer></item>"])
-def test_table_of_the_wrong_shape_reads_as_rows_without_values(sb, rows):
-    """zeep reads SOAP against the WSDL: text where a table is expected gives no rows; an element where text
-    is expected gives an empty value (which the mapping refuses, record by record)."""
+@pytest.mark.parametrize("rows", ["<item><Customer><x>1</x></Customer></item>"])
+def test_rows_of_the_wrong_shape_read_as_rows_without_values(sb, rows):
+    """zeep reads SOAP against the WSDL: an element where text is expected gives an empty value (which the
+    mapping refuses, record by record)."""
     with HostileServer(sb.url, lambda m, p, b: answer(envelope(rows)) if customer_list(p) else None) as server:
         client = SapClient(source="sap", base_url=server.url, client="100", username="admin", secret=lambda: "admin")
         found = client.customer_list(max_rows=5)
         client.close()
-    assert all(row.get("Customer") is None for row in found)
+    assert found and all(row.get("Customer") is None for row in found)
+
+
+@pytest.mark.parametrize("rows, says", [
+    ("oops", "the table Addressdata holds text or other elements instead of rows"),
+    (ROW + "<Customer>0000100001</Customer>", "the table Addressdata holds text or other elements instead of rows"),
+    (ROW + "<item>oops</item>", "a row of the table Addressdata holds text instead of fields"),
+])
+def test_a_table_holding_text_is_refused_not_read_as_no_rows(sb, rows, says):
+    """zeep would read text where a table or a row belongs as no rows — for a snapshot read, "everything was
+    deleted"."""
+    error, prefix, _ = call_error(sb, answer(envelope(rows)))
+    assert isinstance(error, FatalError)
+    assert str(error) == prefix + says
 
 
 CONFIG = """\
