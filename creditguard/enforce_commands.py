@@ -60,7 +60,10 @@ def push_outbox(config: Any, store: Any, source: Any) -> dict[str, Any]:
 
     writer = build_writer(source, store)
     try:
-        return asdict(make_outbox(config, store).drain(writer, source.name))
+        report = make_outbox(config, store).drain(writer, source.name)
+        if not (report.applied or report.retried or report.dead or report.stopped) and hasattr(writer, "probe"):
+            writer.probe()  # nothing to write: still say whether the ERP answers and takes the login
+        return asdict(report)
     except SourceError as exc:
         return {"error": str(exc)}
     finally:

@@ -291,3 +291,13 @@ def test_enforce_exits_1_when_the_erp_is_down(sandbox, tmp_path):
         assert last.startswith(f"creditguard: error: odoo: cannot connect to {down}"), last
     sync = run(config, "sync", "--once")
     assert sync.returncode == 1 and f"cannot connect to {down}" in sync.stderr.strip().splitlines()[-1]
+
+
+def test_enforce_with_nothing_to_write_still_says_the_login_is_refused(sandbox, tmp_path):
+    config = write_config(tmp_path, url=sandbox.url, enabled=True)
+    assert run(config, "sync", "--once").returncode == 0
+    assert run(config, "enforce").returncode == 0
+    assert run(config, "enforce").returncode == 0  # nothing waits in the outbox any more
+    result = run(config, "enforce", password="s3cret-pw")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "login refused for user 'admin'" in result.stderr.strip().splitlines()[-1]

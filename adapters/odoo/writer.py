@@ -44,15 +44,24 @@ class OdooWriter:
 
     # ---------------------------------------------------------------- detection
 
+    def probe(self) -> None:
+        """One authenticated call, with nothing to write: raises the core's error when Odoo does not answer
+        or refuses the login (``creditguard enforce`` exits 1 then, whether or not writes were waiting)."""
+        if self._addon is None:
+            self._detect_addon()
+
     @property
     def addon(self) -> bool:
         """Whether the credit_guard addon is installed (asked once per writer)."""
         if self._addon is None:
-            self._addon = self.client.module_installed("credit_guard")
-            if not self._addon:
-                log.warning("odoo.advisory_holds", source=self.client.source,
-                            detail="credit_guard addon not installed: holds are advisory (chatter, activity, tag)")
-        return self._addon
+            self._detect_addon()
+        return bool(self._addon)
+
+    def _detect_addon(self) -> None:
+        self._addon = self.client.module_installed("credit_guard")
+        if not self._addon:
+            log.warning("odoo.advisory_holds", source=self.client.source,
+                        detail="credit_guard addon not installed: holds are advisory (chatter, activity, tag)")
 
     # -------------------------------------------------------------------- apply
 
