@@ -430,7 +430,30 @@ def serve(api: Api, host: str, port: int, *, workers: int = 1, threads: int = 4)
             _drop_slow_requests(listener, http.request_timeout_seconds)
     thread = threading.Thread(target=server.run, name="http-api", daemon=True)
     thread.start()
-    return server
+    return ApiServer(server, socket_map, thread)
+
+
+class ApiServer:
+    """The running API: ``close()`` stops it gracefully — no new connection, the requests being answered
+    finish (a few seconds at most), then every connection is closed and the loop thread ends.  (waitress's
+    own ``close()`` of one listener closes the socket under a request still being answered.)"""
+
+    def __init__(self, server: Any, socket_map: dict[int, Any], thread: Any) -> None:
+        self.server, self._map, self._thread = server, socket_map, thread
+
+    @property
+    def effective_port(self) -> int:
+        return self.server.effective_port
+
+    def close(self, timeout: float = 5.0) -> None:
+        from waitress import wasyncore
+
+        for listener in list(self._map.values()):
+            if isinstance(getattr(listener, "accepting", None), bool):
+                listener.accepting = False  # no new connection (the loop stops polling the listener)
+        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=timeout)
+        wasyncore.close_all(self._map)
+        self._thread.join(timeout)
 
 
 def open_files_for(connections: int) -> int:
