@@ -205,7 +205,8 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
             proxy.execute_kw("demo", 2, "admin", "sale.order", "action_confirm", [[order_id["id"]]])
         except xmlrpc.client.Fault as fault:
             console.print(f"Confirming {order} in Odoo is refused: [italic]{escape(fault.faultString)}[/]")
-        proxy.execute_kw("demo", 2, "admin", "sale.order", "action_release_credit_hold", [[order_id["id"]]])
+        proxy.execute_kw("demo", 2, "admin", "sale.order", "action_release_credit_hold", [[order_id["id"]]],
+                         {"reason": "Customer paid the overdue invoices by wire today"})
         report, _, _ = cycle()
         released = [c for c in report.changes if c.action in ("honour_release", "release_hold")]
         for change in released:
@@ -222,6 +223,11 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
         "  • Sales › Credit › [bold]Credit holds[/] (Credit Controllers): every held order across salespeople, "
         "filtered by release tier and age, grouped by customer, released in bulk; held rows are red with their "
         "reasons as a badge in the quotation and order lists.\n"
+        "  • [bold]Release credit hold[/] asks for a reason and checks the release tier: Sales › Credit › "
+        "[bold]Release tiers[/] maps the policy's approval tiers (sales_manager < credit_manager < cfo) to groups; "
+        "a user below the order's tier is told which tier it needs.\n"
+        "  • Inventory › Deliveries (with sale_stock: the bridge module credit_guard_stock installs itself): "
+        "validating the delivery of a confirmed order on hold is refused with the hold's reasons.\n"
         "  • Contacts › a customer › [bold]Credit[/] tab: risk flag, grade, exposure, limit and headroom."
     )
     _partner_figures(store, policy, as_of, sandbox, console)

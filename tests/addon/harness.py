@@ -27,8 +27,12 @@ BASE_MODULE = "odoo.addons.standin_base"
 
 ADMIN, SALESMAN, CONTROLLER, DAEMON = "admin", "salesman", "controller", "daemon"
 OTHER_SALESMAN = "other_salesman"
+PLAIN_CONTROLLER, SALES_MANAGER_TIER, CFO = "plain_controller", "sales_manager_tier", "cfo"
 SALESMAN_GROUPS = {"base.group_user", "sales_team.group_sale_salesman"}
 CONTROLLER_GROUP = "credit_guard.group_credit_controller"
+# the release tiers' groups (security XML) and their tier records (data/credit_guard_tier_data.xml)
+TIER_GROUPS = {tier: f"credit_guard.group_credit_tier_{tier}" for tier in ("sales_manager", "credit_manager", "cfo")}
+TIER_DATA = "data/credit_guard_tier_data.xml"
 # the captured security data (ACLs, rules, groups) of the Odoo version each addon targets
 SECURITY_DIRS = {
     "credit_guard": ROOT / "tests" / "addon" / "captured" / "odoo17" / "security",
@@ -116,6 +120,7 @@ class Registry:
         self.locked_ids = set()
         self.uncommitted = set()
         self.company_id = None
+        self.group_ids = {}  # res.groups: xml id -> record id
         self.main_cursor = MainCursor()
         self._last_id = 0
 
@@ -185,6 +190,14 @@ def define_base_models():
         currency_id = fields.Many2one("res.currency")
         parent_id = fields.Many2one("res.company")
 
+    class ResGroups(models.Model):
+        __module__ = BASE_MODULE
+        _name = "res.groups"
+        _description = "Access Groups"
+
+        name = fields.Char()
+        xmlid = fields.Char()  # the group's external id (stand-in only)
+
     class ResUsers(models.Model):
         __module__ = BASE_MODULE
         _name = "res.users"
@@ -202,6 +215,17 @@ def define_base_models():
             access = self.env.registry.access
             groups = access.user_groups(self.id) if access is not None else (self.group_xmlids or ())
             return group_ext_id in groups
+
+        @property
+        def groups_id(self):
+            """17.0: the user's groups, with the implied ones (Odoo adds them to the user); 19.0: all_group_ids."""
+            self.ensure_one()
+            registry = self.env.registry
+            groups = registry.access.user_groups(self.id) if registry.access is not None else (self.group_xmlids or ())
+            return self.env["res.groups"].browse(tuple(sorted(registry.group_ids[g] for g in groups
+                                                              if g in registry.group_ids)))
+
+        all_group_ids = groups_id
 
     class ResPartner(models.Model):
         __module__ = BASE_MODULE
@@ -287,7 +311,7 @@ class World:
         from .access import SecurityData
 
         self.addon_name = addon_name
-        self.registry = Registry(build_classes([BASE_MODULE, f"odoo.addons.{addon_name}."]),
+        self.registry = Registry(build_classes(self.module_prefixes(addon_name)),
                                  SecurityData(SECURITY_DIRS[addon_name], ADDONS_DIR / addon_name))
         root = Environment(self.registry, None, su=True)
         usd = root["res.currency"].create({"name": "USD"})
@@ -296,6 +320,10 @@ class World:
         self.company = company
         self.other_company = root["res.company"].create({"name": "Other Company", "currency_id": usd.id})
         self.usd = usd
+        groups = root["res.groups"]
+        for xmlid, info in sorted(self.registry.access.data.groups.items()):
+            self.registry.group_ids[xmlid] = groups.create({"name": info.get("name") or xmlid, "xmlid": xmlid}).id
+        self.tiers = self._load_tiers(root)
         users = root["res.users"]
 
         def user(name, login, groups, companies=(company.id,)):
@@ -304,18 +332,53 @@ class World:
 
         self.uids = {
             # the real admin: Settings and Sales / Administrator (+ the Credit Controller, from the addon)
+            # the real admin: Settings and Sales / Administrator (+ the Credit Controller at the tier CFO, from the addon)
             ADMIN: user("Mitchell Admin", "admin",
-                        {"base.group_system", "sales_team.group_sale_manager", CONTROLLER_GROUP},
+                        {"base.group_system", "sales_team.group_sale_manager", CONTROLLER_GROUP, TIER_GROUPS["cfo"]},
                         (company.id, self.other_company.id)),
             SALESMAN: user("Sam Sales", "sam", SALESMAN_GROUPS),
             OTHER_SALESMAN: user("Marc Demo", "marc", SALESMAN_GROUPS),
-            # as the addon's test creates her: the Credit Controller group alone
-            CONTROLLER: user("Carla Credit", "carla", {CONTROLLER_GROUP}),
-            DAEMON: user("CreditGuard", "creditguard", SALESMAN_GROUPS | {CONTROLLER_GROUP}),
+            # as the addon's test creates her: the tier Credit Manager (which implies the Credit Controller)
+            CONTROLLER: user("Carla Credit", "carla", {TIER_GROUPS["credit_manager"]}),
+            PLAIN_CONTROLLER: user("Paul Plain", "paul", {CONTROLLER_GROUP}),
+            SALES_MANAGER_TIER: user("Sonia Manager", "sonia", {TIER_GROUPS["sales_manager"]}),
+            CFO: user("Frank Finance", "frank", {TIER_GROUPS["cfo"]}),
+            # the daemon's integration user clears holds of every tier: the highest one
+            DAEMON: user("CreditGuard", "creditguard", SALESMAN_GROUPS | {CONTROLLER_GROUP, TIER_GROUPS["cfo"]}),
         }
         self.customer = root["res.partner"].create({"name": "Deco Addict", "ref": "C00010", "credit_limit": 25000.0})
         self.customer.write({"commercial_partner_id": self.customer.id})
         self._seq = 0
+
+    def module_prefixes(self, addon_name: str) -> list:
+        """The modules whose models the registry builds (a subclass adds more: stock_harness.py)."""
+        return [BASE_MODULE, f"odoo.addons.{addon_name}."]
+
+    def _load_tiers(self, root):
+        """The tier records the addon ships (its data file): ``{xml id: record}``."""
+        import xml.etree.ElementTree as ET
+
+        from .access import _full_id
+
+        tiers = {}
+        for record in ET.parse(ADDONS_DIR / self.addon_name / TIER_DATA).getroot().iter("record"):
+            if record.get("model") != "credit.guard.tier":
+                continue
+            vals = {}
+            for field in record.findall("field"):
+                name = field.get("name")
+                if field.get("ref"):
+                    vals[name] = self.registry.group_ids[_full_id(field.get("ref"))]
+                elif field.get("eval"):
+                    vals[name] = int(field.get("eval"))
+                else:
+                    vals[name] = field.text
+            tiers[_full_id(record.get("id"))] = root["credit.guard.tier"].create(vals)
+        return tiers
+
+    def group(self, xmlid):
+        """The res.groups record of a group's xml id."""
+        return self.env(ADMIN, su=True)["res.groups"].browse(self.registry.group_ids[xmlid])
 
     def env(self, who=SALESMAN, su=False):
         from odoo.api import Environment

@@ -32,6 +32,12 @@ TRANSLATED_HTML_FIELDS = {"ir.actions.act_window": ("help",)}  # one term per bl
 WIDTH = 78
 
 
+def module_name(addon_dir: Path) -> str:
+    """The technical name the addon installs under: ``credit_guard`` (both ports), ``credit_guard_stock``
+    (both ports of the bridge with sale_stock)."""
+    return "credit_guard_stock" if addon_dir.name.startswith("credit_guard_stock") else MODULE
+
+
 def _model_key(model: str) -> str:
     return model.replace(".", "_")
 
@@ -47,7 +53,7 @@ def code_terms(addon_dir: Path):
             if isinstance(node, ast.Call) and is_translation_call(node):
                 if not node.args or not (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                     raise ValueError(f"{path}:{node.lineno}: _() needs a literal string to be exported")
-                yield node.args[0].value, f"code:addons/{MODULE}/{rel.as_posix()}:0"
+                yield node.args[0].value, f"code:addons/{module_name(addon_dir)}/{rel.as_posix()}:0"
 
 
 def is_translation_call(node: ast.Call) -> bool:
@@ -64,16 +70,16 @@ def field_terms(addon_dir: Path):
 
     for model, fields in addon_fields(addon_dir).items():
         for name, info in sorted(fields.items()):
-            xmlid = f"{MODULE}.field_{_model_key(model)}__{name}"
+            xmlid = f"{module_name(addon_dir)}.field_{_model_key(model)}__{name}"
             # res.users inherits res.partner (_inherits): Odoo reflects the partner fields on it too
-            xmlids = [xmlid] + ([f"{MODULE}.field_res_users__{name}"] if model == "res.partner" else [])
+            xmlids = [xmlid] + ([f"{module_name(addon_dir)}.field_res_users__{name}"] if model == "res.partner" else [])
             for attr, kind in (("string", "field_description"), ("help", "help")):
                 if info.get(attr):
                     for ref in xmlids:
                         yield info[attr], f"model:ir.model.fields,{kind}:{ref}"
             if info["type"] == "selection":
                 for key, label in info["_args"][0]:
-                    yield label, (f"model:ir.model.fields.selection,name:{MODULE}.selection__"
+                    yield label, (f"model:ir.model.fields.selection,name:{module_name(addon_dir)}.selection__"
                                   f"{_model_key(model)}__{name}__{key}")
 
 
@@ -84,7 +90,7 @@ def data_terms(addon_dir: Path, data_files: list[str]):
         root = ET.parse(addon_dir / rel).getroot()
         for record in root.iter("record"):
             model, rid = record.get("model"), record.get("id")
-            xmlid = rid if "." in rid else f"{MODULE}.{rid}"
+            xmlid = rid if "." in rid else f"{module_name(addon_dir)}.{rid}"
             if model == "ir.ui.view":
                 arch = next(f for f in record.findall("field") if f.get("name") == "arch")
                 for term in view_terms(arch):
@@ -100,7 +106,7 @@ def data_terms(addon_dir: Path, data_files: list[str]):
         for menu in root.iter("menuitem"):
             if menu.get("name"):
                 mid = menu.get("id")
-                yield menu.get("name"), f"model:ir.ui.menu,name:{mid if '.' in mid else f'{MODULE}.{mid}'}"
+                yield menu.get("name"), f"model:ir.ui.menu,name:{mid if '.' in mid else f'{module_name(addon_dir)}.{mid}'}"
 
 
 def view_terms(arch: ET.Element):
@@ -157,7 +163,7 @@ def render(addon_dir: Path) -> str:
     out = [
         "# Translation of Odoo Server.",
         "# This file contains the translation of the following modules:",
-        f"# \t* {MODULE}",
+        f"# \t* {module_name(addon_dir)}",
         "#",
         'msgid ""',
         'msgstr ""',
@@ -174,7 +180,7 @@ def render(addon_dir: Path) -> str:
         "",
     ]
     for msgid, refs in sorted(terms(addon_dir).items()):
-        out.append(f"#. module: {MODULE}")
+        out.append(f"#. module: {module_name(addon_dir)}")
         if any(ref.startswith("code:") for ref in refs):
             out.append("#. odoo-python")
         out.extend(f"#: {ref}" for ref in refs)
@@ -187,13 +193,13 @@ def render(addon_dir: Path) -> str:
 
 
 def pot_path(addon_dir: Path) -> Path:
-    return addon_dir / "i18n" / f"{MODULE}.pot"
+    return addon_dir / "i18n" / f"{module_name(addon_dir)}.pot"
 
 
 def main() -> None:
     from .harness import ADDONS_DIR
 
-    for name in ("credit_guard", "credit_guard_19"):
+    for name in ("credit_guard", "credit_guard_19", "credit_guard_stock", "credit_guard_stock_19"):
         addon_dir = ADDONS_DIR / name
         pot_path(addon_dir).parent.mkdir(exist_ok=True)
         pot_path(addon_dir).write_text(render(addon_dir))

@@ -21,6 +21,9 @@ def user_error_types():
     return UserError, AccessError
 
 
+REASON = "Payment of 7,000.00 USD received today."
+
+
 def held(world, **vals):
     values = {
         "credit_hold": True,
@@ -378,7 +381,7 @@ def test_timeout_parameter(world, value, expected):
 def test_controller_releases(world):
     order = held(world, amount_total=1250.0)
     before = datetime.now().replace(microsecond=0)
-    assert world.call(CONTROLLER, "action_release_credit_hold", order) is True
+    assert world.call(CONTROLLER, "action_release_credit_hold", order, reason=REASON) is True
     row = world.read(order)
     assert row["credit_hold"] is False
     assert row["credit_released_by"] == world.uids[CONTROLLER]
@@ -387,9 +390,11 @@ def test_controller_releases(world):
     (message,) = world.registry.messages
     assert message["res_id"] == order.id and message["subtype_xmlid"] == "mail.mt_note"
     assert message["body"] == (
-        "Credit hold released by Carla Credit (reasons of the hold: Exposure 132,000.00 USD exceeds the limit "
-        "125,000.00 USD by 7,000.00 USD; 2 invoices more than 30 days overdue (4,200.00 USD))."
+        "Credit hold released by Carla Credit as Credit Manager: Payment of 7,000.00 USD received today. "
+        "(reasons of the hold: Exposure 132,000.00 USD exceeds the limit 125,000.00 USD by 7,000.00 USD; "
+        "2 invoices more than 30 days overdue (4,200.00 USD))."
     )
+    assert row["credit_released_tier"] == "credit_manager" and row["credit_release_reason"] == REASON
     # the release is kept for the daemon and for the record
     assert row["credit_hold_reasons"] and row["credit_hold_key"] == "S00001:3"
 
@@ -424,7 +429,7 @@ def test_released_order_confirms_without_asking_again(world, daemon):
     configure(world, daemon.url)
     order = held(world)
     daemon.answer(order.name, body=HOLD_ANSWER)  # the daemon would still hold it
-    world.call(CONTROLLER, "action_release_credit_hold", order)
+    world.call(CONTROLLER, "action_release_credit_hold", order, reason=REASON)
     assert world.call(SALESMAN, "action_confirm", order) is True
     assert daemon.requests == []
     assert world.read(order)["state"] == "sale"
@@ -435,7 +440,7 @@ def test_release_does_not_cover_a_larger_order(world, daemon):
     configure(world, daemon.url)
     order = held(world, amount_total=1000.0)
     daemon.answer(order.name, body=HOLD_ANSWER)
-    world.call(CONTROLLER, "action_release_credit_hold", order)
+    world.call(CONTROLLER, "action_release_credit_hold", order, reason=REASON)
     world.env(ADMIN, su=True)["sale.order"].browse(order.id).write({"amount_total": 1500.0})
     with pytest.raises(UserError, match="is on credit hold"):
         world.call(SALESMAN, "action_confirm", order)
@@ -447,7 +452,7 @@ def test_release_does_not_cover_a_larger_order(world, daemon):
 
 def test_admin_is_a_controller(world):
     order = held(world)
-    world.call(ADMIN, "action_release_credit_hold", order)
+    world.call(ADMIN, "action_release_credit_hold", order, reason=REASON)
     assert world.read(order)["credit_hold"] is False
 
 
@@ -468,7 +473,7 @@ def test_controller_opens_and_releases_another_salespersons_order(world):
     order = held(world, user_id=world.uids[OTHER_SALESMAN])
     (row,) = world.call(CONTROLLER, "read", order, ["name", "user_id", "credit_hold"])
     assert row["credit_hold"] is True and row["user_id"] == world.uids[OTHER_SALESMAN]
-    assert world.call(CONTROLLER, "action_release_credit_hold", order) is True
+    assert world.call(CONTROLLER, "action_release_credit_hold", order, reason=REASON) is True
     row = world.read(order)
     assert row["credit_hold"] is False and row["credit_released_by"] == world.uids[CONTROLLER]
     # ... and every order of her company, whoever sells it
@@ -493,7 +498,7 @@ def test_controller_implying_only_own_documents_fails_like_real_odoo(world):
     world.registry.access.data.set_implied(CONTROLLER_GROUP, ["sales_team.group_sale_salesman"])
     order = held(world)
     with pytest.raises(AccessError) as err:
-        world.call(CONTROLLER, "action_release_credit_hold", order)
+        world.call(CONTROLLER, "action_release_credit_hold", order, reason=REASON)
     assert str(err.value) == captured_fault(world, "sale.order.read_other_salesperson_order", CONTROLLER)
     assert world.read(order)["credit_hold"] is True
 
@@ -566,7 +571,7 @@ def test_orders_and_customers_of_another_company_are_invisible(world):
     # the controller works in the first company only: "All Documents" does not lift the company rules
     assert world.env(CONTROLLER)["sale.order"].search([]).ids == [home.id]
     with pytest.raises(AccessError, match=r"Sorry, Carla Credit \(id=\d+\) doesn't have 'read' access"):
-        world.call(CONTROLLER, "action_release_credit_hold", order)
+        world.call(CONTROLLER, "action_release_credit_hold", order, reason=REASON)
     assert world.read(order)["credit_hold"] is True
     partners = world.env(CONTROLLER)["res.partner"]
     assert set(partners.search([]).ids) == {world.customer.id, ours.id}
@@ -645,7 +650,8 @@ def test_user_facing_messages_are_translated(world, closed_port):
             "La commande %(order)s est bloquée (crédit) : %(reasons)s. Palier : %(tier)s.",
         "no reason given": "sans motif",
         "Only a user in the group Credit Controller can release a credit hold.": "Réservé au contrôle crédit.",
-        "Credit hold released by %(user)s (reasons of the hold: %(reasons)s).": "Débloquée par %(user)s (%(reasons)s).",
+        "Credit hold released by %(user)s as %(tier)s: %(reason)s (reasons of the hold: %(reasons)s).":
+            "Débloquée par %(user)s (%(tier)s, %(reason)s ; %(reasons)s).",
         "CreditGuard could not be reached to check sales order %(order)s (%(error)s). The credit policy does not "
         "allow confirming an order without its answer: try again in a moment, or ask your administrator.":
             "CreditGuard injoignable pour %(order)s (%(error)s).",
@@ -659,8 +665,8 @@ def test_user_facing_messages_are_translated(world, closed_port):
         world.call(SALESMAN, "action_confirm", tiered)
     with pytest.raises(AccessError, match="^Réservé au contrôle crédit.$"):
         world.call(SALESMAN, "action_release_credit_hold", order)
-    world.call(CONTROLLER, "action_release_credit_hold", order)
-    assert world.registry.messages[-1]["body"] == "Débloquée par Carla Credit (sans motif)."
+    world.call(CONTROLLER, "action_release_credit_hold", order, reason=REASON)
+    assert world.registry.messages[-1]["body"] == f"Débloquée par Carla Credit (Credit Manager, {REASON} ; sans motif)."
 
     world.set_params(check_url="http://127.0.0.1:%d/x" % closed_port, check_token="t", fail_mode="closed")
     with pytest.raises(UserError, match=r"^CreditGuard injoignable pour S\d+ \(connexion impossible\)\.$"):

@@ -31,7 +31,7 @@ def test_pot_parses_and_holds_the_strings_users_see(name):
         "Sales order %(order)s is on credit hold: %(reasons)s. A user in the group Credit Controller "
         "(release tier: %(tier)s) must release it first.",
         "Only a user in the group Credit Controller can release a credit hold.",
-        "Credit hold released by %(user)s (reasons of the hold: %(reasons)s).",
+        "Credit hold released by %(user)s as %(tier)s: %(reason)s (reasons of the hold: %(reasons)s).",
         "Release credit hold",
         "This order is on credit hold",
         "Credit Controller",

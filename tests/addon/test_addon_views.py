@@ -31,8 +31,8 @@ def addon(request):
     return {"name": name, "dir": ADDONS_DIR / name, "version": ADDONS[name], "captured": captured}
 
 
-def primary_views(addon) -> dict[str, dict]:
-    return {r["id"]: r for r in all_views(addon) if not r.get("inherit_id")}
+def primary_views(addon, model="sale.order") -> dict[str, dict]:
+    return {r["id"]: r for r in all_views(addon) if not r.get("inherit_id") and r["model"] == model}
 
 
 def queue_action(addon) -> dict:
@@ -103,10 +103,30 @@ def test_queue_mass_release_calls_the_release_method(addon):
     header = arch.find("header")
     assert header is not None and list(arch).index(header) == 0
     (button,) = header.findall("button")
-    assert (button.get("name"), button.get("type")) == ("action_release_credit_hold", "object")
+    assert (button.get("name"), button.get("type")) == ("action_open_credit_release_wizard", "object")
     assert button.get("name") in methods(addon)
     assert button.get("groups") == CONTROLLER
-    assert button.get("confirm")
+
+
+def test_release_wizard_view(addon):
+    """The wizard the release buttons open: the reason (required by the model) and the release button."""
+    (record,) = primary_views(addon, "credit.guard.release.wizard").values()
+    arch = record["arch"]
+    assert arch.tag == "form"
+    fields = viewcheck.addon_fields(addon["dir"])["credit.guard.release.wizard"]
+    assert fields["reason"]["type"] == "text" and fields["reason"]["required"] is True
+    assert {f.get("name") for f in arch.iter("field")} == {"order_ids", "reason"}
+    wizard_methods = viewcheck.addon_methods(addon["dir"])["credit.guard.release.wizard"]
+    (release,) = [b for b in arch.iter("button") if b.get("type") == "object"]
+    assert release.get("name") == "action_release" and release.get("name") in wizard_methods
+    assert [b.get("special") for b in arch.iter("button") if b.get("special")] == ["cancel"]
+    assert not [n for n in arch.iter() if n.get("role") is None and "alert" in (n.get("class") or "")]
+    # the tier list (Sales > Credit > Release tiers) names only fields of the tier model
+    (tiers,) = primary_views(addon, "credit.guard.tier").values()
+    assert tiers["arch"].tag == viewcheck.LIST_TAG[addon["version"]]
+    tier_fields = viewcheck.addon_fields(addon["dir"])["credit.guard.tier"]
+    assert {f.get("name") for f in tiers["arch"].iter("field")} <= set(tier_fields)
+    assert tier_fields["group_id"]["_args"] == ["res.groups"]
 
 
 def test_queue_search_filters(addon):

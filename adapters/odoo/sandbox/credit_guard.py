@@ -106,19 +106,21 @@ class CreditGuardSaleOrder(Tracking):
                                                    vals.get("credit_release_tier")) for name, vals in new_holds))
         return super().action_confirm()  # type: ignore[misc]
 
-    def action_release_credit_hold(self):
-        """Release the holds: ``credit_hold`` false, released by the caller, now; a note in the chatter."""
+    def action_release_credit_hold(self, reason=None):
+        """Release the holds: ``credit_hold`` false, released by the caller, now, with the reason given and the
+        hold's tier (the sandbox's controller holds every tier); a note in the chatter."""
         if not is_controller(self):
             raise AccessError(NOT_A_CONTROLLER)
         user = self.env.user["name"]  # type: ignore[attr-defined]
-        for order_id, _name, held, reasons, codes, _tier in self._holds():
+        for order_id, _name, held, reasons, codes, tier in self._holds():
             if not held:
                 continue
             order = self._browse([order_id])  # type: ignore[attr-defined]
             total = self._sql('SELECT "amount_total" FROM "sale_order" WHERE "id" = ?', [order_id])[0][0]  # type: ignore[attr-defined]
             super(Tracking, order).write({"credit_hold": False, "credit_released_by": self.env.uid,  # type: ignore[attr-defined]
                                           "credit_released_at": self.env.now_str(),  # type: ignore[attr-defined]
-                                          "credit_released_amount": total})
+                                          "credit_released_amount": total, "credit_released_tier": tier or False,
+                                          "credit_release_reason": (reason or "").strip() or False})
             text = reasons_inline(reasons) or (codes or "").replace(",", ", ") or "no reason given"
             order.message_post(body=f"Credit hold released by {user} (reasons of the hold: {text}).",
                                subtype_xmlid="mail.mt_note")

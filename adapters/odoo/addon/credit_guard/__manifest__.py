@@ -16,9 +16,12 @@ and limit on the customer. See README.rst.
     "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/credit_guard_security.xml",
+        "security/ir.model.access.csv",
+        "data/credit_guard_tier_data.xml",
         "views/sale_order_views.xml",
         "views/res_partner_views.xml",
         "views/credit_hold_views.xml",
+        "views/credit_release_wizard_views.xml",
     ],
     "installable": True,
     "application": False,

@@ -18,9 +18,12 @@ Odoo 19.0 port: install this directory under the name ``credit_guard``.
     "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/credit_guard_security.xml",
+        "security/ir.model.access.csv",
+        "data/credit_guard_tier_data.xml",
         "views/sale_order_views.xml",
         "views/res_partner_views.xml",
         "views/credit_hold_views.xml",
+        "views/credit_release_wizard_views.xml",
     ],
     "installable": True,
     "application": False,

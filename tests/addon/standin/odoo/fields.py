@@ -139,3 +139,23 @@ class One2many(Field):
 class Many2many(Field):
     type = "many2many"
     positional = ("comodel_name", "relation", "column1", "column2", "string")
+    empty = ()
+
+    def to_raw(self, value):
+        """Ids from a recordset, a list of ids or the commands ``(6, 0, ids)`` / ``(4, id)``."""
+        if not value:
+            return ()
+        if hasattr(value, "ids"):
+            return tuple(value.ids)
+        ids = []
+        for item in value:
+            if isinstance(item, (list, tuple)) and item and item[0] == 6:
+                ids = list(item[2])
+            elif isinstance(item, (list, tuple)) and item and item[0] == 4:
+                ids.append(item[1])
+            else:
+                ids.append(item)
+        return tuple(ids)
+
+    def from_raw(self, record, raw):
+        return record.env[self.attrs["comodel_name"]].browse(tuple(raw or ()))

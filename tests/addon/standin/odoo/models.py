@@ -196,6 +196,13 @@ class BaseModel:
         return [dict(record._row(), id=record.id) for record in self]
 
 
+class Constraint:
+    """Odoo 19's ``models.Constraint`` (17: ``_sql_constraints``): declared, not enforced here."""
+
+    def __init__(self, definition, message=None):
+        self.definition, self.message = definition, message
+
+
 class Model(BaseModel):
     """Odoo's ``models.Model``."""
 

@@ -137,6 +137,18 @@ class SaleOrder(models.Model):
         help="The order total when the hold was released: the release covers the order "
         "as long as its total does not grow beyond this amount.",
     )
+    credit_released_tier = fields.Char(
+        string="Released At Tier",
+        readonly=True,
+        copy=False,
+        help="The release tier (credit.guard.tier code) of the user who released the hold.",
+    )
+    credit_release_reason = fields.Text(
+        string="Release Reason",
+        readonly=True,
+        copy=False,
+        help="Why the hold was released, as given by the user who released it.",
+    )
 
     # ------------------------------------------------------------------ confirm
 
@@ -359,22 +371,47 @@ class SaleOrder(models.Model):
 
     # -------------------------------------------------------------------- release
 
-    def action_release_credit_hold(self):
+    def action_open_credit_release_wizard(self):
+        """The release buttons (order form, Credit holds queue): a wizard asks for the reason."""
         if not self.env.user.has_group(CONTROLLER_GROUP):
             raise AccessError(self.env._("Only a user in the group Credit Controller can release a credit hold."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Release credit holds"),
+            "res_model": "credit.guard.release.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_order_ids": [(6, 0, self.filtered("credit_hold").ids)]},
+        }
+
+    def action_release_credit_hold(self, reason=None):
+        """Release the holds, for the reason given: the caller's tier must reach each order's tier."""
+        if not self.env.user.has_group(CONTROLLER_GROUP):
+            raise AccessError(self.env._("Only a user in the group Credit Controller can release a credit hold."))
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Give the reason for releasing the credit hold."))
+        held = self.filtered("credit_hold")
+        tiers = self.env["credit.guard.tier"]
+        tiers._credit_guard_check_release(held, self.env.user)
+        _rank, tier = tiers._credit_guard_user_tier(self.env.user)
         now = fields.Datetime.now()
-        for order in self.filtered("credit_hold"):
+        for order in held:
             reasons = reasons_inline(order.credit_hold_reasons) or (order.credit_hold_codes or "").replace(",", ", ")
             order.write({
                 "credit_hold": False,
                 "credit_released_by": self.env.user.id,
                 "credit_released_at": now,
                 "credit_released_amount": order.amount_total,
+                "credit_released_tier": tier.code if tier else False,
+                "credit_release_reason": reason,
             })
             order.message_post(
                 body=self.env._(
-                    "Credit hold released by %(user)s (reasons of the hold: %(reasons)s).",
+                    "Credit hold released by %(user)s as %(tier)s: %(reason)s (reasons of the hold: %(reasons)s).",
                     user=self.env.user.name,
+                    tier=tier.name if tier else self.env._("Credit Controller"),
+                    reason=reason,
                     reasons=reasons or self.env._("no reason given"),
                 ),
                 subtype_xmlid="mail.mt_note",
@@ -382,12 +419,14 @@ class SaleOrder(models.Model):
         return True
 
     def write(self, vals):
+        releasing = "credit_hold" in vals and not vals["credit_hold"]
         if (
-            "credit_hold" in vals
-            and not vals["credit_hold"]
+            (releasing or "credit_release_tier" in vals)
             and not self.env.su
             and any(order.credit_hold for order in self)
-            and not self.env.user.has_group(CONTROLLER_GROUP)
         ):
-            raise AccessError(self.env._("Only a user in the group Credit Controller can release a credit hold."))
+            if releasing and not self.env.user.has_group(CONTROLLER_GROUP):
+                raise AccessError(self.env._("Only a user in the group Credit Controller can release a credit hold."))
+            # clearing a hold, or changing its tier, needs the tier the hold has now
+            self.env["credit.guard.tier"]._credit_guard_check_release(self.filtered("credit_hold"), self.env.user)
         return super().write(vals)

@@ -36,7 +36,7 @@ class TestCreditGuard(TransactionCase):
         cls.salesman = new_test_user(cls.env, login="cg_salesman", groups="sales_team.group_sale_salesman")
         cls.other_salesman = new_test_user(cls.env, login="cg_salesman2", groups="sales_team.group_sale_salesman")
         cls.controller = new_test_user(cls.env, login="cg_controller",
-                                       groups="credit_guard.group_credit_controller")
+                                       groups="credit_guard.group_credit_tier_credit_manager")
         cls.partner = cls.env["res.partner"].create({"name": "CreditGuard Customer"})
         cls.product = cls.env["product.product"].create({"name": "CreditGuard Product", "list_price": 100.0})
         cls.params = cls.env["ir.config_parameter"].sudo()
@@ -95,7 +95,7 @@ class TestCreditGuard(TransactionCase):
     def test_controller_releases(self):
         order = self.hold(self.order())  # of another salesperson
         self.assertNotEqual(order.user_id, self.controller)
-        order.with_user(self.controller).action_release_credit_hold()
+        order.with_user(self.controller).action_release_credit_hold(reason="Customer paid.")
         self.assertFalse(order.credit_hold)
         self.assertEqual(order.credit_released_by, self.controller)
         self.assertTrue(order.credit_released_at)
@@ -123,7 +123,7 @@ class TestCreditGuard(TransactionCase):
         as_controller = self.env["sale.order"].with_user(self.controller)
         self.assertFalse(as_controller.search([("id", "=", order.id)]))
         with self.assertRaises(AccessError):
-            order.with_user(self.controller).action_release_credit_hold()
+            order.with_user(self.controller).action_release_credit_hold(reason="Customer paid.")
         self.assertTrue(order.credit_hold)
 
     def test_salesman_cannot_release(self):
@@ -180,12 +180,12 @@ class TestCreditGuard(TransactionCase):
     def test_views(self):
         orders = self.env["sale.order"].with_user(self.controller)
         views = orders.get_views([(False, "form"), (False, LIST_VIEW), (False, "search")])["views"]
-        self.assertIn('name="action_release_credit_hold"', views["form"]["arch"])
+        self.assertIn('name="action_open_credit_release_wizard"', views["form"]["arch"])
         self.assertIn("alert-danger", views["form"]["arch"])
         self.assertIn('name="credit_hold"', views[LIST_VIEW]["arch"])
         self.assertIn("credit_hold", views["search"]["arch"])
         salesman_form = self.env["sale.order"].with_user(self.salesman).get_views([(False, "form")])
-        self.assertNotIn("action_release_credit_hold", salesman_form["views"]["form"]["arch"])
+        self.assertNotIn("action_open_credit_release_wizard", salesman_form["views"]["form"]["arch"])
         partner_form = self.env["res.partner"].with_user(self.salesman).get_views([(False, "form")])
         self.assertIn('name="credit_exposure"', partner_form["views"]["form"]["arch"])
         self.assertIn("decoration-danger", views[LIST_VIEW]["arch"])
@@ -206,11 +206,11 @@ class TestCreditGuard(TransactionCase):
         self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(self.controller)._visible_menu_ids())
         self.assertNotIn(menu.id, self.env["ir.ui.menu"].with_user(self.salesman)._visible_menu_ids())
         views = as_controller.get_views([(action.view_id.id, LIST_VIEW), (action.search_view_id.id, "search")])
-        self.assertIn('name="action_release_credit_hold"', views["views"][LIST_VIEW]["arch"])
+        self.assertIn('name="action_open_credit_release_wizard"', views["views"][LIST_VIEW]["arch"])
         self.assertIn('name="group_customer"', views["views"]["search"]["arch"])
         # mass release from the list: the selected orders, the method's own check decides
         with self.assertRaises(AccessError):
             held.with_user(self.salesman).action_release_credit_hold()
-        held.with_user(self.controller).action_release_credit_hold()
+        held.with_user(self.controller).action_release_credit_hold(reason="Customer paid.")
         self.assertFalse(any(held.mapped("credit_hold")))
         self.assertEqual(held.mapped("credit_released_by"), self.controller)
