@@ -34,6 +34,12 @@ def marker(key: str) -> str:
     return f"[creditguard {key}]"
 
 
+def hidden(text: str) -> str:
+    """``text`` in a note or activity where users do not see it (Bootstrap's ``d-none``: Odoo's sanitizer keeps
+    classes) and the adapter's search still finds it: the idempotency key is for CreditGuard, not for people."""
+    return f'<span class="d-none">{html.escape(text)}</span>'
+
+
 class OdooWriter:
     def __init__(self, client: OdooClient, *, controller_user_id: int | None = None) -> None:
         self.client = crashpoints.after_calls(client, ("write", "create", "call_method"))
@@ -130,7 +136,7 @@ class OdooWriter:
         if self._marked("mail.message", [("model", "=", model), ("res_id", "=", res_id),
                                          ("message_type", "=", "comment")], "body", tag):
             return False
-        self.client.call_method(model, "message_post", [res_id], body=f"{body}<p><small>{html.escape(tag)}</small></p>",
+        self.client.call_method(model, "message_post", [res_id], body=f"{body}{hidden(tag)}",
                                 message_type="comment", subtype_xmlid="mail.mt_note", body_is_html=True)
         return True
 
@@ -158,7 +164,7 @@ class OdooWriter:
                 "act_type_xmlid": TODO,
                 "summary": f"Credit hold: {p['order']}",
                 "note": f"<p>{html.escape('; '.join(r['message'] for r in p['reasons']))}</p>"
-                        f"<p><small>{html.escape(marker(key))}</small></p>",
+                        f"{hidden(marker(key))}",
             }
             if self.controller_user_id:
                 kwargs["user_id"] = self.controller_user_id
@@ -187,7 +193,7 @@ class OdooWriter:
                     "act_type_xmlid": p["activity_type"],
                     "summary": p["summary"][:200],
                     "note": f"<p>{html.escape(p['summary'])} (due {p['due_date']}).</p>"
-                            f"<p><small>{html.escape(tag)}</small></p>",
+                            f"{hidden(tag)}",
                     "date_deadline": p["deadline"],
                 }
                 if p.get("user_id"):

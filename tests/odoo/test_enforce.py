@@ -142,7 +142,7 @@ def test_advisory_entry_applied_again_after_a_lost_answer_changes_nothing(sandbo
     assert messages(sandbox, oid) == 1 and len(todos(sandbox, oid)) == 1
 
 
-def test_hold_note_gives_the_exposure_as_money_in_the_controllers_language(sandbox, loop_factory):
+def test_hold_note_gives_money_in_the_controllers_language_and_hides_the_key(sandbox, loop_factory):
     loop = loop_factory(sandbox)
     loop.sync()
     order, head = target(loop.store)
@@ -153,6 +153,8 @@ def test_hold_note_gives_the_exposure_as_money_in_the_controllers_language(sandb
     [note] = sandbox.search_read("mail.message", [("model", "=", "sale.order"), ("res_id", "=", int(order.erp_id)),
                                                   ("body", "ilike", "Credit hold")], ["body"])
     assert f"exposure ${exposure:,.2f}." in note["body"]
+    # the idempotency key stays in the note for CreditGuard, out of the users' sight
+    assert f'<span class="d-none">[creditguard odoo:hold:{order.erp_id}:r1]</span>' in note["body"]
 
 
 def test_advisory_release_closes_the_hold_todo_and_a_revision_keeps_one_open(sandbox, loop_factory):
