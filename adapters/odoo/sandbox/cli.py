@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", default="demo", help="demo, large:N or empty")
     parser.add_argument("--version", default="17", choices=["17", "19", "17.0", "19.0"])
     parser.add_argument("--database", default="demo")
-    parser.add_argument("--addons", default="", help="comma-separated sandbox addons to install (credit_guard)")
+    parser.add_argument("--addons", default="", help="comma-separated sandbox addons to install (credit_guard, sale_stock)")
     parser.add_argument("--commit-delay", type=float, default=0.0, metavar="SECONDS",
                         help="mass actions (writes on several records) commit this long after they start, "
                              "keeping their earlier write_date")

@@ -136,6 +136,29 @@ class CreditGuardSaleOrder(Tracking):
         return super().write(vals)
 
 
+DELIVERY_HELD = "A delivery of a sales order on credit hold cannot be validated until the hold is released."
+
+
+class CreditGuardStockPicking:
+    """``stock.picking`` of the bridge ``credit_guard_stock`` (with ``sale_stock``): ``button_validate`` refuses
+    an outgoing delivery whose sales order is on credit hold, before Odoo's own checks."""
+
+    def button_validate(self):
+        rows = self._pickings()  # type: ignore[attr-defined]
+        order_ids: list[int] = []
+        for _id, state, sale_id, code in rows:
+            if code == "outgoing" and state not in ("done", "cancel") and sale_id and sale_id not in order_ids:
+                order_ids.append(sale_id)
+        held = self._sql(  # type: ignore[attr-defined]
+            'SELECT "id", "name", "credit_hold_reasons", "credit_hold_codes", "credit_release_tier" FROM "sale_order" '
+            'WHERE "credit_hold" = 1 AND "id" IN (SELECT value FROM json_each(?))', [json.dumps(order_ids)])
+        if held:
+            held = sorted(held, key=lambda row: order_ids.index(row[0]))
+            raise UserError("\n".join([DELIVERY_HELD] + [hold_message(name, reasons, codes, tier)
+                                                           for _id, name, reasons, codes, tier in held]))
+        return super().button_validate()  # type: ignore[misc]
+
+
 class CreditGuardPartner(Tracking):
     _tracked = "credit_risk_flag"
 
@@ -146,7 +169,8 @@ class CreditGuardPartner(Tracking):
 
 
 #: Python behaviour of each addon, by model.
-MIXINS: dict[str, dict[str, type]] = {ADDON: {"sale.order": CreditGuardSaleOrder, "res.partner": CreditGuardPartner}}
+MIXINS: dict[str, dict[str, type]] = {ADDON: {"sale.order": CreditGuardSaleOrder, "res.partner": CreditGuardPartner,
+                                              "stock.picking": CreditGuardStockPicking}}
 
 
 def module_row(version: str) -> dict[str, Any]:

@@ -246,6 +246,9 @@ class Fixtures:
         modules = list(MODULES)
         if self.version == "19":
             modules.append(("rpc", "RPC endpoints", "installed", False, 100))
+        if "sale_stock" in self.addons:  # installing sale_stock installs stock (see stock.py)
+            modules = [(n, d, "installed" if n == "stock" else st, a, q) for n, d, st, a, q in modules]
+            modules.append(("sale_stock", "Sales and Warehouse Management", "installed", False, 100))
         rows = [{"id": i, "name": name, "shortdesc": desc, "state": state, "application": int(app), "sequence": seq,
                  "latest_version": f"{self.version}.0.1.0" if state == "installed" else None, "author": "Odoo S.A.",
                  "license": "LGPL-3"} for i, (name, desc, state, app, seq) in enumerate(modules, start=1)]

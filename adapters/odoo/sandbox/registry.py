@@ -9,16 +9,20 @@ from .orm import BaseModel, model_class
 class Registry:
     def __init__(self, version: str, addons: tuple[str, ...] = ()) -> None:
         # importing the business models registers their classes
-        from . import accounting, base_models, credit_guard, mail, partners, sales  # noqa: F401
+        from . import accounting, base_models, credit_guard, mail, partners, sales, stock  # noqa: F401
 
         self.version = version
         self.addons = tuple(addons)
         self.fields = dict(schema.load(version))  # per registry: addons add fields to some models
+        if stock.ADDON in self.addons:  # deliveries: stock.picking and its types
+            self.fields.update(schema.load_stock(version))
         self.classes = {name: model_class(name) for name in self.fields}
         for addon in self.addons:
             for model, extra in schema.load_addon(addon).items():
                 self.fields[model] = {**self.fields[model], **extra}
             for model, mixin in credit_guard.MIXINS.get(addon, {}).items():
+                if model not in self.classes:  # a bridge to an addon that is not installed
+                    continue
                 base = self.classes[model]
                 self.classes[model] = type(base.__name__, (mixin, base), {"_name": model})
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from . import credit_guard, demo, large, schema
+from . import credit_guard, demo, large, schema, stock
 from .accounting import currency_digits
 from .convert import round_money
 from .domain import Compiler
@@ -101,6 +101,8 @@ class OdooSandbox:
                 raise ValueError(f"invalid data set {data!r}: expected 'demo', 'large:N' or 'empty'")
             if "credit_guard" in self.addons:
                 credit_guard.install(self.db.conn)
+            if stock.ADDON in self.addons:
+                stock.install(fixtures)
         self.db.conn.execute("ANALYZE")
 
     # -- lifecycle ---------------------------------------------------------------

@@ -104,6 +104,16 @@ def load(version: str) -> dict[str, dict[str, Field]]:
     return models
 
 
+@lru_cache(maxsize=None)
+def load_stock(version: str) -> dict[str, dict[str, Field]]:
+    """``{model: {field: Field}}`` of the stock models ``sale_stock`` brings (``fields/<version>/stock/``)."""
+    models: dict[str, dict[str, Field]] = {}
+    for path in sorted((FIELDS_DIR / version / "stock").glob("*.json")):
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        models[path.stem] = {name: Field(path.stem, name, attrs["type"], attrs) for name, attrs in raw.items()}
+    return models
+
+
 def addon_names() -> list[str]:
     """The addons the sandbox can install (``fields/addons/<name>.json``)."""
     return sorted(path.stem for path in ADDONS_DIR.glob("*.json"))
