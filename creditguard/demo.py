@@ -82,7 +82,7 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
     for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         stale.unlink(missing_ok=True)
 
-    with OdooSandbox(version="17", data="demo", addons=("credit_guard",)) as sandbox, SapSandbox() as sap:
+    with OdooSandbox(version="17", data="demo", addons=("credit_guard", "sale_stock")) as sandbox, SapSandbox() as sap:
         config_path = workdir / "config.toml"
         config_path.write_text(CONFIG.format(db=db, url=sandbox.url, env=PASSWORD_ENV, protocol=protocol,
                                              policy=DEFAULT_POLICY, sap_url=sap.url, sap_env=SAP_PASSWORD_ENV))
@@ -207,6 +207,7 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
             console.print(f"Confirming {order} in Odoo is refused: [italic]{escape(fault.faultString)}[/]")
         proxy.execute_kw("demo", 2, "admin", "sale.order", "action_release_credit_hold", [[order_id["id"]]],
                          {"reason": "Customer paid the overdue invoices by wire today"})
+        _refused_delivery(sandbox, proxy, console)
         report, _, _ = cycle()
         released = [c for c in report.changes if c.action in ("honour_release", "release_hold")]
         for change in released:
@@ -231,6 +232,27 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
         "  • Contacts › a customer › [bold]Credit[/] tab: risk flag, grade, exposure, limit and headroom."
     )
     _partner_figures(store, policy, as_of, sandbox, console)
+
+
+def _refused_delivery(sandbox, proxy, console: Console) -> None:
+    """A confirmed order on hold: validating its delivery is refused (the bridge module credit_guard_stock)."""
+    import xmlrpc.client
+
+    from .render import escape
+
+    for order in sandbox.search_read("sale.order", [("credit_hold", "=", True), ("state", "=", "sale")],
+                                     ["id", "name"]):
+        pickings = sandbox.search_read("stock.picking", [("sale_id", "=", order["id"]), ("state", "=", "assigned")],
+                                       ["id", "name"])
+        if not pickings:
+            continue
+        try:
+            proxy.execute_kw("demo", 2, "admin", "stock.picking", "button_validate", [[pickings[0]["id"]]])
+        except xmlrpc.client.Fault as fault:
+            first = fault.faultString.strip().splitlines()[0]
+            console.print(f"Validating delivery {escape(pickings[0]['name'])} of the confirmed order "
+                          f"{escape(order['name'])} on hold is refused: [italic]{escape(first)}[/]")
+        return
 
 
 def _partner_figures(store: Store, policy, as_of, sandbox, console: Console) -> None:

@@ -151,6 +151,7 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "Open receivables" in result.stdout
     assert "put on credit hold" in result.stdout and "is refused" in result.stdout
     assert "Released: " in result.stdout and "Where a user sees this in Odoo" in result.stdout
+    assert "on hold is refused: A delivery of a sales order on credit hold" in " ".join(result.stdout.split())
     assert "Enforcement in SAP" in result.stdout and "0 refused)" in result.stdout
     assert "blocked by the ERP's credit management" in " ".join(result.stdout.split())
     flat = " ".join(result.stdout.split())
