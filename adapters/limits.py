@@ -36,6 +36,8 @@ import orjson
 from defusedxml import DefusedXmlException
 from defusedxml.xmlrpc import DefusedExpatParser
 
+from connector.errors import exception_chain
+
 MAX_DEPTH = 200
 """Arrays / objects (JSON) or elements (XML) nested deeper than this are refused (records need < 10)."""
 DEFAULT_MAX_ANSWER_MB = 64
@@ -83,7 +85,7 @@ def reading(url: str, timeouts: tuple[type[BaseException], ...] = ()) -> Iterato
         raise exc.at(url) from None
     except (DeadlineExceeded, TimeoutError, *timeouts) as exc:
         expired = spent()
-        if expired is None and not any(isinstance(e, DeadlineExceeded) for e in _chain(exc)):
+        if expired is None and not any(isinstance(e, DeadlineExceeded) for e in exception_chain(exc)):
             raise
         raise NoAnswerInTime(expired or current_deadline().seconds).at(url) from None  # type: ignore[union-attr]
 
@@ -94,15 +96,6 @@ def spent() -> float | None:
     if current is not None and current.remaining() < 0.01:
         return current.seconds
     return None
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    node: BaseException | None = exc
-    while node is not None and node not in seen:
-        seen.append(node)
-        node = node.__cause__ or node.__context__
-    return seen
 
 
 class DeadlineExceeded(TimeoutError):
