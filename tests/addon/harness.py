@@ -52,9 +52,11 @@ def install_standin():
 
 
 def load_addon(name: str):
-    """Import ``adapters/odoo/addon/<name>`` as ``odoo.addons.<name>``."""
+    """Import ``adapters/odoo/addon/<name>`` as ``odoo.addons.<name>`` (once: its models are declared once)."""
     path = ADDONS_DIR / name
     full_name = f"odoo.addons.{name}"
+    if full_name in sys.modules:
+        return sys.modules[full_name]
     spec = importlib.util.spec_from_file_location(
         full_name, path / "__init__.py", submodule_search_locations=[str(path)]
     )
@@ -121,6 +123,7 @@ class Registry:
         self.uncommitted = set()
         self.company_id = None
         self.group_ids = {}  # res.groups: xml id -> record id
+        self.xmlids = {}  # env.ref: xml id -> (model, record id)
         self.main_cursor = MainCursor()
         self._last_id = 0
 

@@ -43,6 +43,16 @@ class Environment:
             self.cr if cr is None else cr,
         )
 
+    def ref(self, xml_id, raise_if_not_found=True):
+        """The record of an external id (``registry.xmlids``: ``{xml id: (model, id)}``)."""
+        found = getattr(self.registry, "xmlids", {}).get(xml_id)
+        if found is None:
+            if raise_if_not_found:
+                raise ValueError(f"External ID not found in the system: {xml_id}")
+            return None
+        model, record_id = found
+        return self[model].browse(record_id)
+
     @property
     def user(self):
         return self["res.users"].browse(self.uid)

@@ -1,6 +1,47 @@
-"""odoo.fields: field declarations that read and write the stand-in's in-memory rows."""
+"""odoo.fields: field declarations that read and write the stand-in's in-memory rows, and ``Command``."""
 
 import datetime as _dt
+import enum
+
+
+class Command(enum.IntEnum):
+    """The x2many commands (``odoo.Command``, defined in odoo/fields.py as in Odoo)."""
+
+    CREATE = 0
+    UPDATE = 1
+    DELETE = 2
+    UNLINK = 3
+    LINK = 4
+    CLEAR = 5
+    SET = 6
+
+    @classmethod
+    def create(cls, values):
+        return (cls.CREATE, 0, values)
+
+    @classmethod
+    def update(cls, record_id, values):
+        return (cls.UPDATE, record_id, values)
+
+    @classmethod
+    def delete(cls, record_id):
+        return (cls.DELETE, record_id, 0)
+
+    @classmethod
+    def unlink(cls, record_id):
+        return (cls.UNLINK, record_id, 0)
+
+    @classmethod
+    def link(cls, record_id):
+        return (cls.LINK, record_id, 0)
+
+    @classmethod
+    def clear(cls):
+        return (cls.CLEAR, 0, 0)
+
+    @classmethod
+    def set(cls, ids):
+        return (cls.SET, 0, ids)
 
 
 class Field:
@@ -132,8 +173,32 @@ class Many2one(Field):
 
 
 class One2many(Field):
+    """Not stored: the records of the comodel whose ``inverse_name`` is this record (read with the
+    caller's rights, as Odoo).  ``Command.create``/``link`` values are applied by ``create``/``write``."""
+
     type = "one2many"
     positional = ("comodel_name", "inverse_name", "string")
+    empty = ()
+
+    def __get__(self, record, owner):
+        if record is None:
+            return self
+        comodel = record.env[self.attrs["comodel_name"]]
+        if not record._ids:
+            return comodel
+        record.ensure_one()
+        return comodel.search([(self.attrs["inverse_name"], "=", record.id)])
+
+    def apply_commands(self, record, commands):
+        comodel = record.env[self.attrs["comodel_name"]]
+        inverse = self.attrs["inverse_name"]
+        for command in commands or ():
+            if command[0] == Command.CREATE:
+                comodel.create(dict(command[2], **{inverse: record.id}))
+            elif command[0] == Command.LINK:
+                comodel.browse(command[1]).write({inverse: record.id})
+            else:
+                raise NotImplementedError(f"the stand-in applies Command.create and Command.link, not {command!r}")
 
 
 class Many2many(Field):

@@ -66,6 +66,25 @@ class BaseModel:
     def __or__(self, other):
         return self.browse(self._ids + tuple(i for i in other._ids if i not in self._ids))
 
+    def __sub__(self, other):
+        return self.browse(tuple(i for i in self._ids if i not in other._ids))
+
+    def __and__(self, other):
+        return self.browse(tuple(i for i in self._ids if i in other._ids))
+
+    def __contains__(self, item):
+        if isinstance(item, BaseModel) and item._name == self._name:
+            return len(item._ids) == 1 and item._ids[0] in self._ids
+        raise TypeError(f"unsupported operand types in: {item!r} in {self!r}")
+
+    def __getitem__(self, key):
+        """``record["field"]`` reads a field; ``records[0]`` / ``records[1:]`` index the set."""
+        if isinstance(key, str):
+            return getattr(self, key)
+        if isinstance(key, slice):
+            return self.browse(self._ids[key])
+        return self.browse((self._ids[key],))
+
     def __repr__(self):
         return f"{self._name}{self._ids}"
 
@@ -90,7 +109,15 @@ class BaseModel:
         return self.browse(tuple(rec.id for rec in self if func(rec)))
 
     def mapped(self, name):
-        return [getattr(record, name) for record in self]
+        """The values of a field: a list, or the union of the records for a relational field (as Odoo)."""
+        field = self._fields.get(name)
+        values = [getattr(record, name) for record in self]
+        if field is not None and field.type in ("many2one", "one2many", "many2many"):
+            result = self.env[field.attrs["comodel_name"]]
+            for value in values:
+                result = result | value
+            return result
+        return values
 
     def sudo(self, flag=True):
         return self.with_env(self.env(su=flag))
@@ -168,8 +195,15 @@ class BaseModel:
             record = self.browse(record_id)
             for name, field in self._fields.items():
                 row[name] = field.default_value(record)
+            x2many = {}
             for name, value in vals.items():
-                row[name] = self._fields[name].to_raw(value) if name in self._fields else value
+                field = self._fields.get(name)
+                if field is not None and field.type == "one2many":
+                    x2many[field] = value
+                    continue
+                row[name] = field.to_raw(value) if field is not None else value
+            for field, commands in x2many.items():
+                field.apply_commands(record, commands)
             new_ids.append(record_id)
         records = self.browse(tuple(new_ids))
         if access is not None and not self.env.su and access.modelled(self._name):
@@ -190,6 +224,11 @@ class BaseModel:
                 row[name] = self._fields[name].to_raw(value)
             registry.log_write(self.env.cr, self._name, record.id, old, {k: row[k] for k in vals})
         return True
+
+    def get_views(self, views, options=None):
+        """The architectures the web client receives for ``[(view_id or False, type), ...]`` (``ir.ui.view``
+        of the test database puts them together: tests/addon/database.py)."""
+        return self.env["ir.ui.view"]._standin_get_views(self._name, views)
 
     def read(self, fields=None):
         self._check_access("read")

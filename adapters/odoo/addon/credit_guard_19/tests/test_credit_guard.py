@@ -3,9 +3,10 @@
 
     odoo-bin -d <db> -i credit_guard --test-enable --test-tags /credit_guard --stop-after-init
 
-(the repository's own tests, tests/addon/, run the same logic on a stand-in ORM.)  The orders
-are created by the tests, so the hold that the real-time check commits "on its own cursor" falls
-back to the test transaction (a new row is invisible to another cursor) and nothing is committed.
+(the repository runs these same tests on its stand-in ORM with the record rules of a real 19.0:
+tests/addon/test_addon_own_tests.py).  The orders are created by the tests, so the hold that the
+real-time check commits "on its own cursor" falls back to the test transaction (a new row is
+invisible to another cursor) and nothing is committed.
 """
 
 from ast import literal_eval
@@ -37,6 +38,9 @@ class TestCreditGuard(TransactionCase):
         cls.other_salesman = new_test_user(cls.env, login="cg_salesman2", groups="sales_team.group_sale_salesman")
         cls.controller = new_test_user(cls.env, login="cg_controller",
                                        groups="credit_guard.group_credit_tier_credit_manager")
+        cls.sales_manager_tier = new_test_user(cls.env, login="cg_tier1",
+                                               groups="credit_guard.group_credit_tier_sales_manager")
+        cls.cfo = new_test_user(cls.env, login="cg_cfo", groups="credit_guard.group_credit_tier_cfo")
         cls.partner = cls.env["res.partner"].create({"name": "CreditGuard Customer"})
         cls.product = cls.env["product.product"].create({"name": "CreditGuard Product", "list_price": 100.0})
         cls.params = cls.env["ir.config_parameter"].sudo()
@@ -50,12 +54,12 @@ class TestCreditGuard(TransactionCase):
         values.update(vals)
         return self.env["sale.order"].create(values)
 
-    def hold(self, order):
+    def hold(self, order, tier="credit_manager"):
         order.write({
             "credit_hold": True,
             "credit_hold_reasons": "Exposure above the limit.\nInvoices overdue.",
             "credit_hold_codes": "over_limit,overdue",
-            "credit_release_tier": "credit_manager",
+            "credit_release_tier": tier,
             "credit_hold_key": "test:1",
         })
         return order
@@ -103,6 +107,51 @@ class TestCreditGuard(TransactionCase):
         order.with_user(self.salesman).action_confirm()
         self.assertEqual(order.state, "sale")
 
+    def test_release_needs_a_reason(self):
+        order = self.hold(self.order())
+        with self.assertRaisesRegex(UserError, "Give the reason for releasing the credit hold"):
+            order.with_user(self.controller).action_release_credit_hold(reason="  ")
+        self.assertTrue(order.credit_hold)
+
+    def test_release_wizard_records_who_when_tier_and_reason(self):
+        order = self.hold(self.order(), tier="sales_manager")
+        action = order.with_user(self.cfo).action_open_credit_release_wizard()
+        self.assertEqual((action["res_model"], action["target"]), ("credit.guard.release.wizard", "new"))
+        wizard = self.env["credit.guard.release.wizard"].with_user(self.cfo).create({
+            "order_ids": action["context"]["default_order_ids"], "reason": "Paid by wire, confirmed by the bank."})
+        wizard.action_release()
+        self.assertFalse(order.credit_hold)
+        self.assertEqual(order.credit_released_by, self.cfo)
+        self.assertEqual(order.credit_released_tier, "cfo")
+        self.assertEqual(order.credit_release_reason, "Paid by wire, confirmed by the bank.")
+        self.assertTrue(order.credit_released_at)
+        self.assertEqual(order.credit_released_amount, order.amount_total)
+
+    # -- tiers
+    def test_tier_groups_are_ordered(self):
+        tiers = self.env["credit.guard.tier"]._credit_guard_tiers()
+        self.assertEqual([tier.code for tier in tiers][:3], ["sales_manager", "credit_manager", "cfo"])
+        self.assertTrue(self.cfo.has_group("credit_guard.group_credit_tier_credit_manager"))
+        self.assertTrue(self.cfo.has_group("credit_guard.group_credit_controller"))
+        self.assertFalse(self.controller.has_group("credit_guard.group_credit_tier_cfo"))
+
+    def test_tier_one_cannot_release_a_cfo_hold(self):
+        order = self.hold(self.order(), tier="cfo")
+        for user, tier in ((self.sales_manager_tier, "Sales Manager"), (self.controller, "Credit Manager")):
+            with self.assertRaisesRegex(AccessError, r"Releasing %s needs the tier CFO; you are %s\." % (order.name, tier)):
+                order.with_user(user).action_release_credit_hold(reason="Customer paid.")
+            # nor by clearing the hold or lowering its tier directly
+            with self.assertRaisesRegex(AccessError, "needs the tier CFO"):
+                order.with_user(user).write({"credit_hold": False})
+            with self.assertRaisesRegex(AccessError, "needs the tier CFO"):
+                order.with_user(user).write({"credit_release_tier": "sales_manager"})
+        self.assertTrue(order.credit_hold)
+        self.assertEqual(order.credit_release_tier, "cfo")
+        self.assertFalse(order.credit_released_by)
+        order.with_user(self.cfo).action_release_credit_hold(reason="Approved by the CFO.")
+        self.assertFalse(order.credit_hold)
+        self.assertEqual(order.credit_released_tier, "cfo")
+
     def test_controller_opens_every_order_of_the_company(self):
         mine, other = self.order(), self.order(user_id=self.other_salesman.id)
         as_controller = self.env["sale.order"].with_user(self.controller)
@@ -147,7 +196,14 @@ class TestCreditGuard(TransactionCase):
             except UserError as exc:
                 refused = "(release tier: cfo)" in str(exc)
         self.assertTrue(refused)
-        self.assertEqual(post.call_args.kwargs["json"], {"order": order.name, "source": "odoo"})
+        sent = post.call_args.kwargs["json"]  # the order as it is now, for a decision before any sync
+        self.assertEqual((sent["source"], sent["event"]), ("odoo", "confirm"))
+        self.assertEqual({key: sent["order"][key] for key in ("erp_id", "reference", "state", "currency")},
+                         {"erp_id": str(order.id), "reference": order.name, "state": "draft",
+                          "currency": order.currency_id.name})
+        self.assertEqual(sent["order"]["amount_total"], "%.2f" % order.amount_total)
+        self.assertEqual((sent["customer"]["erp_id"], sent["customer"]["commercial_erp_id"]),
+                         (str(self.partner.id), str(self.partner.id)))
         self.assertEqual(post.call_args.kwargs["headers"]["Authorization"], "Bearer token")
         order.invalidate_recordset()
         self.assertTrue(order.credit_hold)
