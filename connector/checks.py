@@ -15,7 +15,7 @@ from .decisions import CustomerFacts, Decision, OrderFacts, Result, customer_gra
 from .domain import Customer, OrderState, SalesOrder
 from .errors import CreditGuardError
 from .exposure import Exposure, ExposureCalculator, OrderUnderCheck, Overdue, earliest
-from .holds import hold_key, queue_hold
+from .holds import hold_key, policy_codes, queue_hold
 from .money import quantize
 from .outbox import Outbox
 from .rates import RateTables
@@ -225,8 +225,7 @@ class CreditChecker:
         order, decision = outcome.order, outcome.decision
         reasons = [{"code": r.code, "message": r.message} for r in decision.reasons]
         hold = self.store.hold(order.source, order.erp_id)
-        if hold is not None and hold.state == "held" and [r["code"] for r in hold.reasons] == \
-                [r["code"] for r in reasons]:
+        if hold is not None and hold.state == "held" and policy_codes(hold.reasons) == policy_codes(reasons):
             return hold_key(hold)  # already held for the same reasons
         now = self.clock()
         record = HoldRecord(order.source, order.erp_id, order.number, "held", (hold.revision if hold else 0) + 1,
@@ -263,8 +262,12 @@ class CreditChecker:
             self.record(outcome, "api")
         return outcome
 
-    def record(self, outcome: CheckOutcome, trigger: str, conn: Any = None) -> int:
+    def record(self, outcome: CheckOutcome, trigger: str, conn: Any = None,
+               erp_release: dict[str, Any] | None = None) -> int:
+        """Append the decision to the log; ``erp_release``: the release in the ERP it honoured or refused."""
         document = outcome_json(outcome)
+        if erp_release is not None:
+            document["erp_release"] = erp_release
         return self.store.record_decision({
             "taken_at": datetime.now(UTC),
             "trigger": trigger,

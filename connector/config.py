@@ -658,6 +658,14 @@ class HttpConfig(_Model):
     idle_timeout_seconds: Annotated[StrictInt, Field(ge=1, le=3600)] = 30
     # a request whose headers and body have not all arrived this long after it began is dropped (slow clients)
     request_timeout_seconds: Annotated[StrictInt, Field(ge=1, le=3600)] = 30
+    # the web dashboard (/ui): a separate token that opens only the dashboard (read-only), besides the API token;
+    # unset: only the API token logs in
+    ui_token_env: EnvName | None = None
+    # how long a dashboard login lasts before the token must be given again
+    ui_session_hours: Annotated[StrictInt, Field(ge=1, le=168)] = 8
+    # the dashboard is reached over https through a reverse proxy that terminates TLS: its cookies get the
+    # Secure flag (the listener itself speaks plain HTTP, and trusts no X-Forwarded-* header)
+    ui_secure_cookies: StrictBool = False
 
     @field_validator("listen")
     @classmethod
@@ -677,6 +685,15 @@ class HttpConfig(_Model):
 
     def token(self) -> str:
         return _read_secret("[http]", "API token", self.token_env, None)
+
+    def ui_token(self) -> str | None:
+        """The dashboard's own token, or None when ``ui_token_env`` is not set."""
+        return _read_secret("[http]", "dashboard token", self.ui_token_env, None) if self.ui_token_env else None
+
+    @field_validator("ui_token_env")
+    @classmethod
+    def _check_ui_token_env(cls, value: str | None) -> str | None:
+        return None if value is None else _env_name(value)
 
 
 class ChecksConfig(_Model):

@@ -110,6 +110,44 @@ class Invoice:
         return self.state is InvoiceState.POSTED and self.amount_open != 0
 
 
+class ReceivableKind(StrEnum):
+    INSTALMENT = "instalment"  # the part of a customer invoice due on one date (an invoice has one or several)
+    CREDIT_NOTE = "credit_note"  # what is left of a credit note to apply
+    PAYMENT = "payment"  # a payment on account not matched to an invoice, or another receivable entry
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivableItem:
+    """One item of a customer's receivable as the ERP's ledger keeps it: an instalment of an invoice, an open
+    credit note, an unapplied payment (Odoo: a receivable journal item; SAP: an open item of BSID).
+
+    Amounts are **signed** as the ledger has them (an instalment adds to the receivable, a credit note or a
+    payment reduces it: negative), in the document's currency and in the company's; the sum of a customer's
+    posted items in one company is its receivable balance there (Odoo's partner ``credit``).
+    """
+
+    source: str
+    erp_id: str
+    kind: ReceivableKind
+    document_id: str | None  # the invoice / credit note / payment entry the item belongs to
+    document_number: str
+    customer_id: str
+    credit_group_id: str
+    state: InvoiceState  # the document's
+    document_date: date | None
+    due_date: date | None  # this item's own due date (an instalment's)
+    currency: str
+    amount_open: Decimal  # signed, document currency
+    company_id: str
+    company_currency: str
+    amount_open_company: Decimal  # signed, company currency
+    changed_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is InvoiceState.POSTED and (self.amount_open != 0 or self.amount_open_company != 0)
+
+
 @dataclass(frozen=True, slots=True)
 class SalesOrder:
     source: str
@@ -129,6 +167,11 @@ class SalesOrder:
     erp_hold: bool | None = None
     erp_released_at: datetime | None = None
     erp_released_by: str | None = None
+    # what the person who released the hold in the ERP recorded with the release (Odoo's credit_guard addon
+    # from its tiered release on): the approval tier they released at (a role of the policy's
+    # [[approval_tiers]]; None when the ERP records none) and the reason they gave (see user_text)
+    erp_released_tier: str | None = None
+    erp_release_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,4 +187,23 @@ class CurrencyRate:
     changed_at: datetime
 
 
-SyncedRecord = Customer | Invoice | SalesOrder | CurrencyRate
+RELEASE_REASON_MAX = 500  # characters of a release reason kept (the rest is cut, the cut marked with "…")
+TIER_MAX = 64  # characters of an approval tier's code kept
+
+
+def user_text(value: str | None, limit: int | None = None) -> str | None:
+    """Text a person typed in the ERP (a release reason, a tier code) as the store keeps it: control and other
+    unprintable characters (terminal escape sequences, bidirectional overrides, tabs) become spaces, line breaks
+    stay, surrounding blanks go, and at most ``limit`` characters are kept; None when nothing is left.  It is
+    still data, not markup: it is printed through the console's escaping (``creditguard.render.cell``)."""
+    if not value:
+        return None
+    if limit is not None:
+        value = value[:limit * 2]  # nothing beyond the limit is looked at (a text field can be huge)
+    text = "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in value.replace("\r\n", "\n")).strip()
+    if limit is not None and len(text) > limit:
+        text = text[:limit - 1].rstrip() + "…"
+    return text or None
+
+
+SyncedRecord = Customer | Invoice | SalesOrder | CurrencyRate | ReceivableItem

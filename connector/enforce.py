@@ -4,7 +4,8 @@ Each change becomes an outbox entry with the absolute target state; the daemon's
 own hold registry (``holds``) remembers what it decided, with a revision bumped
 on every change, so that re-running changes nothing.  A hold released by a
 person in the ERP is honoured: the order is not held again unless its credit
-group's exposure has grown since the release.
+group's exposure has grown since the release.  A release recorded at a lower
+approval tier than the hold's is not: the hold is placed again, saying so.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -23,7 +24,7 @@ from .checks import CheckError, CheckOutcome, CreditChecker
 from .deadlines import Deadline, DeadlineKind, DeadlineStatus, InsurerDeadlines, list_deadlines
 from .decisions import Result
 from .domain import OrderState, SalesOrder
-from .holds import queue_hold
+from .holds import RELEASE_TIER_TOO_LOW, policy_codes, queue_hold
 from .logs import get_logger
 from .outbox import Outbox
 from .rates import MissingRate
@@ -39,8 +40,9 @@ OPEN_STATES = (OrderState.DRAFT, OrderState.SENT, OrderState.CONFIRMED)
 class Change:
     order: str
     customer: str
-    action: str  # place_hold | update_hold | release_hold | honour_release | set_risk_flag (orders, customers);
+    # place_hold | update_hold | release_hold | honour_release | refuse_release | set_risk_flag (orders, customers);
     # create_alert | insurer_alert | close_alert (invoices)
+    action: str
     detail: str
 
 
@@ -121,16 +123,20 @@ class Enforcer:
         exposure = outcome.exposure.total
         if hold is not None and hold.state == "held" and order.erp_released_at is not None \
                 and order.erp_released_at >= hold.since:
-            # a person released the hold in the ERP: honour it, remember the exposure at release
+            # a person released the hold in the ERP: honour it, remember the exposure at release; unless the
+            # policy still holds the order and the release was recorded at a lower tier than the hold's
+            needed = self._tier_short(order, hold) if decision.result is Result.HOLD else None
+            if needed is not None:
+                return self._refuse_release(report, order, hold, outcome, needed, dry_run)
             report.changes.append(Change(order.number, outcome.facts.key, "honour_release",
-                                         f"released in the ERP by {order.erp_released_by or 'a user'}"))
+                                         f"released in the ERP by {_release_text(order)}"))
             if not dry_run:
                 with self.store.transaction() as conn:
-                    self.checker.record(outcome, "enforce", conn)
+                    self.checker.record(outcome, "enforce", conn, _erp_release(order, hold, honoured=True))
                     self.store.save_hold(HoldRecord(
                         hold.source, hold.order_erp_id, hold.order_number, "released", hold.revision, hold.reasons,
                         hold.release_tier, str(exposure), hold.since, f"erp:{order.erp_released_by or ''}",
-                        self.clock()), conn)
+                        self.clock(), order.erp_released_tier, order.erp_release_reason), conn)
             return not dry_run
         if decision.result is Result.HOLD:
             report.held += 1
@@ -138,8 +144,7 @@ class Enforcer:
             if hold is not None and hold.state == "released" and (hold.released_by or "").startswith("erp:") \
                     and exposure <= Decimal(hold.exposure):
                 return False  # released by a person and the figures did not get worse
-            if hold is not None and hold.state == "held" and [r["code"] for r in hold.reasons] == \
-                    [r["code"] for r in reasons]:
+            if hold is not None and hold.state == "held" and policy_codes(hold.reasons) == policy_codes(reasons):
                 return False  # already held for the same reasons
             action = "update_hold" if hold is not None and hold.state == "held" else "place_hold"
             revision = (hold.revision if hold else 0) + 1
@@ -156,6 +161,50 @@ class Enforcer:
             return not dry_run
         return False
 
+    def _tier_short(self, order: SalesOrder, hold: HoldRecord) -> str | None:
+        """The tier the hold needs when its release in the ERP was recorded at a lower one of the policy's
+        ``[[approval_tiers]]`` (lowest first), else None: a release with no tier recorded (an ERP or addon that
+        records none, a controller without a tier), a hold without a tier, or a tier the policy does not know
+        (logged) is honoured as it always was."""
+        released, needed = order.erp_released_tier, hold.release_tier
+        if not released or not needed:
+            return None
+        roles = [tier.role for tier in self.policy.approval_tiers]
+        if released not in roles or needed not in roles:
+            log.warning("enforce.release_tier_unknown", source=order.source, order=order.number,
+                        released_tier=released, hold_tier=needed, known=",".join(roles),
+                        detail="the release is honoured: its tier cannot be compared with the hold's")
+            return None
+        return needed if roles.index(released) < roles.index(needed) else None
+
+    def _refuse_release(self, report: EnforceReport, order: SalesOrder, hold: HoldRecord, outcome: CheckOutcome,
+                        needed: str, dry_run: bool) -> bool:
+        """Place the hold again (a new revision, written like any other) with a reason that says why: the
+        release was recorded at a lower tier than the hold needs."""
+        decision = outcome.decision
+        report.held += 1
+        message = (f"Released in the ERP by {order.erp_released_by or 'a user'} at tier {order.erp_released_tier}; "
+                   f"this hold needs {needed}.")
+        reasons = [{"code": RELEASE_TIER_TOO_LOW, "message": message}]
+        reasons += [{"code": r.code, "message": r.message} for r in decision.reasons]
+        # the new hold starts after the release (whatever the two clocks say): the next cycle sees a release
+        # older than the hold, not this one again
+        assert order.erp_released_at is not None
+        since = max(self.clock(), order.erp_released_at + timedelta(seconds=1))
+        record = HoldRecord(order.source, order.erp_id, order.number, "held", hold.revision + 1, reasons,
+                            self._higher_tier(needed, decision.release_tier), str(outcome.exposure.total), since,
+                            None, self.clock())
+        report.changes.append(Change(order.number, outcome.facts.key, "refuse_release", message))
+        if not dry_run:
+            self._save_hold(record, outcome, _erp_release(order, hold, honoured=False))
+        return not dry_run
+
+    def _higher_tier(self, tier: str, other: str | None) -> str:
+        roles = [t.role for t in self.policy.approval_tiers]
+        if other in roles and roles.index(other) > roles.index(tier):
+            return other
+        return tier
+
     def _release(self, report: EnforceReport, order: SalesOrder, hold: HoldRecord, outcome: CheckOutcome | None,
                  why: str, dry_run: bool) -> None:
         customer = outcome.facts.key if outcome else order.customer_id
@@ -167,12 +216,13 @@ class Enforcer:
                             None, exposure, self.clock(), "policy", self.clock())
         self._save_hold(record, outcome)
 
-    def _save_hold(self, record: HoldRecord, outcome: CheckOutcome | None) -> None:
+    def _save_hold(self, record: HoldRecord, outcome: CheckOutcome | None,
+                   erp_release: dict | None = None) -> None:
         """The decision, the hold in the registry and its write in the outbox, in one transaction: a crash
         between them would leave a hold the registry knows and the ERP never gets."""
         with self.store.transaction() as conn:
             if outcome is not None:
-                self.checker.record(outcome, "enforce", conn)
+                self.checker.record(outcome, "enforce", conn, erp_release)
             self.store.save_hold(record, conn)
             queue_hold(self.outbox, record, outcome.facts.name if outcome else None, self.policy.base_currency,
                        conn)
@@ -207,6 +257,23 @@ class Enforcer:
         )
 
 
+def _release_text(order: SalesOrder) -> str:
+    """``Carla Credit at tier cfo: Guaranteed by the parent company`` (what the ERP recorded of a release)."""
+    text = order.erp_released_by or "a user"
+    if order.erp_released_tier:
+        text += f" at tier {order.erp_released_tier}"
+    if order.erp_release_reason:
+        text += f": {order.erp_release_reason}"
+    return text
+
+
+def _erp_release(order: SalesOrder, hold: HoldRecord, *, honoured: bool) -> dict:
+    """The release in the ERP as the decision log keeps it."""
+    return {"by": order.erp_released_by, "at": order.erp_released_at.isoformat() if order.erp_released_at else None,
+            "tier": order.erp_released_tier, "reason": order.erp_release_reason, "hold_tier": hold.release_tier,
+            "hold_revision": hold.revision, "honoured": honoured}
+
+
 class InvoiceAlerts:
     """Alerts raised on invoices, each once per key, for the credit controller (``controller_user_id``)."""
 
@@ -226,6 +293,18 @@ class InvoiceAlerts:
                                    target_id=invoice_erp_id, key=key, payload=payload)
 
 
+@dataclass(frozen=True, slots=True)
+class _Late:
+    """An open invoice past due, as the ageing alerts see it."""
+
+    erp_id: str
+    number: str
+    credit_group_id: str
+    due_date: date  # its earliest open instalment's due date (the invoice's, without receivable items)
+    amount: Decimal  # what is open of it (document currency)
+    currency: str
+
+
 class AgeingAlerts(InvoiceAlerts):
     """Queue one alert per (invoice, threshold) crossed, and close them when the invoice is paid."""
 
@@ -233,14 +312,31 @@ class AgeingAlerts(InvoiceAlerts):
         changes = self._raise(source, dry_run) if self.policy.alerts else []
         return changes + close_paid_alerts(self.store, self.outbox, source, dry_run)
 
+    def _late(self, source: str, due_before: date) -> list[_Late]:
+        """The open invoices with something due before ``due_before``: with receivable items, each invoice by its
+        earliest open instalment (its days overdue) with what is open of all its instalments; else by the
+        invoice's own due date and open amount."""
+        if not self.store.has_receivables(source):
+            return [_Late(i.erp_id, i.number, i.credit_group_id, i.due_date, i.amount_open, i.currency)
+                    for i in self.store.iter_invoices(source, open_only=True, due_before=due_before)
+                    if i.kind.value == "invoice" and i.due_date is not None]
+        late: dict[str, _Late] = {}
+        for item in self.store.iter_receivables(source, open_only=True, kind="instalment"):
+            if item.due_date is None or item.document_id is None:
+                continue
+            seen = late.get(item.document_id)
+            if seen is None:  # items come by due date: the first is the earliest
+                late[item.document_id] = _Late(item.document_id, item.document_number, item.credit_group_id,
+                                               item.due_date, item.amount_open, item.currency)
+            else:
+                late[item.document_id] = replace(seen, amount=seen.amount + item.amount_open)
+        return [entry for entry in late.values() if entry.due_date < due_before]
+
     def _raise(self, source: str, dry_run: bool) -> list[Change]:
         changes: list[Change] = []
         first = min(a.days for a in self.policy.alerts)
         names = {}
-        for invoice in self.store.iter_invoices(source, open_only=True,
-                                                due_before=self.as_of - timedelta(days=first - 1)):
-            if invoice.kind.value != "invoice" or invoice.due_date is None:
-                continue
+        for invoice in self._late(source, self.as_of - timedelta(days=first - 1)):
             overdue = (self.as_of - invoice.due_date).days
             for alert in self.policy.alerts:
                 if overdue < alert.days:
@@ -250,10 +346,10 @@ class AgeingAlerts(InvoiceAlerts):
                     names = {c.erp_id: c.name for c in self.store.iter_customers(source)}
                 customer = names.get(invoice.credit_group_id, invoice.credit_group_id)
                 summary = alert.summary.format(invoice=invoice.number, customer=customer, days=alert.days,
-                                               amount=invoice.amount_open, currency=invoice.currency)
+                                               amount=invoice.amount, currency=invoice.currency)
                 payload = {
                     "invoice": invoice.number, "customer": customer, "days": alert.days, "overdue": overdue,
-                    "due_date": invoice.due_date.isoformat(), "amount": str(invoice.amount_open),
+                    "due_date": invoice.due_date.isoformat(), "amount": str(invoice.amount),
                     "currency": invoice.currency, "action": alert.action.value, "summary": summary,
                     "activity_type": alert.activity_type,
                     "deadline": (self.as_of + timedelta(days=alert.deadline_days)).isoformat(),

@@ -1,11 +1,14 @@
 """Exposure of credit groups, in the policy's base currency, from the store.
 
-Exposure = open invoices − open credit notes + draft invoices + confirmed orders
-not yet invoiced + reservations (approvals given at confirmation whose order the
+Exposure = open invoices − open credit notes and unapplied payments + draft invoices
++ confirmed orders not yet invoiced + reservations (approvals given at confirmation whose order the
 sync has not brought in yet) + quotations + the order being checked, each
 component switched on or off by the policy (reservations with the un-invoiced
 orders).  Sums come from grouped SQL (``store.aggregates``); only the conversion
-runs in Python, on a handful of rows per group.
+runs in Python, on a handful of rows per group.  A source that syncs its receivable
+items (instalments, credit notes, unapplied payments: ``domain.ReceivableItem``) is
+counted from them: an invoice is overdue when any of its instalments is, by that
+instalment's due date, and the open items add up to the ERP's own receivable balance.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from policy.model import Conversion, ExposureSettings
 
@@ -21,6 +25,9 @@ from .money import from_minor, quantize
 from .rates import RateTable, RateTables
 from .store import Store
 from .store.reservations import Reservation
+
+if TYPE_CHECKING:
+    from .store.aggregates import ItemSum
 
 COMPONENTS = ("open_invoices", "credit_notes", "draft_invoices", "uninvoiced_orders", "reservations", "quotations",
               "current_order")
@@ -99,11 +106,14 @@ class ExposureCalculator:
         # the order under check counts as such; an order reserved counts by its reservation (a quotation synced
         # before its confirmation does not count as well)
         excluded = {r.order_erp_id for r in reserved} | ({order.erp_id} if order and order.erp_id else set())
+        cut = self.as_of - timedelta(days=overdue_days)
         invoice_rows, order_rows = self.store.exposure_sums(
-            source, groups, overdue_before=self.as_of - timedelta(days=overdue_days), by_date=by_date,
-            exclude_orders=excluded, base_currency=self.base,
+            source, groups, overdue_before=cut, by_date=by_date, exclude_orders=excluded, base_currency=self.base,
         )
-        return self._fold(source, invoice_rows, order_rows, groups, order if groups is not None else None, reserved)
+        item_rows = self.store.receivable_sums(source, groups, overdue_before=cut, by_date=by_date,
+                                               base_currency=self.base)
+        return self._fold(source, invoice_rows, order_rows, groups, order if groups is not None else None, reserved,
+                          item_rows)
 
     def project(
         self, source: str, project: str, *, overdue_days: int = 0, order: OrderUnderCheck | None = None
@@ -117,15 +127,43 @@ class ExposureCalculator:
         return self._fold(source, invoice_rows, order_rows, [project], order)[project]
 
     def _fold(self, source, invoice_rows, order_rows, wanted_groups, order,
-              reserved: list[Reservation] = ()) -> dict[str, tuple[Exposure, Overdue]]:  # type: ignore[assignment]
-        """Convert grouped sums into components per group, in the base currency."""
+              reserved: list[Reservation] = (),  # type: ignore[assignment]
+              item_rows: list[ItemSum] | None = None) -> dict[str, tuple[Exposure, Overdue]]:
+        """Convert grouped sums into components per group, in the base currency.
+
+        With ``item_rows`` (a source that syncs its receivable items) posted documents count by their items:
+        instalments make ``open_invoices`` and the overdue figures (each by its own due date), credit notes and
+        unapplied payments are netted in ``credit_notes``; the invoices then only give the drafts."""
         rates = self.rates(source)
         by_date = self.settings.conversion is Conversion.DOCUMENT_DATE
         components: dict[str, dict[str, Decimal]] = defaultdict(lambda: {c: Decimal(0) for c in COMPONENTS})
         by_currency: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         overdue: dict[str, list] = defaultdict(lambda: [Decimal(0), 0, None])
         oldest_open: dict[str, date | None] = {}  # due date of the oldest open posted invoice, overdue or not
+        for item in item_rows or ():
+            day = item.day if by_date and item.day else self.as_of
+            if by_date:  # the ERP's own conversion at the document's rate, then company → base
+                amount, currency = from_minor(item.open_company_minor, item.company_currency), item.company_currency
+            else:
+                amount, currency = from_minor(item.open_minor, item.currency), item.currency
+            base = rates.convert(amount, currency, self.base, item.company_id, day)
+            doc_open = from_minor(item.open_minor, item.currency)
+            if item.kind == "instalment":
+                oldest_open[item.credit_group_id] = earliest(oldest_open.get(item.credit_group_id), item.oldest_due)
+                if self.settings.open_invoices:
+                    components[item.credit_group_id]["open_invoices"] += base
+                    by_currency[item.credit_group_id][item.currency] += doc_open
+                if item.overdue and item.open_minor:
+                    entry = overdue[item.credit_group_id]
+                    entry[0] += base
+                    entry[1] += item.documents
+                    entry[2] = earliest(entry[2], item.oldest_due)
+            elif self.settings.credit_notes:  # open credit notes and unapplied payments, signed: netted
+                components[item.credit_group_id]["credit_notes"] += base
+                by_currency[item.credit_group_id][item.currency] += doc_open
         for row in invoice_rows:
+            if item_rows is not None and row.state == "posted":
+                continue  # counted by their receivable items
             day = row.day if by_date and row.day else self.as_of
             if by_date:  # the ERP's own conversion at the document's rate, then company → base
                 amount_open = from_minor(row.open_company_minor, row.company_currency)

@@ -12,6 +12,16 @@ from .outbox import Outbox
 from .store.outbox import HoldRecord
 
 
+# the reason of a hold placed again because the release in the ERP was recorded at a lower approval tier than the
+# hold's: it says why the hold is back, it is not one of the policy's reasons (a hold is the same hold whatever)
+RELEASE_TIER_TOO_LOW = "release_tier_too_low"
+
+
+def policy_codes(reasons: list[dict[str, str]]) -> list[str]:
+    """The codes of a hold's reasons that come from the policy (what makes two holds the same)."""
+    return [r["code"] for r in reasons if r["code"] != RELEASE_TIER_TOO_LOW]
+
+
 def hold_key(record: HoldRecord) -> str:
     return f"{record.source}:hold:{record.order_erp_id}:r{record.revision}"
 

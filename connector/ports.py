@@ -21,6 +21,7 @@ class Stream(StrEnum):
     INVOICES = "invoices"
     ORDERS = "orders"
     CURRENCY_RATES = "currency_rates"
+    RECEIVABLES = "receivables"  # open items: instalments, credit notes, unapplied payments (domain.ReceivableItem)
 
 
 @dataclass(frozen=True, slots=True, order=True)

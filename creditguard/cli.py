@@ -326,6 +326,10 @@ from .deadline_commands import register as _register_deadlines  # noqa: E402
 
 _register_deadlines(main, guarded, App)
 
+from .ageing_command import register as _register_ageing  # noqa: E402
+
+_register_ageing(main, guarded, App)
+
 from .enforce_commands import register as _register_enforce  # noqa: E402
 
 _register_enforce(main, guarded, App)
@@ -333,6 +337,10 @@ _register_enforce(main, guarded, App)
 from .doctor import register as _register_doctor  # noqa: E402
 
 _register_doctor(main)
+
+from .ui.report import register as _register_report  # noqa: E402
+
+_register_report(main, guarded, App)
 
 
 @main.command()

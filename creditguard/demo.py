@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -115,7 +116,43 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
             _enforce_sap_demo(store, config, sap, console)
     console.print(f"\nExplore: creditguard --config {config_path} customers | invoices --open | orders | "
                   "exposure | check ORDER | reservations | decisions | deadlines | outbox")
+    _print_dashboard(workdir, config_path, console)
     return 0
+
+
+DASHBOARD_PORT = 8765
+
+
+def dashboard_command(workdir: Path, config_path: Path, port: int = DASHBOARD_PORT) -> tuple[str, str, str]:
+    """The one command that serves the web dashboard on the demo's store, its URL and the token to log in with:
+    `creditguard run` with a copy of the demo's configuration (``dashboard.toml``) whose sources are disabled
+    (the sandboxes are gone once the demo ends: nothing to sync) and with an [http] table; the token is made
+    now and given on the command line."""
+    import secrets
+    import shlex
+
+    text = config_path.read_text(encoding="utf-8").replace(
+        "# Written by `creditguard demo`: the bundled Odoo sandbox and a SQLite store.",
+        "# Written by `creditguard demo`: the web dashboard on the demo's store (the sources are disabled: the demo's\n"
+        "# sandboxes are gone once it ends, so nothing is synced).")
+    text = text.replace('\nusername = "admin"\n', '\nusername = "admin"\nenabled = false\n')
+    text += (f'\n[http]\nlisten = "127.0.0.1:{port}"\ntoken_env = "CREDITGUARD_API_TOKEN"\n'
+             '\n[logging]\nlevel = "warning"\n')
+    dashboard = workdir / "dashboard.toml"
+    dashboard.write_text(text, encoding="utf-8")
+    token = secrets.token_urlsafe(18)
+    program = Path(sys.argv[0])
+    creditguard = str(program.resolve()) if program.name == "creditguard" else "creditguard"
+    command = f"CREDITGUARD_API_TOKEN={token} {shlex.quote(creditguard)} --config {shlex.quote(str(dashboard))} run"
+    return command, f"http://127.0.0.1:{port}/ui/", token
+
+
+def _print_dashboard(workdir: Path, config_path: Path, console: Console) -> None:
+    from rich.markup import escape
+
+    command, url, token = dashboard_command(workdir, config_path)
+    console.print("\n[bold]Web dashboard[/] on this demo's data (Ctrl-C stops it):\n  " + escape(command) + "\n"
+                  f"then open {url} and log in with the token {escape(token)}", soft_wrap=True)
 
 
 def _print_receivables(store: Store, console: Console) -> None:

@@ -1,4 +1,4 @@
-"""``creditguard enforce`` and ``creditguard outbox``."""
+"""``creditguard enforce``, ``creditguard holds`` and ``creditguard outbox``."""
 
 from __future__ import annotations
 
@@ -83,6 +83,15 @@ def enforce_sources(app: Any, source_name: str | None, dry_run: bool) -> dict[st
             "sources": [enforce_source(app.config, app.store, policy, s, dry_run=dry_run) for s in sources]}
 
 
+def released_by_text(released_by: str | None) -> str:
+    """Who released a hold, for people: ``Carla Credit (in the ERP)``, ``CreditGuard (policy)``."""
+    if released_by is None:
+        return ""
+    if released_by.startswith("erp:"):
+        return f"{released_by[4:] or 'a user'} (in the ERP)"
+    return "CreditGuard (policy)" if released_by == "policy" else released_by
+
+
 def register(main: click.Group, guarded, App) -> None:
     @main.command()
     @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
@@ -121,6 +130,36 @@ def register(main: click.Group, guarded, App) -> None:
             click.echo(f"creditguard: error: {reason}; the writes wait in the outbox", err=True)
         if failures:
             sys.exit(1)
+
+    @main.command()
+    @click.option("--source", "source_name", help="Only this source.")
+    @click.option("--state", type=click.Choice(["held", "released"]), help="Only holds in this state.")
+    @click.option("--order", "order_ref", help="Only the hold of this order (number).")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    @guarded
+    def holds(app: App, source_name: str | None, state: str | None, order_ref: str | None, as_json: bool) -> None:
+        """Holds on orders: why, the tier that may release them, and who released them (a person in the ERP: at
+        which tier and why; or the policy)."""
+        from rich.table import Table
+
+        records = app.store.holds(source_name, state, order_ref)
+        if as_json:
+            print_json({"holds": records}, sys.stdout)
+            return
+        table = Table(title="Holds")
+        for header in ("Source", "Order", "State", "Rev", "Release tier", "Since", "Reasons", "Released by",
+                       "At tier", "Release reason", "Updated"):
+            table.add_column(header)
+        for h in records:
+            table.add_row(cell(h.source), cell(h.order_number), h.state, str(h.revision), cell(h.release_tier or ""),
+                          h.since.isoformat(timespec="seconds"), cell("; ".join(r["message"] for r in h.reasons)),
+                          cell(released_by_text(h.released_by)), cell(h.released_tier or ""),
+                          cell(h.release_reason or ""), h.updated_at.isoformat(timespec="seconds"))
+        if records:
+            console().print(table)
+        else:
+            click.echo("No holds.")
 
     @main.command()
     @click.option("--state", type=click.Choice(["pending", "applied", "dead"]), help="Only entries in this state.")

@@ -7,8 +7,14 @@
                                 {"order": "S00042", "source": "odoo"} (a synced order) or
                                 {"customer": "C00042", "amount": "1250.00", "currency": "USD"}
     GET  /v1/customers/<ref>    exposure, limit, headroom, flags of a credit group
+    GET  /v1/holds              holds on orders (``?source=&state=held|released&order=S00042``), as
+                                ``creditguard holds --json``: reasons, release tier, who released it, at which
+                                tier and why
 
-Everything but the two health probes needs ``Authorization: Bearer <token>``.
+    /ui/...                     the web dashboard (creditguard/ui/app.py): a login page, then HTML pages
+
+Everything but the two health probes and the dashboard needs ``Authorization: Bearer <token>``; the dashboard
+takes that token (or ``[http] ui_token_env``'s) on its login page into a session cookie.
 Errors are JSON ``{"error": {"code", "message"}}``; bad input is a 4xx naming the field, never a
 traceback.  Bodies are strict: UTF-8 JSON of at most ``[http] max_body_bytes``, nested at most
 ``MAX_DEPTH`` deep, no NaN or Infinity; amounts as :func:`check_request.parse_amount` reads them.  A 500
@@ -52,6 +58,7 @@ ROUTES = Map([
     Rule("/v1/check", endpoint="check", methods=["POST"]),
     Rule("/v1/customers/<path:ref>", endpoint="customer", methods=["GET"]),
     Rule("/v1/deadlines", endpoint="deadlines", methods=["GET"]),
+    Rule("/v1/holds", endpoint="holds", methods=["GET"]),
 ])
 PUBLIC = {"healthz", "readyz"}
 MAX_DEPTH = 32  # arrays and objects in a body nested deeper than this are refused (a check needs 2)
@@ -153,11 +160,18 @@ class Api:
         self.registry = CollectorRegistry()
         self.registry.register(StoreCollector(daemon))
         self.rate_tables = getattr(daemon, "rate_tables", None) or rate_tables(daemon.store)
+        from .ui.app import Dashboard
+
+        self.ui = Dashboard(daemon, token)  # the web dashboard under /ui (docs/dashboard.md)
 
     def __call__(self, environ, start_response):
         return self.wsgi(environ, start_response)
 
     def wsgi(self, environ, start_response):
+        from .ui.app import serves
+
+        if serves(environ.get("PATH_INFO", "")):
+            return self.ui(environ, start_response)
         request = Request(environ)
         request.max_content_length = (self.daemon.config.http or _NO_HTTP_SECTION).max_body_bytes
         try:
@@ -310,6 +324,17 @@ class Api:
         include_pending = request.args.get("all") in ("1", "true")
         found = deadlines_of(self.daemon.store, policy, names, as_of, include_pending=include_pending)
         return _json({"as_of": as_of.isoformat(), "deadlines": [deadlines_json(d) for d in found]})
+
+    def on_holds(self, request: Request) -> Response:
+        """Holds on orders, as ``creditguard holds --json``."""
+        from .render import jsonable
+
+        state = request.args.get("state") or None
+        if state not in (None, "held", "released"):
+            raise ApiError(400, "bad_request", "state: expected held or released")
+        records = self.daemon.store.holds(request.args.get("source") or None, state,
+                                          request.args.get("order") or None)
+        return _json({"holds": jsonable(records)})
 
     def _body(self, request: Request) -> dict[str, Any]:
         if request.mimetype != "application/json":

@@ -322,6 +322,10 @@ class AlertsTable(_Model):
     ageing: tuple[AgeingAlertEntry, ...] = ()
 
 
+class AgeingTable(_Model):
+    buckets: tuple[Days, ...] = m.DEFAULT_AGEING_BUCKETS  # order, start and length checked in _cross_checks
+
+
 class CaseEntry(_Model):
     name: Text
     customer: Text
@@ -357,6 +361,7 @@ class PolicyFile(_Model):
     tests: tuple[CaseEntry, ...] = ()
     alerts: AlertsTable = AlertsTable()
     insurers: dict[str, InsurerTermsTable] = Field(default_factory=dict)  # keys checked in _cross_checks
+    ageing: AgeingTable = AgeingTable()
 
 
 # Arrays of tables, for the hint when one is written as a single [table].
@@ -415,7 +420,35 @@ def _cross_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
         *_segment_checks(data),
         *_alert_checks(data),
         *_insurer_terms_checks(data),
+        *_ageing_checks(data),
     ]
+
+
+def _ageing_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
+    """Ageing buckets: 0 first, then strictly increasing day counts, at most MAX_AGEING_BUCKETS of them."""
+    buckets = _table(data, "ageing").get("buckets")
+    if not isinstance(buckets, list):
+        return []  # absent (the default applies) or not an array (reported by its field)
+    example = "write e.g. buckets = [0, 30, 60, 90, 120]"
+    if not buckets:
+        return [_issue(("ageing", "buckets"), f"list at least the 0 of the not-due column; {example}")]
+    issues = []
+    if len(buckets) > m.MAX_AGEING_BUCKETS:
+        issues.append(_issue(("ageing", "buckets"), f"at most {m.MAX_AGEING_BUCKETS} buckets (got {len(buckets)}): "
+                                                    "a wider report no longer fits a screen or a page"))
+    # values that are not whole days from 0 to 100000 are reported by their field
+    days = [(index, value) for index, value in enumerate(buckets)
+            if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100_000]
+    if days and days[0][0] == 0 and days[0][1] != 0:
+        issues.append(_issue(("ageing", "buckets", 0), f"the first bucket must be 0, the not-due column (got "
+                                                       f"{days[0][1]}); {example}"))
+    previous = None
+    for index, value in days:
+        if previous is not None and value <= previous:
+            issues.append(_issue(("ageing", "buckets", index), f"buckets must be strictly increasing: {value} is "
+                                                               f"not above {previous}; {example}"))
+        previous = value
+    return issues
 
 
 def _insurer_terms_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
@@ -897,6 +930,7 @@ def _convert(p: PolicyFile, *, content_hash: str, path: str, positions: TomlPosi
             for a in p.alerts.ageing
         ),
         insurers=MappingProxyType({name: m.InsurerTerms(**dict(terms)) for name, terms in p.insurers.items()}),
+        ageing=m.AgeingSettings(buckets=tuple(p.ageing.buckets)),
         tests=tuple(
             m.PolicyCase(
                 name=c.name, customer=c.customer, exposure=c.exposure, order=c.order, expect=c.expect,

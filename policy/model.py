@@ -231,6 +231,21 @@ class AgeingAlert:
     user_id: int | None = None  # assignee; default: the source's credit controller
 
 
+DEFAULT_AGEING_BUCKETS = (0, 30, 60, 90, 120)  # not due, 1–30, 31–60, 61–90, 91–120, over 120
+MAX_AGEING_BUCKETS = 12  # boundaries at most: 13 columns still fit a screen and a printed page
+
+
+@dataclass(frozen=True, slots=True)
+class AgeingSettings:
+    """``[ageing]``: the columns of the ageing report (``creditguard ageing``).
+
+    ``buckets`` are the upper bounds, in days past due, of each column: ``(0, 30, 60)`` gives not due
+    (0 days or less), 1–30, 31–60 and over 60.  Strictly increasing, starting at 0.
+    """
+
+    buckets: tuple[int, ...] = DEFAULT_AGEING_BUCKETS
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyCase:
     """A test case shipped in the policy file: facts in, the expected decision out."""
@@ -271,5 +286,6 @@ class Policy:
     tests: tuple[PolicyCase, ...] = ()
     alerts: tuple[AgeingAlert, ...] = ()  # ageing thresholds, ascending
     insurers: Mapping[str, InsurerTerms] = field(default_factory=_frozen_map)  # insurer name → policy terms
+    ageing: AgeingSettings = AgeingSettings()  # the ageing report's columns
     content_hash: str = ""  # sha256 of the file's bytes
     path: str | None = None

@@ -56,7 +56,7 @@ def test_sync_json_then_read_back(sandbox, tmp_path, protocol):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     streams = {s["stream"]: s for s in summary["streams"]}
-    assert set(streams) == {"customers", "invoices", "orders", "currency_rates"}
+    assert set(streams) == {"customers", "invoices", "orders", "currency_rates", "receivables"}
     for s in streams.values():
         assert {"source", "stream", "read", "written", "quarantined", "calls", "seconds"} <= set(s)
         assert s["source"] == "odoo" and s["read"] > 0
@@ -85,8 +85,8 @@ def test_sync_json_reports_every_stream_when_one_fails(tmp_path):
         result = run(config, "sync", "--once", "--json")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     streams = {s["stream"]: s for s in json.loads(result.stdout)["streams"]}
-    assert list(streams) == ["customers", "invoices", "orders", "currency_rates"]
-    assert {streams[s]["status"] for s in ("customers", "invoices", "currency_rates")} == {"ok"}
+    assert list(streams) == ["customers", "invoices", "orders", "currency_rates", "receivables"]
+    assert {streams[s]["status"] for s in ("customers", "invoices", "currency_rates", "receivables")} == {"ok"}
     assert streams["invoices"]["written"] > 0 and streams["invoices"]["error"] is None
     failed = streams["orders"]
     assert failed["status"] == "failed" and failed["error"].startswith("odoo: access error: You are not allowed")
@@ -99,7 +99,7 @@ def test_sync_json_when_the_erp_is_unreachable_lists_the_streams_not_read(tmp_pa
     result = run(config, "sync", "--once", "--json")
     assert result.returncode == 1
     streams = json.loads(result.stdout)["streams"]
-    assert [s["stream"] for s in streams] == ["customers", "invoices", "orders", "currency_rates"]
+    assert [s["stream"] for s in streams] == ["customers", "invoices", "orders", "currency_rates", "receivables"]
     assert {s["status"] for s in streams} == {"failed"} and all("connection refused" in s["error"] for s in streams)
 
 

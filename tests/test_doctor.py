@@ -51,6 +51,15 @@ def test_healthy_installation(tmp_path, addons):
         assert "holds are advisory" in result.stdout and "install adapters/odoo/addon/credit_guard" in result.stdout
 
 
+def test_an_addon_older_than_the_tiered_release_is_named(tmp_path):
+    with OdooSandbox(version="17", data="demo", addons=("credit_guard",), credit_guard_tiers=False) as sb:
+        result = doctor(tmp_path, sb.url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "credit_guard addon installed" in result.stdout
+    assert "older than the tiered release" in result.stdout and "credit_released_tier" in result.stdout
+    assert "update the credit_guard module" in result.stdout
+
+
 def test_wrong_password_and_unreachable_server_say_how_to_fix(tmp_path):
     with OdooSandbox(version="17", data="demo") as sb:
         result = doctor(tmp_path, sb.url, password="nope")

@@ -81,6 +81,20 @@ def test_insurer_deadlines_and_their_metric(api):
     assert f'creditguard_insurer_deadlines{{kind="notify_by",source="odoo",status="{status}"}}' in text
 
 
+def test_holds(api):
+    client, _ = api
+    assert client.get("/v1/holds").status_code == 401
+    body = client.get("/v1/holds", headers=AUTH).json()
+    assert isinstance(body["holds"], list)
+    for hold in body["holds"]:
+        assert {"source", "order_number", "state", "revision", "reasons", "release_tier", "since", "released_by",
+                "released_tier", "release_reason", "updated_at"} <= set(hold)
+    held = client.get("/v1/holds", params={"state": "held"}, headers=AUTH).json()["holds"]
+    assert all(h["state"] == "held" for h in held)
+    bad = client.get("/v1/holds", params={"state": "bogus"}, headers=AUTH)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"
+
+
 def test_check_an_order_and_a_new_order(api):
     client, sb = api
     number = sb.search_read("sale.order", [("state", "=", "draft")], ["name"])[0]["name"]

@@ -6,11 +6,13 @@ from decimal import Decimal
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import insert, select
 
 from connector.domain import Customer, Invoice, InvoiceKind, InvoiceState, PaymentState
 from connector.ports import Cursor, Rejected, Scope, Stream
-from connector.store.engine import SCHEMA_HEAD, shipped_head
-from connector.store import FullRun
+from connector.store.engine import SCHEMA_HEAD, _alembic_config, create_store_engine, shipped_head
+from connector.store import FullRun, Store
+from connector.store import tables as t
 from connector.store.tables import metadata
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -32,7 +34,7 @@ def test_migrations_match_the_table_definitions(store):
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
-    assert store.schema_status() == ("0010", "0010")
+    assert store.schema_status() == ("0012", "0012")
     assert shipped_head() == SCHEMA_HEAD  # the constant that spares Alembic's import on every start
 
 
@@ -142,3 +144,75 @@ def test_sqlite_store_uses_wal_and_creates_its_directory(tmp_path):
         with s.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     assert (tmp_path / "deep" / "dir" / "cg.db").exists()
+
+
+def _triggers(engine) -> set[str]:
+    sql = ("SELECT name FROM sqlite_master WHERE type = 'trigger'" if engine.dialect.name == "sqlite"
+           else "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+    with engine.connect() as conn:
+        return {row[0] for row in conn.exec_driver_sql(sql)}
+
+
+def _migrate(engine, revision: str, *, down: bool = False) -> None:
+    from alembic import command
+
+    cfg = _alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
+def test_migration_0011_keeps_an_existing_store(store_url):
+    """A store at 0010 with an order released in the ERP and the hold that release ended: the upgrade keeps both
+    (no tier or reason recorded), the running totals' triggers of 0010 stay, the new columns round-trip."""
+    engine = create_store_engine(store_url)
+    _migrate(engine, "0010")
+    triggers = _triggers(engine)
+    assert triggers  # those of migration 0010, on invoices and orders
+    with engine.begin() as conn:
+        conn.execute(insert(t.orders).values(
+            source="odoo", erp_model="sale.order", erp_id="7", number="S00007", customer_id="10", state="draft",
+            locked=False, order_date=T0, currency="USD", amount_total_minor=250000, amount_uninvoiced_minor=250000,
+            company_id="1", erp_hold=False, erp_released_at=T0, erp_released_by="Carla Credit", changed_at=T0,
+            synced_at=T0))
+        conn.execute(insert(t.holds).values(
+            source="odoo", order_erp_id="7", order_number="S00007", state="released", revision=1,
+            reasons='[{"code": "over_limit", "message": "Over the limit."}]', release_tier="cfo", exposure="2500.00",
+            since=T0, released_by="erp:Carla Credit", updated_at=T0))
+        if engine.dialect.name == "sqlite":  # SQLite: the record writer adds what it inserts to the totals
+            conn.execute(insert(t.order_balances).values(
+                source="odoo", customer_id="10", state="draft", currency="USD", company_id="1", order_day=T0.date(),
+                documents=1, uninvoiced_minor=250000, total_minor=250000))
+    engine.dispose()
+
+    with Store.open(store_url) as store:
+        assert store.schema_status() == ("0012", "0012")
+        with store.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert _triggers(store.engine) == triggers
+        [order] = store.iter_orders("odoo")
+        assert order.erp_released_by == "Carla Credit" and order.erp_released_at == T0
+        assert (order.erp_released_tier, order.erp_release_reason) == (None, None)
+        hold = store.hold("odoo", "7")
+        assert (hold.released_by, hold.release_tier, hold.released_tier, hold.release_reason) == (
+            "erp:Carla Credit", "cfo", None, None)
+        # the addon is updated: the next read brings the tier and the reason; the running totals follow the order
+        released = replace(order, amount_total=Decimal("3000.00"), amount_uninvoiced=Decimal("3000.00"),
+                           erp_released_tier="cfo", erp_release_reason="Guaranteed by the parent company.",
+                           changed_at=T0 + timedelta(minutes=1))
+        assert store.save_page("odoo", Stream.ORDERS, "sale.order", [released], [], None).written_ids == {"7"}
+        assert list(store.iter_orders("odoo")) == [released]
+        assert store.save_page("odoo", Stream.ORDERS, "sale.order", [released], [], None).written_ids == set()
+        with store.engine.connect() as conn:
+            totals = conn.execute(select(t.order_balances.c.total_minor).where(
+                t.order_balances.c.source == "odoo", t.order_balances.c.customer_id == "10")).scalars().all()
+        assert totals == [300000]
+        noted = replace(hold, released_tier="cfo", release_reason="Guaranteed by the parent company.")
+        store.save_hold(noted)
+        assert store.hold("odoo", "7") == noted and store.holds(order="S00007") == [noted]
+        # down to 0010 and up again, in place: the triggers stay
+        _migrate(store.engine, "0010", down=True)
+        assert _triggers(store.engine) == triggers
+        _migrate(store.engine, "head")
+        assert _triggers(store.engine) == triggers
+        assert store.hold("odoo", "7") == hold

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import ssl
 import xmlrpc.client
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -438,6 +438,14 @@ class OdooClient:
         """Whether the Odoo module ``name`` (e.g. ``credit_guard``) is installed."""
         return bool(self.search_read("ir.module.module", [("name", "=", name), ("state", "=", "installed")],
                                      ["name"]))
+
+    def fields_present(self, model: str, names: Sequence[str]) -> set[str]:
+        """Which of the fields ``names`` the model has on this server (``fields_get``): the fields an addon adds
+        depend on the version of it that is installed, and reading a field a model lacks is a fault."""
+        answer = self.execute(model, "fields_get", allfields=list(names), attributes=["type"])
+        if not isinstance(answer, dict):
+            raise self._wrong_shape(f"{model}.fields_get", answer, "a dict")
+        return {name for name in names if name in answer}
 
     def search_count(self, model: str, domain: list, *, context: dict[str, Any] | None = None) -> int:
         kwargs: dict[str, Any] = {"domain": domain}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from connector.errors import AuthenticationFailed, ConfigError, FatalError, RetryableError, SourceError
 
 from .source import STREAMS, OdooSource
+from .versions import ADDON_ORDER_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,12 @@ def diagnose(config) -> list[Finding]:
                 findings.append(Finding("ok", f"can read {spec.model} ({count} {stream.value})"))
         if source.addon:
             findings.append(Finding("ok", "credit_guard addon installed: holds block confirmation in Odoo"))
+            missing = [name for name in ADDON_ORDER_FIELDS if name not in source.addon_order_fields]
+            if missing:
+                findings.append(Finding("warn", "the credit_guard addon installed is older than the tiered release: "
+                                                f"sale.order has no {', '.join(missing)}, so releases in Odoo are "
+                                                "honoured without checking their approval tier",
+                                        "update the credit_guard module in Odoo (Apps › CreditGuard › Upgrade)"))
         else:
             findings.append(Finding("warn", "credit_guard addon not installed: holds are advisory (chatter note, "
                                             "activity, customer tag) and orders can still be confirmed",

@@ -16,6 +16,8 @@ from functools import lru_cache
 from typing import Any
 
 from connector.domain import (
+    RELEASE_REASON_MAX,
+    TIER_MAX,
     Company,
     CurrencyRate,
     Customer,
@@ -24,7 +26,10 @@ from connector.domain import (
     InvoiceState,
     OrderState,
     PaymentState,
+    ReceivableItem,
+    ReceivableKind,
     SalesOrder,
+    user_text,
 )
 from connector.errors import BadRecord
 from connector.money import UnknownCurrency, currency_precision, exponent, money, to_decimal
@@ -32,6 +37,10 @@ from connector.money import UnknownCurrency, currency_precision, exponent, money
 MOVE_KINDS = {"out_invoice": InvoiceKind.INVOICE, "out_refund": InvoiceKind.CREDIT_NOTE}
 MOVE_STATES = {"draft": InvoiceState.DRAFT, "posted": InvoiceState.POSTED, "cancel": InvoiceState.CANCELLED}
 PAYMENT_STATES = {s.value: s for s in PaymentState}
+# the kind of a receivable item by its document's type: invoices (and sales receipts) have instalments, a credit
+# note's item is its open credit, anything else (a payment on account, a miscellaneous entry) is a payment
+ITEM_KINDS = {"out_invoice": ReceivableKind.INSTALMENT, "out_receipt": ReceivableKind.INSTALMENT,
+              "out_refund": ReceivableKind.CREDIT_NOTE}
 ORDER_STATES = {
     "draft": OrderState.DRAFT,
     "sent": OrderState.SENT,
@@ -329,10 +338,44 @@ def _move_checked(ctx: MappingContext, raw: dict[str, Any]) -> Invoice:
     )
 
 
+def map_receivable_line(ctx: MappingContext, raw: dict[str, Any]) -> ReceivableItem:
+    """A receivable journal item (``account.move.line``): an instalment of an invoice, a credit note's credit, an
+    unapplied payment.  ``amount_residual`` is in company currency and ``amount_residual_currency`` in the item's
+    currency, both signed (credits negative), as the ledger keeps them; the partner is the commercial partner
+    (Odoo sets it so on receivable items): it is the credit group."""
+    r = _Reader(ctx.model, raw)
+    erp_id = r.record_id()
+    currency = r.currency("currency_id")
+    company_currency = r.currency("company_currency_id")
+    customer = r.many2one_id("partner_id", required=True)
+    assert customer is not None
+    move = r.many2one("move_id", required=True)
+    assert move is not None
+    move_type = r.text("move_type") or "entry"
+    return ReceivableItem(
+        source=ctx.source,
+        erp_id=erp_id,
+        kind=ITEM_KINDS.get(move_type, ReceivableKind.PAYMENT),
+        document_id=move[0],
+        document_number=r.text("move_name") or move[1],
+        customer_id=customer,
+        credit_group_id=customer,
+        state=r.choice("parent_state", MOVE_STATES),
+        document_date=r.day("date"),
+        due_date=r.day("date_maturity"),
+        currency=currency,
+        amount_open=r.amount("amount_residual_currency", currency),
+        company_id=r.many2one_id("company_id", required=True) or "",
+        company_currency=company_currency,
+        amount_open_company=r.amount("amount_residual", company_currency),
+        changed_at=r.timestamp("write_date", required=True),  # type: ignore[arg-type]
+    )
+
+
 def _order_fast(ctx: MappingContext, raw: dict[str, Any]) -> SalesOrder | None:
     """A well-formed order without the project and hold fields (see :func:`_move_fast`)."""
     if "analytic_account_id" in raw or "credit_hold" in raw or "credit_released_at" in raw \
-            or "credit_released_by" in raw:
+            or "credit_released_by" in raw or "credit_released_tier" in raw or "credit_release_reason" in raw:
         return None
     try:
         erp_id, name, written, ordered = raw["id"], raw["name"], raw["write_date"], raw["date_order"]
@@ -385,8 +428,13 @@ def _order_checked(ctx: MappingContext, raw: dict[str, Any]) -> SalesOrder:
         project=_project(r) if "analytic_account_id" in raw else None,
         erp_hold=r.boolean("credit_hold") if "credit_hold" in raw else None,
         erp_released_at=r.timestamp("credit_released_at") if "credit_released_at" in raw else None,
-        erp_released_by=(r.many2one("credit_released_by") or (None, None))[1] if "credit_released_by" in raw
+        erp_released_by=user_text((r.many2one("credit_released_by") or (None, None))[1])
+        if "credit_released_by" in raw else None,
+        # the addon's tiered release on (older versions of the addon have neither field)
+        erp_released_tier=user_text(r.text("credit_released_tier"), TIER_MAX) if "credit_released_tier" in raw
         else None,
+        erp_release_reason=user_text(r.text("credit_release_reason"), RELEASE_REASON_MAX)
+        if "credit_release_reason" in raw else None,
     )
 
 

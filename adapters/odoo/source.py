@@ -15,7 +15,8 @@ from connector.ports import Cursor, Entry, Page, Rejected, SourceInfo, Stamp, St
 
 from . import mapping
 from .client import OdooClient
-from .versions import ADDON_ORDER_FIELDS, COMPANY_FIELDS, MOVE_FIELDS, PARTNER_FIELDS, RATE_FIELDS, OdooVersion
+from .versions import (ADDON_ORDER_FIELDS, COMPANY_FIELDS, MOVE_FIELDS, PARTNER_FIELDS, RATE_FIELDS,
+                       RECEIVABLE_LINE_FIELDS, OdooVersion)
 
 log = get_logger("creditguard.odoo")
 
@@ -48,6 +49,13 @@ STREAMS: dict[Stream, _StreamSpec] = {
     ),
     Stream.ORDERS: _StreamSpec("sale.order", (), _only, mapping.map_order),
     Stream.CURRENCY_RATES: _StreamSpec("res.currency.rate", (), _shared_or, mapping.map_rate),
+    # every receivable item with a partner, open or not and whatever its entry's state: an item that is paid, or
+    # whose entry goes back to draft, is read again with its new residual or state (a domain on open items would
+    # lose sight of it); payments on account and credit notes are items too
+    Stream.RECEIVABLES: _StreamSpec(
+        "account.move.line", (("account_type", "=", "asset_receivable"), ("partner_id", "!=", False)), _only,
+        mapping.map_receivable_line,
+    ),
 }
 
 
@@ -60,6 +68,7 @@ class OdooSource:
         self.companies = list(companies or [])
         self.version: OdooVersion | None = None
         self.addon = False  # the credit_guard addon is installed: orders carry hold fields
+        self.addon_order_fields: tuple[str, ...] = ()  # those of ADDON_ORDER_FIELDS its installed version has
         self._default_currency: str | None = None
 
     @classmethod
@@ -98,12 +107,13 @@ class OdooSource:
             raise FatalError(self.name, "the user sees no company (check its allowed companies)")
         self._default_currency = companies[0].currency
         self.addon = self.client.module_installed("credit_guard")
+        self.addon_order_fields = self._addon_order_fields() if self.addon else ()
         log.info("odoo.connected", source=self.name, version=self.version.label,
                  protocol=self.client.protocol, companies=len(companies))
         return SourceInfo(self.name, "odoo", self.version.label, tuple(companies))
 
     def streams(self) -> tuple[Stream, ...]:
-        return (Stream.CUSTOMERS, Stream.INVOICES, Stream.ORDERS, Stream.CURRENCY_RATES)
+        return (Stream.CUSTOMERS, Stream.INVOICES, Stream.ORDERS, Stream.CURRENCY_RATES, Stream.RECEIVABLES)
 
     def model_of(self, stream: Stream) -> str:
         return STREAMS[stream].model
@@ -182,9 +192,21 @@ class OdooSource:
         return {
             Stream.CUSTOMERS: PARTNER_FIELDS,
             Stream.INVOICES: MOVE_FIELDS,
-            Stream.ORDERS: self.version.order_fields() + (ADDON_ORDER_FIELDS if self.addon else ()),
+            Stream.ORDERS: self.version.order_fields() + self.addon_order_fields,
             Stream.CURRENCY_RATES: RATE_FIELDS,
+            Stream.RECEIVABLES: RECEIVABLE_LINE_FIELDS,
         }[stream]
+
+    def _addon_order_fields(self) -> tuple[str, ...]:
+        """The addon's order fields the installed version of it has (an older one has no release tier or reason:
+        asking for a field Odoo does not know is a fault, so they are not asked for)."""
+        present = self.client.fields_present("sale.order", ADDON_ORDER_FIELDS)
+        fields = tuple(name for name in ADDON_ORDER_FIELDS if name in present)
+        missing = [name for name in ADDON_ORDER_FIELDS if name not in present]
+        if missing:
+            log.info("odoo.addon_fields_missing", source=self.name, fields=",".join(missing),
+                     detail="an older credit_guard: these fields are not synced until it is updated")
+        return fields
 
     def _context(self) -> dict[str, Any]:
         # archived records are synced too, so that archiving is seen as a change

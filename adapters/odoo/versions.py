@@ -27,7 +27,16 @@ ORDER_FIELDS = (
     "id", "name", "partner_id", "state", "date_order", "currency_id", "company_id",
     "amount_total", "amount_invoiced", "write_date",
 )
-ADDON_ORDER_FIELDS = ("credit_hold", "credit_released_at", "credit_released_by")  # the credit_guard addon
+# the credit_guard addon: the hold as Odoo shows it and who released it, when, at which approval tier and why (the
+# last two from the addon's tiered release on; the source asks for the fields the installed version has)
+ADDON_ORDER_FIELDS = ("credit_hold", "credit_released_at", "credit_released_by", "credit_released_tier",
+                      "credit_release_reason")
+# account.move.line: the receivable journal items (one per instalment of an invoice, the credit of a credit note or
+# of a payment on account), with their own due date and residuals (company and document currency, signed)
+RECEIVABLE_LINE_FIELDS = (
+    "id", "move_id", "move_name", "move_type", "partner_id", "parent_state", "date", "date_maturity", "currency_id",
+    "company_id", "company_currency_id", "amount_residual", "amount_residual_currency", "write_date",
+)
 RATE_FIELDS = ("id", "name", "rate", "currency_id", "company_id", "write_date")
 COMPANY_FIELDS = ("id", "name", "currency_id")
 

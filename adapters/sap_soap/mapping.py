@@ -35,6 +35,8 @@ from connector.domain import (
     InvoiceState,
     OrderState,
     PaymentState,
+    ReceivableItem,
+    ReceivableKind,
     SalesOrder,
 )
 from connector.errors import BadRecord
@@ -216,6 +218,28 @@ def map_open_item(ctx: MappingContext, raw: dict[str, Any], model: str = "BSID")
         amount_open_company=amount_company,
         changed_at=_at_midnight(r.date("EntryDate") or r.date("PstngDate"), ctx.timezone),
         origin=r.text("BillDoc") or None,
+    )
+
+
+PAYMENT_DOC_TYPES = frozenset({"DZ"})  # customer payments: a credit item of one is a payment on account
+
+
+def map_open_receivable(ctx: MappingContext, raw: dict[str, Any], model: str = "BSID") -> ReceivableItem:
+    """One open item → :class:`ReceivableItem`, signed: a debit (S) is an instalment (an invoice with several due
+    dates has one open item per due date, ``ItemNum`` apart), a credit (H) of a payment document (``DZ``) a payment
+    on account, any other credit an open credit note.  Validated as :func:`map_open_item`."""
+    item = map_open_item(ctx, raw, model)
+    credit = item.kind is InvoiceKind.CREDIT_NOTE
+    doc_type = (raw.get("DocType") or "").strip()
+    kind = (ReceivableKind.INSTALMENT if not credit else
+            ReceivableKind.PAYMENT if doc_type in PAYMENT_DOC_TYPES else ReceivableKind.CREDIT_NOTE)
+    document = "/".join(str(raw.get(k) or "?").strip() for k in ("CompCode", "FiscYear", "DocNo"))
+    return ReceivableItem(
+        source=item.source, erp_id=item.erp_id, kind=kind, document_id=document, document_number=item.number,
+        customer_id=item.customer_id, credit_group_id=item.credit_group_id, state=InvoiceState.POSTED,
+        document_date=item.invoice_date, due_date=item.due_date, currency=item.currency,
+        amount_open=item.sign * item.amount_open, company_id=item.company_id, company_currency=item.company_currency,
+        amount_open_company=item.sign * item.amount_open_company, changed_at=item.changed_at,
     )
 
 

@@ -28,7 +28,7 @@ from .errors import CustomerError
 log = get_logger("creditguard.sap")
 
 MODELS = {Stream.CUSTOMERS: "KNA1", Stream.INVOICES: "BSID", Stream.ORDERS: "VBAK",
-          Stream.CURRENCY_RATES: mapping.RATE_MODEL}
+          Stream.CURRENCY_RATES: mapping.RATE_MODEL, Stream.RECEIVABLES: "BSID"}
 
 
 def _utcnow() -> datetime:
@@ -94,6 +94,9 @@ class SapSoapSource:
         self.ctx = mapping.MappingContext(name, timezone, curr_internal)
         self.special_gl_skipped = 0  # special G/L items (down payments…) left out of INVOICES, last read
         self._companies: tuple[Company, ...] = ()
+        # the open items each customer's INVOICES read brought, this sync (a short list only): RECEIVABLES maps the
+        # same items without asking SAP again
+        self._open_items: dict[str, list[dict[str, Any]]] = {}
 
     @property
     def calls(self) -> int:
@@ -113,6 +116,7 @@ class SapSoapSource:
     def open(self) -> SourceInfo:
         self._credit_rows.clear()  # credit masters and the customer list are read afresh each sync
         self._pages.clear()
+        self._open_items.clear()
         self._shared = True
         first = self.client.customer_list(max_rows=1)  # logon + service reachable
         currencies = dict(self.company_currencies)
@@ -129,7 +133,7 @@ class SapSoapSource:
         return SourceInfo(self.name, self.kind, f"SAP client {self.client.client}", self._companies)
 
     def streams(self) -> tuple[Stream, ...]:
-        return (Stream.CUSTOMERS, Stream.INVOICES, Stream.ORDERS, Stream.CURRENCY_RATES)
+        return (Stream.CUSTOMERS, Stream.INVOICES, Stream.ORDERS, Stream.CURRENCY_RATES, Stream.RECEIVABLES)
 
     def model_of(self, stream: Stream) -> str:
         if stream not in MODELS:
@@ -147,6 +151,7 @@ class SapSoapSource:
             Stream.CUSTOMERS: self._customer_entries,
             Stream.INVOICES: self._invoice_entries,
             Stream.ORDERS: self._order_entries,
+            Stream.RECEIVABLES: self._receivable_entries,
         }[stream]
         if stream is Stream.INVOICES:
             self.special_gl_skipped = 0
@@ -325,9 +330,10 @@ class SapSoapSource:
                 return info
         return None
 
-    def _invoice_entries(self, address: dict[str, Any], key_date: str) -> list[Entry]:
-        customer = mapping.alpha(address.get("Customer") or "")
-        entries: list[Entry] = []
+    def _open_item_rows(self, customer: str, key_date: str) -> list[dict[str, Any]] | None:
+        """The customer's open items in every company code (special G/L items left out and counted), None when
+        they cannot be read (the customer is skipped: its stored records stay)."""
+        rows: list[dict[str, Any]] = []
         for company_code in self.company_codes:
             try:
                 items = self.client.open_items(customer, company_code, key_date)
@@ -335,16 +341,45 @@ class SapSoapSource:
                 if not exc.not_in_company_code:
                     log.warning("sap.customer_skipped", source=self.name, customer=customer, reason=exc.reason)
                     self._failed.add(customer)
-                    return entries
+                    return None
                 continue
             for raw in items:
                 if mapping.is_special_gl(raw):
                     self.special_gl_skipped += 1
                     continue
-                try:
-                    entries.append(Entry(None, mapping.map_open_item(self.ctx, raw)))
-                except BadRecord as exc:
-                    entries.append(Entry(None, Rejected("BSID", exc.erp_id, exc.reason, _jsonable(raw))))
+                rows.append(raw)
+        return rows
+
+    def _invoice_entries(self, address: dict[str, Any], key_date: str) -> list[Entry]:
+        customer = mapping.alpha(address.get("Customer") or "")
+        rows = self._open_item_rows(customer, key_date)
+        if rows is None:
+            return []
+        if self._shared:
+            self._open_items[customer] = rows
+        entries: list[Entry] = []
+        for raw in rows:
+            try:
+                entries.append(Entry(None, mapping.map_open_item(self.ctx, raw)))
+            except BadRecord as exc:
+                entries.append(Entry(None, Rejected("BSID", exc.erp_id, exc.reason, _jsonable(raw))))
+        return entries
+
+    def _receivable_entries(self, address: dict[str, Any], key_date: str) -> list[Entry]:
+        """The customer's open items as receivable items (signed, per due date): those its INVOICES read brought
+        this sync, else read again.  An item that cannot be mapped is quarantined by INVOICES (same key), not here."""
+        customer = mapping.alpha(address.get("Customer") or "")
+        rows = self._open_items.pop(customer, None)
+        if rows is None:
+            rows = self._open_item_rows(customer, key_date)
+            if rows is None:
+                return []
+        entries: list[Entry] = []
+        for raw in rows:
+            try:
+                entries.append(Entry(None, mapping.map_open_receivable(self.ctx, raw)))
+            except BadRecord:
+                continue
         return entries
 
     def _order_entries(self, address: dict[str, Any], key_date: str) -> list[Entry]:

@@ -306,3 +306,92 @@ def oldest_open_invoices(conn: Connection, source: str, *, due_before: date | No
              .where(ranked.c.first == 1)
              .order_by(ranked.c.due_date, ranked.c.credit_group_id))
     return [OldestOpenInvoice(str(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(query)]
+
+
+# ----------------------------------------------------------------------------------- receivable items
+
+@dataclass(frozen=True, slots=True)
+class ItemSum:
+    """Open receivable items of a credit group summed by what conversion and the overdue cut need."""
+
+    credit_group_id: str
+    kind: str  # instalment | credit_note | payment
+    currency: str
+    company_id: str
+    company_currency: str
+    day: date | None  # document date, when grouped by date
+    overdue: bool  # due before the cutoff
+    open_minor: int  # signed, document currency
+    open_company_minor: int  # signed, company currency
+    documents: int  # distinct documents among the items
+    oldest_due: date | None
+
+
+def _open_items(where: list) -> list:
+    r = t.receivable_items
+    return [r.c.state == "posted", r.c.deleted_at.is_(None),
+            (r.c.amount_open_minor != 0) | (r.c.amount_open_company_minor != 0), *where]
+
+
+def has_receivables(conn: Connection, source: str) -> bool:
+    """Whether ``source`` syncs its receivable items (the stream has a successful run, or a cursor that no first read
+    is still filling): then exposure, overdue figures and alerts work from its items, else from its invoices.  A
+    first read under way (or interrupted) does not count: its items are not all there yet."""
+    c, runs = t.sync_cursors, t.sync_runs
+    stream = "receivables"
+    found = conn.execute(select(literal(1)).where(c.c.source == source, c.c.stream == stream,
+                                                  c.c.resume_after_id.is_(None)).limit(1)).first()
+    if found is None:
+        found = conn.execute(select(literal(1)).where(runs.c.source == source, runs.c.stream == stream,
+                                                      runs.c.status == "ok").limit(1)).first()
+    return found is not None
+
+
+def receivable_sums(conn: Connection, source: str, groups: Sequence[str] | None, *, overdue_before: date,
+                    by_date: bool, base_currency: str | None = None) -> list[ItemSum]:
+    """Sums of the open receivable items per credit group (all groups when ``groups`` is None), read through the
+    partial index of open items.  ``overdue``: due before ``overdue_before``; ``documents``: how many distinct
+    documents (an invoice with two late instalments is one overdue invoice)."""
+    r = t.receivable_items
+    where = [r.c.source == source]
+    if groups is not None:
+        where.append(r.c.credit_group_id.in_(sorted(groups)))
+    overdue = case((r.c.due_date < overdue_before, 1), else_=0)
+    keys = [r.c.credit_group_id, r.c.kind, r.c.currency, r.c.company_id, r.c.company_currency, overdue]
+    if by_date:
+        keys.append(case((r.c.company_currency == base_currency, None), else_=r.c.document_date))
+    query = (select(*keys, func.sum(r.c.amount_open_minor), func.sum(r.c.amount_open_company_minor),
+                    func.count(func.distinct(func.coalesce(r.c.document_id, r.c.erp_id))), func.min(r.c.due_date))
+             .where(*_open_items(where)).group_by(*keys))
+    rows = []
+    for row in conn.execute(query):
+        group, kind, currency, company, company_currency, is_overdue, *rest = row
+        day = rest.pop(0) if by_date else None
+        open_minor, open_company, documents, oldest = rest
+        rows.append(ItemSum(str(group), kind, currency, company, company_currency, _Dialect.read_day(day),
+                            bool(is_overdue), int(open_minor or 0), int(open_company or 0), int(documents or 0),
+                            _Dialect.read_day(oldest)))
+    return rows
+
+
+def oldest_open_instalments(conn: Connection, source: str, *, due_before: date | None = None,
+                            groups: Collection[str] | None = None) -> list[OldestOpenInvoice]:
+    """:func:`oldest_open_invoices` from the receivable items: per credit group, the invoice of the open instalment
+    due first (an invoice whose first instalment is late is the oldest unpaid from that instalment's due date)."""
+    r, c = t.receivable_items, t.customers
+    first = func.row_number().over(partition_by=r.c.credit_group_id,
+                                   order_by=(r.c.due_date, r.c.document_number, r.c.erp_id)).label("first")
+    where = [r.c.source == source, r.c.kind == "instalment", r.c.due_date.is_not(None)]
+    if due_before is not None:
+        where.append(r.c.due_date < due_before)
+    if groups is not None:
+        where.append(r.c.credit_group_id.in_(sorted(groups)))
+    ranked = select(r.c.credit_group_id, func.coalesce(r.c.document_id, r.c.erp_id).label("document"),
+                    r.c.document_number, r.c.due_date, first).where(*_open_items(where)).subquery()
+    head = (c.c.source == source) & (c.c.erp_id == ranked.c.credit_group_id)
+    query = (select(ranked.c.credit_group_id, ranked.c.document, ranked.c.document_number, ranked.c.due_date, c.c.ref,
+                    c.c.name)
+             .select_from(ranked.outerjoin(c, head))
+             .where(ranked.c.first == 1)
+             .order_by(ranked.c.due_date, ranked.c.credit_group_id))
+    return [OldestOpenInvoice(str(x[0]), x[1], x[2], x[3], x[4], x[5]) for x in conn.execute(query)]

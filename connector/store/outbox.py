@@ -41,8 +41,12 @@ class HoldRecord:
     release_tier: str | None
     exposure: str
     since: datetime
-    released_by: str | None
+    released_by: str | None  # "erp:<user>": released by a person in the ERP; "policy": by the daemon
     updated_at: datetime
+    # a release in the ERP that was honoured: the approval tier it was recorded at and the reason given
+    # (None when the ERP recorded none)
+    released_tier: str | None = None
+    release_reason: str | None = None
 
 
 def _entry(row: Any) -> OutboxEntry:
@@ -152,13 +156,17 @@ class OutboxStore:
         data["reasons"] = json.loads(data["reasons"])
         return HoldRecord(**data)
 
-    def holds(self, source: str | None = None, state: str | None = None) -> list[HoldRecord]:
+    def holds(self, source: str | None = None, state: str | None = None,
+              order: str | None = None) -> list[HoldRecord]:
+        """The holds, by source and order number; ``order``: of the order with this number only."""
         h = t.holds
         query = select(h).order_by(h.c.source, h.c.order_number)
         if source:
             query = query.where(h.c.source == source)
         if state:
             query = query.where(h.c.state == state)
+        if order:
+            query = query.where(h.c.order_number == order)
         with self._reader() as conn:  # type: ignore[attr-defined]
             rows = [dict(r._mapping) for r in conn.execute(query)]
         return [HoldRecord(**(r | {"reasons": json.loads(r["reasons"])})) for r in rows]
@@ -170,6 +178,7 @@ class OutboxStore:
             "state": record.state, "revision": record.revision, "reasons": json.dumps(record.reasons),
             "release_tier": record.release_tier, "exposure": record.exposure, "since": record.since,
             "released_by": record.released_by, "updated_at": record.updated_at,
+            "released_tier": record.released_tier, "release_reason": record.release_reason,
         }
         stmt = self._insert(h).values(**values)
         stmt = stmt.on_conflict_do_update(

@@ -13,6 +13,8 @@ from ..domain import (
     InvoiceState,
     OrderState,
     PaymentState,
+    ReceivableItem,
+    ReceivableKind,
     SalesOrder,
     SyncedRecord,
 )
@@ -24,6 +26,7 @@ STREAM_OF_TYPE: dict[type, Stream] = {
     Invoice: Stream.INVOICES,
     SalesOrder: Stream.ORDERS,
     CurrencyRate: Stream.CURRENCY_RATES,
+    ReceivableItem: Stream.RECEIVABLES,
 }
 
 
@@ -38,8 +41,11 @@ CONTENT_COLUMNS: dict[type, tuple[str, ...]] = {
               "amount_total_company_minor", "amount_open_company_minor", "origin", "changed_at"),
     SalesOrder: ("erp_id", "number", "customer_id", "state", "locked", "order_date", "currency", "amount_total_minor",
                  "amount_uninvoiced_minor", "company_id", "project", "erp_hold", "erp_released_at", "erp_released_by",
-                 "changed_at"),
+                 "erp_released_tier", "erp_release_reason", "changed_at"),
     CurrencyRate: ("erp_id", "currency", "company_id", "day", "rate", "changed_at"),
+    ReceivableItem: ("erp_id", "kind", "document_id", "document_number", "customer_id", "credit_group_id", "state",
+                     "document_date", "due_date", "currency", "amount_open_minor", "company_id", "company_currency",
+                     "amount_open_company_minor", "changed_at"),
 }
 
 
@@ -62,14 +68,20 @@ def _invoice(r: Invoice) -> tuple:
 def _order(r: SalesOrder) -> tuple:
     return (r.erp_id, r.number, r.customer_id, r.state._value_, r.locked, r.order_date, r.currency,
             to_minor(r.amount_total, r.currency), to_minor(r.amount_uninvoiced, r.currency), r.company_id, r.project,
-            r.erp_hold, r.erp_released_at, r.erp_released_by, r.changed_at)
+            r.erp_hold, r.erp_released_at, r.erp_released_by, r.erp_released_tier, r.erp_release_reason, r.changed_at)
 
 
 def _rate(r: CurrencyRate) -> tuple:
     return (r.erp_id, r.currency, r.company_id, r.day, str(r.rate), r.changed_at)
 
 
-_VALUES = {Customer: _customer, Invoice: _invoice, SalesOrder: _order, CurrencyRate: _rate}
+def _item(r: ReceivableItem) -> tuple:
+    return (r.erp_id, r.kind._value_, r.document_id, r.document_number, r.customer_id, r.credit_group_id,
+            r.state._value_, r.document_date, r.due_date, r.currency, to_minor(r.amount_open, r.currency), r.company_id,
+            r.company_currency, to_minor(r.amount_open_company, r.company_currency), r.changed_at)
+
+
+_VALUES = {Customer: _customer, Invoice: _invoice, SalesOrder: _order, CurrencyRate: _rate, ReceivableItem: _item}
 
 
 def content_values(record: SyncedRecord) -> tuple:
@@ -147,6 +159,8 @@ def row_to_order(row: Any) -> SalesOrder:
         erp_hold=row.erp_hold,
         erp_released_at=row.erp_released_at,
         erp_released_by=row.erp_released_by,
+        erp_released_tier=row.erp_released_tier,
+        erp_release_reason=row.erp_release_reason,
     )
 
 
@@ -158,5 +172,26 @@ def row_to_rate(row: Any) -> CurrencyRate:
         company_id=row.company_id,
         day=row.day,
         rate=Decimal(row.rate),
+        changed_at=row.changed_at,
+    )
+
+
+def row_to_item(row: Any) -> ReceivableItem:
+    return ReceivableItem(
+        source=row.source,
+        erp_id=row.erp_id,
+        kind=ReceivableKind(row.kind),
+        document_id=row.document_id,
+        document_number=row.document_number,
+        customer_id=row.customer_id,
+        credit_group_id=row.credit_group_id,
+        state=InvoiceState(row.state),
+        document_date=row.document_date,
+        due_date=row.due_date,
+        currency=row.currency,
+        amount_open=from_minor(row.amount_open_minor, row.currency),
+        company_id=row.company_id,
+        company_currency=row.company_currency,
+        amount_open_company=from_minor(row.amount_open_company_minor, row.company_currency),
         changed_at=row.changed_at,
     )

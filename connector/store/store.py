@@ -17,19 +17,19 @@ from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, func,
 from sqlalchemy.exc import IntegrityError
 
 from .. import crashpoints
-from ..domain import Company, Customer, CurrencyRate, Invoice, SalesOrder, SyncedRecord
+from ..domain import Company, Customer, CurrencyRate, Invoice, ReceivableItem, SalesOrder, SyncedRecord
 from ..ports import Cursor, Rejected, Scope, Stream
 from . import tables as t
 from .engine import create_store_engine, migrate, schema_status
 from .outbox import OutboxStore
 from .record_writes import RecordWriter, record_writer
-from .rows import row_to_customer, row_to_invoice, row_to_order, row_to_rate
+from .rows import row_to_customer, row_to_invoice, row_to_item, row_to_order, row_to_rate
 from .reservations import ReservationStore
 from .scan_state import ScanState, ScanStateStore
 
 _CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
 # the column that says which part (Scope.key) of a snapshot stream a stored record belongs to
-SCOPE_COLUMNS = {"customers": "erp_id", "invoices": "customer_id", "orders": "customer_id"}
+SCOPE_COLUMNS = {"customers": "erp_id", "invoices": "customer_id", "orders": "customer_id", "receivables": "customer_id"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -644,11 +644,51 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
     def oldest_open_invoices(self, source: str, *, due_before: date | None = None,
                              groups: Iterable[str] | None = None):
         """Per credit group, its oldest open posted invoice (see :mod:`connector.store.aggregates`)."""
-        from .aggregates import oldest_open_invoices
+        from .aggregates import has_receivables, oldest_open_instalments, oldest_open_invoices
 
         with self._reader() as conn:
-            return oldest_open_invoices(conn, source, due_before=due_before,
-                                        groups=None if groups is None else set(groups))
+            oldest = oldest_open_instalments if has_receivables(conn, source) else oldest_open_invoices
+            return oldest(conn, source, due_before=due_before, groups=None if groups is None else set(groups))
+
+    def has_receivables(self, source: str) -> bool:
+        """Whether ``source`` syncs receivable items (instalments, credit notes, unapplied payments): then
+        exposure, overdue and alerts work from them (see :mod:`connector.store.aggregates`)."""
+        from .aggregates import has_receivables
+
+        with self._reader() as conn:
+            return has_receivables(conn, source)
+
+    def receivable_sums(self, source: str, groups, *, overdue_before, by_date: bool,
+                        base_currency: str | None = None):
+        """Open receivable items summed per credit group, or None when ``source`` syncs none (exposure then
+        works from its invoices)."""
+        from .aggregates import has_receivables, receivable_sums
+
+        with self._reader() as conn:
+            if not has_receivables(conn, source):
+                return None
+            return receivable_sums(conn, source, groups, overdue_before=overdue_before, by_date=by_date,
+                                   base_currency=base_currency)
+
+    def iter_receivables(self, source: str | None = None, *, open_only: bool = False, customer: str | None = None,
+                         kind: str | None = None, due_before: date | None = None) -> Iterator[ReceivableItem]:
+        """Receivable items (instalments, credit notes, unapplied payments) by due date; ``customer``: a credit
+        group; ``open_only``: posted with something left open."""
+        r = t.receivable_items
+        query = select(r).where(r.c.deleted_at.is_(None)).order_by(
+            r.c.source, r.c.due_date.is_(None), r.c.due_date, r.c.document_number, r.c.id)
+        if source:
+            query = query.where(r.c.source == source)
+        if open_only:
+            query = query.where(r.c.state == "posted",
+                                (r.c.amount_open_minor != 0) | (r.c.amount_open_company_minor != 0))
+        if customer:
+            query = query.where(r.c.credit_group_id == customer)
+        if kind:
+            query = query.where(r.c.kind == kind)
+        if due_before:
+            query = query.where(r.c.due_date < due_before)
+        return self._iter(query, row_to_item)
 
     # --------------------------------------------------------------- lookups
 

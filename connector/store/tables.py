@@ -24,11 +24,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 from .types import UTCDateTime
 
-NO_DAY = date(1, 1, 1)  # a missing day in a key column of the balances
+NO_DAY = date(1, 1, 1)
+# a receivable item that counts: posted, something left open, not deleted (the partial index's condition)
+OPEN_ITEM = ("state = 'posted' AND deleted_at IS NULL AND "
+             "(amount_open_minor <> 0 OR amount_open_company_minor <> 0)")  # a missing day in a key column of the balances
 
 metadata = MetaData(
     naming_convention={
@@ -136,6 +140,8 @@ orders = Table(
     Column("erp_hold", Boolean),
     Column("erp_released_at", UTCDateTime()),
     Column("erp_released_by", Text),
+    Column("erp_released_tier", String(64)),
+    Column("erp_release_reason", Text),
     *_sync_columns(),
     UniqueConstraint("source", "erp_model", "erp_id"),
     Index(None, "source", "customer_id", "state"),
@@ -155,6 +161,33 @@ currency_rates = Table(
     *_sync_columns(),
     UniqueConstraint("source", "erp_model", "erp_id"),
     Index(None, "source", "currency", "day"),
+)
+
+# The items of customers' receivables (domain.ReceivableItem): instalments of invoices, open credit notes,
+# unapplied payments, each with its own due date; amounts signed as the ledger has them.  Open items are read
+# per credit group through a partial index (what is open today, not the history).
+receivable_items = Table(
+    "receivable_items",
+    metadata,
+    *_record_columns(),
+    Column("kind", String(16), nullable=False),
+    Column("document_id", String(64)),
+    Column("document_number", Text, nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("credit_group_id", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("document_date", Date),
+    Column("due_date", Date),
+    Column("currency", String(3), nullable=False),
+    Column("amount_open_minor", BigInteger, nullable=False),
+    Column("company_id", String(64), nullable=False),
+    Column("company_currency", String(3), nullable=False),
+    Column("amount_open_company_minor", BigInteger, nullable=False),
+    *_sync_columns(),
+    UniqueConstraint("source", "erp_model", "erp_id"),
+    Index("ix_receivable_items_open", "source", "credit_group_id", "due_date",
+          sqlite_where=text(OPEN_ITEM), postgresql_where=text(OPEN_ITEM)),
+    Index(None, "source", "document_id"),
 )
 
 sync_cursors = Table(
@@ -213,6 +246,7 @@ SYNCED_TABLES = {
     "invoices": invoices,
     "orders": orders,
     "currency_rates": currency_rates,
+    "receivables": receivable_items,
 }
 
 # Fingerprints of the parts of snapshot streams (one per customer), to skip unchanged parts.
@@ -285,6 +319,9 @@ holds = Table(
     Column("since", UTCDateTime(), nullable=False),
     Column("released_by", Text),  # "erp:<user>" when released in the ERP, "policy" when the daemon released it
     Column("updated_at", UTCDateTime(), nullable=False),
+    # a release in the ERP honoured: the approval tier it was recorded at and the reason given (None: not recorded)
+    Column("released_tier", String(64)),
+    Column("release_reason", Text),
 )
 
 # Exposure reserved by approvals given at confirmation, counted until the sync brings the order in.

@@ -21,14 +21,14 @@ from adapters.odoo.source import OdooSource
 from adapters.sap_soap.client import SapClient
 from adapters.sap_soap.sandbox import SapSandbox
 from adapters.sap_soap.source import SapSoapSource
-from connector.domain import Customer, CurrencyRate, Invoice, SalesOrder
+from connector.domain import Customer, CurrencyRate, Invoice, ReceivableItem, SalesOrder
 from connector.errors import AuthenticationFailed, RetryableError
 from connector.money import currency_precision
 from connector.ports import Cursor, Rejected, Stream
 from ..support.net import free_port
 
 TYPES = {Stream.CUSTOMERS: Customer, Stream.INVOICES: Invoice, Stream.ORDERS: SalesOrder,
-         Stream.CURRENCY_RATES: CurrencyRate}
+         Stream.CURRENCY_RATES: CurrencyRate, Stream.RECEIVABLES: ReceivableItem}
 
 
 @dataclass
@@ -108,6 +108,9 @@ def test_records_are_typed_and_money_is_exact(adapter):
                 assert exact(item.amount_open, item.currency) and exact(item.amount_total, item.currency)
                 assert exact(item.amount_open_company, item.company_currency)
                 assert item.amount_open >= 0 and (item.due_date is None or isinstance(item.due_date, date))
+            if isinstance(item, ReceivableItem):  # signed: credit notes and payments negative
+                assert exact(item.amount_open, item.currency) and exact(item.amount_open_company, item.company_currency)
+                assert item.due_date is None or isinstance(item.due_date, date)
             if isinstance(item, SalesOrder):
                 assert exact(item.amount_total, item.currency) and exact(item.amount_uninvoiced, item.currency)
             if isinstance(item, Customer) and item.credit_limit is not None:

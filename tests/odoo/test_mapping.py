@@ -162,3 +162,39 @@ def test_order_project_and_invoice_origin():
     assert map_order(ctx("sale.order"), sample("19.sale.order.json")[0]).project is None
     invoice = dict(sample("17.account.move.json")[0], invoice_origin="S00012")
     assert map_move(ctx("account.move"), invoice).origin == "S00012"
+
+
+RELEASED = {"credit_hold": False, "credit_released_at": "2026-11-28 12:05:00",
+            "credit_released_by": [2, "Mitchell Admin"]}
+
+
+def test_release_tier_and_reason_of_the_addon():
+    raw = dict(sample("17.sale.order.json")[0], **RELEASED, credit_released_tier="cfo",
+               credit_release_reason="Guaranteed by the parent company.\nSee the letter of 27 November.")
+    order = map_order(ctx("sale.order"), raw)
+    assert (order.erp_hold, order.erp_released_by, order.erp_released_tier) == (False, "Mitchell Admin", "cfo")
+    assert order.erp_released_at == datetime(2026, 11, 28, 12, 5, tzinfo=UTC)
+    assert order.erp_release_reason == "Guaranteed by the parent company.\nSee the letter of 27 November."
+    # a controller without a tier, no reason (the fields are there, empty)
+    raw.update(credit_released_tier=False, credit_release_reason=False)
+    assert (map_order(ctx("sale.order"), raw).erp_released_tier, map_order(ctx("sale.order"), raw).erp_release_reason) \
+        == (None, None)
+    # an addon from before its tiered release has neither field
+    older = dict(sample("17.sale.order.json")[0], **RELEASED)
+    order = map_order(ctx("sale.order"), older)
+    assert order.erp_released_by == "Mitchell Admin" and (order.erp_released_tier, order.erp_release_reason) == (None,
+                                                                                                               None)
+
+
+def test_release_reason_is_user_text_capped_and_without_control_characters():
+    reason = "\x1b[2J\x1b[31m[bold]Paid[/bold]\tin full \u202eexe.txt\r\nby wire\x07 " + "x" * 1000
+    raw = dict(sample("19.sale.order.json")[0], **RELEASED, credit_released_tier="credit_manager\x1b[0m",
+               credit_release_reason=reason)
+    order = map_order(ctx("sale.order"), raw)
+    text = order.erp_release_reason
+    assert text is not None and len(text) == 500 and text.endswith("…")
+    assert text.startswith(" [2J [31m[bold]Paid[/bold] in full  exe.txt\nby wire  xxx".lstrip())
+    assert all(ch.isprintable() or ch == "\n" for ch in text)
+    assert order.erp_released_tier == "credit_manager [0m"  # kept as data (no such tier: the release is honoured)
+    with pytest.raises(BadRecord, match="credit_release_reason"):
+        map_order(ctx("sale.order"), dict(raw, credit_release_reason=42))

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from policy.loader import PolicyError, load_policy, validate_policy_files
 from policy.model import (
+    AgeingSettings,
     ApprovalTier,
     Conversion,
     CustomerFile,
@@ -292,7 +293,7 @@ def test_validate_policy_files_reports_per_file(tmp_path: Path) -> None:
     assert results[str(good)] == []
     assert results[str(bad)] == [f"{bad}:4:1: colour: unknown key 'colour'; allowed keys: " + ", ".join(
         ["version", "name", "base_currency", "exposure", "grouping", "limits", "customers", "risk_categories", "rules",
-         "exemptions", "approval_tiers", "segments", "tests", "alerts", "insurers"]
+         "exemptions", "approval_tiers", "segments", "tests", "alerts", "insurers", "ageing"]
     )]
     assert results[str(missing)] == [f"{missing}: file not found"]
 
@@ -412,6 +413,8 @@ def policies(draw: st.DrawFn) -> Policy:
         approval_tiers=tuple(tiers),
         segments=MappingProxyType(segments),
         insurers=MappingProxyType(terms),
+        ageing=AgeingSettings(draw(st.lists(st.integers(1, 1000), unique=True, max_size=11).map(
+            lambda days: (0, *sorted(days))))),
     )
 
 
@@ -467,6 +470,7 @@ def render(policy: Policy, strings: bool) -> str:
         out += [f"[segments.{toml_value(name)}]", *fields(segment)]
     for name, terms in policy.insurers.items():
         out += [f"[insurers.{toml_value(name)}]", *fields(terms)]
+    out += ["[ageing]", *fields(policy.ageing)]
     return "\n".join(out) + "\n"
 
 

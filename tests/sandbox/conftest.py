@@ -89,9 +89,9 @@ def fresh() -> Iterator[Callable[..., tuple[OdooSandbox, Client, Clock]]]:
     started: list[OdooSandbox] = []
 
     def make(version: str = "17", data: str = "demo", addons: tuple[str, ...] = (),
-             start: datetime = START) -> tuple[OdooSandbox, Client, Clock]:
+             start: datetime = START, **options: Any) -> tuple[OdooSandbox, Client, Clock]:
         clock = Clock(start)
-        sb = OdooSandbox(version=version, data=data, clock=clock, addons=addons).start()
+        sb = OdooSandbox(version=version, data=data, clock=clock, addons=addons, **options).start()
         started.append(sb)
         return sb, Client(sb), clock
 

@@ -12,7 +12,8 @@ from .conftest import DB, Client
 
 ORDER_FIELDS = {"credit_hold": "boolean", "credit_hold_reasons": "text", "credit_hold_codes": "char",
                 "credit_hold_since": "datetime", "credit_release_tier": "char", "credit_hold_key": "char",
-                "credit_released_by": "many2one", "credit_released_at": "datetime"}
+                "credit_released_by": "many2one", "credit_released_at": "datetime",
+                "credit_released_amount": "monetary", "credit_released_tier": "char", "credit_release_reason": "text"}
 PARTNER_FIELDS = {"credit_risk_grade": "integer", "credit_risk_flag": "selection", "credit_exposure": "monetary",
                   "credit_effective_limit": "monetary", "credit_headroom": "monetary",
                   "credit_evaluated_at": "datetime"}
@@ -141,6 +142,39 @@ def test_held_order_on_17_and_partner_risk_fields(fresh) -> None:
     assert error.faultCode == 4
     error = fault(client.execute, "res.partner", "write", [10], {"credit_risk_flag": "red"})
     assert error.faultCode == 1 and "Wrong value for res.partner.credit_risk_flag: 'red'" in error.faultString
+
+
+@pytest.mark.parametrize("version", ["17", "19"])
+def test_release_records_the_tier_and_the_reason(fresh, version: str) -> None:
+    """The release records the tier (the sandbox's controller holds every tier: the hold's) and the reason; the
+    addon as it was before its tiered release has neither field and releases all the same."""
+    for tiers in (True, False):
+        _sb, client, clock = fresh(version, addons=("credit_guard",), credit_guard_tiers=tiers)
+        order = client.execute("sale.order", "search", [("state", "=", "draft")], limit=1, order="id")[0]
+        client.execute("sale.order", "write", [order], HOLD)
+        clock.advance(minutes=1)
+        assert client.execute("sale.order", "action_release_credit_hold", [order],
+                              reason="  Paid by wire today.  ") is True
+        released = ["credit_hold", "credit_released_by", "credit_released_at"]
+        if tiers:
+            row = client.execute("sale.order", "read", [order], released + ["credit_released_tier",
+                                                                            "credit_release_reason"])[0]
+            assert (row["credit_released_tier"], row["credit_release_reason"]) == ("credit_manager",
+                                                                                   "Paid by wire today.")
+            continue
+        fields = client.execute("sale.order", "fields_get", [], attributes=["type"])
+        assert "credit_released_at" in fields and "credit_released_tier" not in fields
+        assert "credit_release_reason" not in fields
+        row = client.execute("sale.order", "read", [order], released)[0]
+        assert row["credit_hold"] is False and row["credit_released_by"] == [2, "Mitchell Admin"]
+        error = fault(client.execute, "sale.order", "read", [order], ["credit_released_tier"])
+        assert error.faultString.rstrip().endswith(
+            "ValueError: Invalid field 'credit_released_tier' on model 'sale.order'")
+
+
+def test_older_addon_and_state_file_do_not_go_together(tmp_path) -> None:
+    with pytest.raises(ValueError, match="credit_guard_tiers=False does not go with a state file"):
+        OdooSandbox(addons=("credit_guard",), credit_guard_tiers=False, state=tmp_path / "state.db")
 
 
 @pytest.mark.parametrize("version", ["17", "19"])

@@ -40,8 +40,11 @@ def test_sync_twice_and_read_back(tmp_path):
         first = cli(config, "sync", "--once", "--json")
         assert first.returncode == 0, first.stderr
         streams = {s["stream"]: s for s in json.loads(first.stdout)["streams"]}
-        assert set(streams) == {"customers", "invoices", "orders", "currency_rates"}
+        assert set(streams) == {"customers", "invoices", "orders", "currency_rates", "receivables"}
         assert streams["invoices"]["written"] > 0 and streams["customers"]["written"] > 0
+        # the open items as receivable items: mapped from what the invoices read brought, without asking SAP again
+        assert streams["receivables"]["written"] == streams["invoices"]["written"]
+        assert streams["receivables"]["calls"] == 0
         assert streams["currency_rates"]["written"] > 0 and not streams["currency_rates"]["full"]
         again = {s["stream"]: s for s in json.loads(cli(config, "sync", "--once", "--json").stdout)["streams"]}
         assert all(s["written"] == 0 and s["deleted"] == 0 for s in again.values())

@@ -43,9 +43,10 @@ def open_sums(invoices, customer):
 def test_open_and_streams(sb, source):
     info = source.open()
     assert {(c.erp_id, c.currency) for c in info.companies} == {("1000", "EUR"), ("3000", "JPY")}
-    assert source.streams() == (Stream.CUSTOMERS, Stream.INVOICES, Stream.ORDERS, Stream.CURRENCY_RATES)
-    assert [source.model_of(s) for s in source.streams()] == ["KNA1", "BSID", "VBAK", "TCURR"]
-    assert [source.is_snapshot(s) for s in source.streams()] == [True, True, True, False]
+    assert source.streams() == (Stream.CUSTOMERS, Stream.INVOICES, Stream.ORDERS, Stream.CURRENCY_RATES,
+                                Stream.RECEIVABLES)
+    assert [source.model_of(s) for s in source.streams()] == ["KNA1", "BSID", "VBAK", "TCURR", "BSID"]
+    assert [source.is_snapshot(s) for s in source.streams()] == [True, True, True, False, True]
 
 
 def test_open_probes_company_currencies(sb, client):
@@ -206,3 +207,22 @@ def test_sync_into_store_mark_and_sweep(sb, source, tmp_path):
         assert after == expected_sums(sb, "0000100001", "1000")
     finally:
         store.close()
+
+
+def test_receivable_items_are_the_open_items_signed(sb, source):
+    """Each open item (one per due date) is a receivable item: debits instalments, the credits of payment documents
+    payments on account, other credits credit notes; the same amounts as the invoices stream, signed."""
+    from connector.domain import ReceivableItem, ReceivableKind
+
+    source.open()
+    invoices, _ = records(source, Stream.INVOICES)
+    items, rejected = records(source, Stream.RECEIVABLES)
+    assert rejected == [] and all(isinstance(i, ReceivableItem) for i in items)
+    assert sorted(i.erp_id for i in items) == sorted(i.erp_id for i in invoices)
+    by_id = {i.erp_id: i for i in invoices}
+    for item in items:
+        invoice = by_id[item.erp_id]
+        assert item.amount_open == invoice.sign * invoice.amount_open and item.due_date == invoice.due_date
+        assert (item.kind is ReceivableKind.INSTALMENT) == (invoice.sign > 0)
+        assert item.document_id == item.erp_id.rsplit("/", 1)[0]
+    assert {i.kind for i in items} == set(ReceivableKind)

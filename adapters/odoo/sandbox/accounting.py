@@ -11,6 +11,7 @@ from .convert import round_money
 from .faults import UserError
 from .mail import MailThread
 from .orm import BaseModel, register
+from . import receivables
 
 DRAFT_LABELS = {
     "out_invoice": "Draft Invoice", "out_refund": "Draft Credit Note", "in_invoice": "Draft Bill",
@@ -22,6 +23,8 @@ SIGN = {"out_invoice": 1, "out_refund": -1, "in_invoice": -1, "in_refund": 1,
         "out_receipt": 1, "in_receipt": -1, "entry": 1}
 JOURNAL_TYPE = {"out_invoice": "sale", "out_refund": "sale", "out_receipt": "sale",
                 "in_invoice": "purchase", "in_refund": "purchase", "in_receipt": "purchase", "entry": "general"}
+LINE_FIELDS = {"partner_id", "invoice_date_due", "invoice_payment_term_id", "payment_reference", "ref", "name",
+               "journal_id", "state"}
 AMOUNT_FIELDS = {"amount_total", "amount_untaxed", "amount_tax", "amount_residual", "currency_id", "date",
                  "invoice_date", "move_type", "company_id", "invoice_line_ids", "line_ids"}
 
@@ -141,6 +144,21 @@ class AccountPaymentTerm(BaseModel):
 
 
 @register
+class AccountMoveLine(BaseModel):
+    """Journal items: the receivable items of customer documents and payments (``receivables.py``)."""
+
+    _name = "account.move.line"
+    _description = "Journal Item"
+    _order = "date desc, move_name desc, id"
+    _company_rule = "strict"
+    _portal = None
+    _indexes = ("move_id", "partner_id", "date_maturity", ("account_id", "partner_id"))
+
+    def _display_name_sql(self, alias: str) -> str:
+        return f'COALESCE({alias}."move_name" || \' \' || {alias}."name", {alias}."move_name", {alias}."name", \'\')'
+
+
+@register
 class AccountMove(MailThread, BaseModel):
     _name = "account.move"
     _description = "Journal Entry"
@@ -163,11 +181,8 @@ class AccountMove(MailThread, BaseModel):
             return (f"(CASE WHEN {alias}.\"state\" = 'posted' THEN (CASE WHEN {alias}.\"payment_state\" "
                     f"IN ('not_paid') THEN (CASE WHEN {alias}.\"is_move_sent\" THEN 'sent' ELSE 'posted' END) "
                     f"ELSE {alias}.\"payment_state\" END) ELSE {alias}.\"state\" END)")
-        if fname == "partner_credit":
-            return (f'(SELECT COALESCE(ROUND(SUM(m."amount_residual_signed"), 2), 0.0) FROM "account_move" m '
-                    f'WHERE m."commercial_partner_id" = {alias}."commercial_partner_id" AND m."state" = \'posted\' '
-                    f'AND m."move_type" IN (\'out_invoice\', \'out_refund\', \'out_receipt\') '
-                    f'AND m."company_id" = {alias}."company_id")')
+        if fname == "partner_credit":  # the partner's credit in the document's company
+            return receivables.credit_sql(f'{alias}."commercial_partner_id"', f'{alias}."company_id"')
         if fname == "payment_count":
             return "0"
         return super()._computed_sql(fname, alias)
@@ -216,6 +231,12 @@ class AccountMove(MailThread, BaseModel):
                 'WHERE "id" IN (SELECT value FROM json_each(?))', [json.dumps(self.ids)])
         if created or fnames & AMOUNT_FIELDS:
             self._recompute_amounts()
+        if created or fnames & (AMOUNT_FIELDS | LINE_FIELDS):
+            self._rebuild_receivables()
+
+    def _rebuild_receivables(self) -> None:
+        """The receivable items follow the document (``receivables.py``), stamped with this transaction."""
+        receivables.rebuild(self.env.cr, self.ids, self.env.cr_now_str(), self.env.uid)
 
     def _recompute_amounts(self) -> None:
         """Company-currency (``*_signed``) amounts; drafts owe their total."""
@@ -253,7 +274,8 @@ class AccountMove(MailThread, BaseModel):
         self._ensure_exist()
         access.check_records(self, self.ids, "write")
         rows = self._read_rows(self.ids, ["name", "state", "move_type", "partner_id", "invoice_date",
-                                          "invoice_date_due", "date", "company_id", "display_name"])
+                                          "invoice_date_due", "date", "company_id", "display_name",
+                                          "invoice_payment_term_id"])
         return rows
 
     def action_post(self):
@@ -273,14 +295,17 @@ class AccountMove(MailThread, BaseModel):
             invoice_date = move["invoice_date"] or (today if is_invoice else False)
             day = invoice_date or move["date"] or today
             if is_invoice:
+                term = move["invoice_payment_term_id"][0] if move["invoice_payment_term_id"] else None
+                dues = receivables.term_due_dates(term, invoice_date)  # the last instalment's, as Odoo
                 values.update(invoice_date=invoice_date, date=invoice_date,
-                              invoice_date_due=move["invoice_date_due"] or invoice_date)
+                              invoice_date_due=max(dues) if dues else move["invoice_date_due"] or invoice_date)
             if not move["name"] or move["name"] == "/":
                 values["name"] = self._next_name(move["move_type"], day, move["company_id"][0])
             record = self._browse([move["id"]])
             record._write_columns(values)
             record._sql('UPDATE "account_move" SET "amount_residual" = "amount_total" WHERE "id" = ?', [move["id"]])
             record._recompute_amounts()
+        self._rebuild_receivables()
         return False
 
     def _next_name(self, move_type: str, day: str, company_id: int) -> str:
@@ -299,6 +324,7 @@ class AccountMove(MailThread, BaseModel):
             raise UserError("Only posted/cancelled journal entries can be reset to draft.")
         self._write_columns({"state": "draft", "payment_state": "not_paid", "is_move_sent": False})
         self._recompute_amounts()
+        self._rebuild_receivables()
 
     def button_cancel(self):
         moves = self._moves()
@@ -309,6 +335,7 @@ class AccountMove(MailThread, BaseModel):
         if any(m["state"] != "draft" for m in moves):
             raise UserError("Only draft journal entries can be cancelled.")
         self._write_columns({"state": "cancel", "auto_post": "no"})
+        self._rebuild_receivables()
 
     def _check_unlink(self) -> None:
         rows = self._sql('SELECT "id" FROM "account_move" WHERE "state" = \'posted\' '
@@ -319,5 +346,7 @@ class AccountMove(MailThread, BaseModel):
 
     def _delete(self) -> None:
         self.env.cr.execute("DELETE FROM x_sb_sale_invoice WHERE move_id IN (SELECT value FROM json_each(?))",
+                            [json.dumps(self.ids)])
+        self.env.cr.execute('DELETE FROM "account_move_line" WHERE "move_id" IN (SELECT value FROM json_each(?))',
                             [json.dumps(self.ids)])
         super()._delete()

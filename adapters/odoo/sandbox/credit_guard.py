@@ -6,8 +6,8 @@ its release; ``res.partner``: the risk file).  Behaviour, as in the addon's ``mo
 
 * ``sale.order.action_confirm`` refuses held orders (``UserError``, one line per held order, naming the
   reasons and the release tier);
-* ``sale.order.action_release_credit_hold()`` clears the hold, records who released it and when, and posts
-  a note; only a Credit Controller may do it (the admin is one, the portal user is not), and only a
+* ``sale.order.action_release_credit_hold(reason=...)`` clears the hold, records who released it, when, at
+  which tier (the hold's: the sandbox's controller holds every tier) and why, and posts a note; only a Credit Controller may do it (the admin is one, the portal user is not), and only a
   Credit Controller may write ``credit_hold = False`` on a held order;
 * ``credit_hold`` and ``credit_risk_flag`` are tracked: a change posts a tracking message (empty body);
 * ``credit_risk_flag`` defaults to ``ok`` (also for the partners that existed at installation).
@@ -30,6 +30,9 @@ from .faults import AccessError, UserError
 from .mail import SUBTYPE_NOTE
 
 ADDON = "credit_guard"
+#: The fields the addon's tiered release added: ``OdooSandbox(..., credit_guard_tiers=False)`` installs the addon
+#: as it was before (a daemon must not ask an older installation for them: Odoo's "Invalid field" fault).
+TIER_FIELDS = {"sale.order": ("credit_released_tier", "credit_release_reason")}
 VERSION_SUFFIX = "1.0.0"  # latest_version: "<serie>.1.0.0", e.g. "17.0.1.0.0" (the manifest's version)
 NOT_A_CONTROLLER = "Only a user in the group Credit Controller can release a credit hold."
 
@@ -117,10 +120,10 @@ class CreditGuardSaleOrder(Tracking):
                 continue
             order = self._browse([order_id])  # type: ignore[attr-defined]
             total = self._sql('SELECT "amount_total" FROM "sale_order" WHERE "id" = ?', [order_id])[0][0]  # type: ignore[attr-defined]
-            super(Tracking, order).write({"credit_hold": False, "credit_released_by": self.env.uid,  # type: ignore[attr-defined]
-                                          "credit_released_at": self.env.now_str(),  # type: ignore[attr-defined]
-                                          "credit_released_amount": total, "credit_released_tier": tier or False,
-                                          "credit_release_reason": (reason or "").strip() or False})
+            vals = {"credit_hold": False, "credit_released_by": self.env.uid,  # type: ignore[attr-defined]
+                    "credit_released_at": self.env.now_str(), "credit_released_amount": total,  # type: ignore[attr-defined]
+                    "credit_released_tier": tier or False, "credit_release_reason": (reason or "").strip() or False}
+            super(Tracking, order).write({k: v for k, v in vals.items() if k in self._fields})  # type: ignore[attr-defined]
             text = reasons_inline(reasons) or (codes or "").replace(",", ", ") or "no reason given"
             order.message_post(body=f"Credit hold released by {user} (reasons of the hold: {text}).",
                                subtype_xmlid="mail.mt_note")

@@ -14,6 +14,7 @@ from typing import Any
 
 from .fixtures import (COMPANY_CURRENCY, COMPANY_EU, COMPANY_US, DIGITS, EUR, FIRST_CUSTOMER_ID, GBP, JPY,
                        TAX_RATE, TERM_DAYS, USD, Fixtures, insert, stamp)
+from . import receivables
 from .convert import round_money
 
 SEED = 20260117
@@ -417,12 +418,45 @@ class Demo:
         return row
 
 
+    # -- instalments and payments on account (after everything else: the other records keep their ids) ------
+    def extras(self) -> None:
+        """Contoso Ltd (C00013): an invoice on the 30 % now / 70 % in 60 days term whose first instalment is 40
+        days late (the invoice's own due date, the last instalment's, is still 20 days ahead); Globex
+        Corporation (C00015): a payment of 1,000.00 USD received on account, matched to no invoice."""
+        fx = self.fx
+        by_name = {c.name: c for c in self.customers}
+        contoso, globex = by_name["Contoso Ltd"], by_name["Globex Corporation"]
+        invoice_day = self.today - timedelta(days=INSTALMENT_LATE_DAYS)
+        move = Move("out_invoice", "posted", "not_paid", COMPANY_US, USD, contoso.id, contoso.id,
+                    invoice_day.isoformat(), (invoice_day + timedelta(days=60)).isoformat(), 8000.0, 1.0,
+                    INSTALMENT_TERM)
+        move.id = 1 + max(m.id for m in self.moves)
+        year = move.invoice_date[:4]
+        last = fx.conn.execute('SELECT "name" FROM "account_move" WHERE "company_id" = ? AND "name" LIKE ? '
+                               'ORDER BY "name" DESC LIMIT 1', [COMPANY_US, f"INV/{year}/%"]).fetchone()
+        move.name = f"INV/{year}/{(int(last[0].rsplit('/', 1)[1]) if last else 0) + 1:05d}"
+        row = self.move_row(move, fx._columns("account_move"))
+        names = sorted(row)
+        insert(fx.conn, "account_move", names, [[row[c] for c in names]])
+        self.moves.append(move)
+        receivables.rebuild(fx.conn, None, None)  # every document's receivable items, stamped with it
+        receivables.post_payment_on_account(fx.conn, partner_id=globex.id, amount=UNAPPLIED_PAYMENT,
+                                            company_id=COMPANY_US, currency_id=USD, day=self.day(-3),
+                                            stamp=self.written())
+
+
+INSTALMENT_TERM = 8  # "30% Now, Balance 60 Days"
+INSTALMENT_LATE_DAYS = 40
+UNAPPLIED_PAYMENT = 1000.0
+
+
 def load(fx: Fixtures) -> None:
     demo = Demo(fx)
     demo.partners()
     demo.orders()
     demo.invoices()
     demo.write_moves()
+    demo.extras()
 
 
 def make_rng() -> random.Random:

@@ -15,6 +15,7 @@ import random
 from datetime import timedelta
 from typing import Any, Iterator
 
+from . import receivables
 from .convert import round_money
 from .fixtures import (COMPANY_CURRENCY, COMPANY_EU, COMPANY_US, DIGITS, EUR, FIRST_CUSTOMER_ID, GBP, JPY,
                        TAX_RATE, TERM_DAYS, USD, Fixtures, insert, stamp)
@@ -223,3 +224,4 @@ def load(fx: Fixtures, count: int) -> None:
     large.partners()
     large.write_invoices()
     large.write_orders()
+    receivables.rebuild(fx.conn, None, None)  # each invoice's receivable item, written with it

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .mail import MailThread
+from . import receivables
 from .orm import BaseModel, model_api, register
 
 TYPE_LABELS = {
@@ -12,9 +13,6 @@ TYPE_LABELS = {
     "19": {"invoice": "Invoice", "delivery": "Delivery", "other": "Other"},
 }
 TREE_FIELDS = {"name", "parent_id", "is_company", "company_name", "type"}
-
-#: Moves counted in a partner's receivable (``credit``).
-RECEIVABLE_MOVES = "('out_invoice', 'out_refund', 'out_receipt')"
 
 
 def complete_name(version: str, name: str | None, is_company: bool, parent_name: str | None,
@@ -57,9 +55,8 @@ class ResPartner(MailThread, BaseModel):
     def _computed_sql(self, fname: str, alias: str) -> str | None:
         company = int(self.env.company_id)
         if fname == "credit":
-            return (f'(SELECT COALESCE(ROUND(SUM(m."amount_residual_signed"), 2), 0.0) FROM "account_move" m '
-                    f'WHERE m."commercial_partner_id" = {alias}."id" AND m."state" = \'posted\' '
-                    f'AND m."move_type" IN {RECEIVABLE_MOVES} AND m."company_id" = {company})')
+            # the posted receivable items of the partner in the current company (receivables.py)
+            return receivables.credit_sql(f'{alias}."id"', str(company))
         if fname == "total_invoiced":
             return (f'(SELECT COALESCE(ROUND(SUM(m."amount_untaxed_signed"), 2), 0.0) FROM "account_move" m '
                     f'WHERE m."commercial_partner_id" = {alias}."id" AND m."state" = \'posted\' '

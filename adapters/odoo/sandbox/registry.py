@@ -7,7 +7,7 @@ from .orm import BaseModel, model_class
 
 
 class Registry:
-    def __init__(self, version: str, addons: tuple[str, ...] = ()) -> None:
+    def __init__(self, version: str, addons: tuple[str, ...] = (), credit_guard_tiers: bool = True) -> None:
         # importing the business models registers their classes
         from . import accounting, base_models, credit_guard, mail, partners, sales, stock  # noqa: F401
 
@@ -20,6 +20,9 @@ class Registry:
         for addon in self.addons:
             for model, extra in schema.load_addon(addon).items():
                 self.fields[model] = {**self.fields[model], **extra}
+            if addon == credit_guard.ADDON and not credit_guard_tiers:  # the addon before its tiered release
+                for model, names in credit_guard.TIER_FIELDS.items():
+                    self.fields[model] = {k: v for k, v in self.fields[model].items() if k not in names}
             for model, mixin in credit_guard.MIXINS.get(addon, {}).items():
                 if model not in self.classes:  # a bridge to an addon that is not installed
                     continue

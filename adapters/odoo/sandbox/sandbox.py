@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from . import credit_guard, demo, large, schema, stock
+from . import credit_guard, demo, large, receivables, schema, stock
 from .accounting import currency_digits
 from .convert import round_money
 from .domain import Compiler
@@ -51,6 +51,9 @@ class OdooSandbox:
     not generated); otherwise the data is generated and the file written.  Every committed transaction
     is on disk before its call is answered, so a restart (even after ``kill -9``) keeps every change,
     id sequence and change time.  :meth:`close` closes the file.
+
+    ``credit_guard_tiers=False`` installs ``credit_guard`` as it was before its tiered release: ``sale.order``
+    has no ``credit_released_tier`` and ``credit_release_reason`` (not with ``state``).
     """
 
     DEFAULT_API_KEY = "cgsandbox-0000-admin-api-key"
@@ -62,9 +65,11 @@ class OdooSandbox:
                  clock: Callable[[], datetime] | None = None, database: str = "demo",
                  api_key: str = DEFAULT_API_KEY, tls: ssl.SSLContext | None = None,
                  addons: tuple[str, ...] | list[str] = (), commit_delay: float = 0.0,
-                 state: str | os.PathLike[str] | None = None) -> None:
+                 state: str | os.PathLike[str] | None = None, credit_guard_tiers: bool = True) -> None:
         self.version = _version(version)
         self.addons = _addons(addons)
+        if not credit_guard_tiers and state is not None:
+            raise ValueError("credit_guard_tiers=False does not go with a state file")
         self.data = data
         self.host = host
         self.requested_port = port
@@ -73,7 +78,7 @@ class OdooSandbox:
         self.api_key = api_key
         self.clock = clock or _utc_now
         self.tls = tls  # a server-side SSLContext: serve HTTPS (xmlrpcs / jsonrpcs / json2 over https)
-        self.db = Database(self.version, database, self.clock, self.addons, state)
+        self.db = Database(self.version, database, self.clock, self.addons, state, credit_guard_tiers)
         self.started_at = self.db.now()
         self.today = self.started_at.date()
         if not self.db.loaded:
@@ -211,6 +216,22 @@ class OdooSandbox:
                 "amount_residual_signed": round_money(new_residual * ratio, company_digits),
                 "payment_state": "paid" if new_residual == 0 else "partial",
             })
+            # the payment is reconciled with the earliest instalments first
+            receivables.rebuild(env.cr, [move_id], env.cr_now_str(), ADMIN_UID)
+
+    def register_payment_on_account(self, partner_id: int, amount: float, *, company_id: int = 1,
+                                    currency_id: int | None = None, day: str | None = None) -> int:
+        """A customer payment received and left unmatched (a payment on account): a posted entry whose
+        receivable item is an open credit of ``amount``; the partner's ``credit`` drops by it.  Returns the
+        entry's id."""
+        with self.db.transaction():
+            env = self.db.env(ADMIN_UID)
+            if currency_id is None:
+                currency_id = env.cr.execute('SELECT "currency_id" FROM "res_company" WHERE "id" = ?',
+                                             [company_id]).fetchone()[0]
+            return receivables.post_payment_on_account(
+                env.cr, partner_id=partner_id, amount=amount, company_id=company_id, currency_id=currency_id,
+                day=day or env.today_str(), stamp=env.cr_now_str(), uid=ADMIN_UID)
 
     def set_raw(self, model: str, record_id: int, **values: Any) -> None:
         """Write column values without any validation (stamps ``write_date`` unless given)."""

@@ -21,12 +21,12 @@ class Database:
     :attr:`loaded` is true and the tables already hold the data."""
 
     def __init__(self, version: str, name: str, clock: Callable[[], datetime], addons: tuple[str, ...] = (),
-                 state: str | os.PathLike[str] | None = None) -> None:
+                 state: str | os.PathLike[str] | None = None, credit_guard_tiers: bool = True) -> None:
         self.version = version
         self.name = name
         self.clock = clock
         self.addons = tuple(addons)
-        self.registry = Registry(version, addons)
+        self.registry = Registry(version, addons, credit_guard_tiers)
         self.lock = threading.RLock()
         self.tx_started_at: datetime | None = None  # the open transaction's start (``cr.now()``)
         self._own_cursor: list[Callable[[], None]] = []  # writes committed on a cursor of their own

@@ -208,12 +208,18 @@ def ensure_exist(model: BaseModel) -> None:
                            f"(Record: {model._name}{tuple(missing)!r}, User: {model.env.uid})")
 
 
+#: many2one fields declared ``ondelete='cascade'`` in Odoo: deleting their target deletes them (the model's
+#: ``_delete`` does it), so they do not refuse the deletion
+CASCADE = {("account.move.line", "move_id")}
+
+
 def check_references(model: BaseModel) -> None:
     """Like PostgreSQL's foreign keys: refuse deleting records other records point to."""
     for other_name, fields in model.env.registry.fields.items():
         for field in fields.values():
             if (field.type != "many2one" or field.relation != model._name or not field.has_column
-                    or field.name in ("create_uid", "write_uid") or other_name == model._name):
+                    or field.name in ("create_uid", "write_uid") or other_name == model._name
+                    or (other_name, field.name) in CASCADE):
                 continue
             other = model.env[other_name]
             if other._sql(f'SELECT 1 FROM "{other._table}" WHERE "{field.name}" IN '
