@@ -707,6 +707,20 @@ class ChecksConfig(_Model):
         return timedelta(hours=self.reservation_hours)
 
 
+class SnapshotsConfig(_Model):
+    """``[snapshots]``: the daily snapshots of exposure and ageing per credit group (trends on the dashboard)."""
+
+    # snapshot days kept; older ones are removed each time a day is taken
+    keep_days: Annotated[StrictInt, Field(ge=1, le=36_500)] = 400
+
+
+class FiguresConfig(_Model):
+    """``[figures]``: payment figures per credit group (DSO)."""
+
+    # DSO by the countback method over at most this many months of credit sales
+    dso_months: Annotated[StrictInt, Field(ge=1, le=24)] = 3
+
+
 class PolicyConfig(_Model):
     """``[policy]``: the active credit policy file."""
 
@@ -722,6 +736,8 @@ class Config(_Model):
     policy: PolicyConfig | None = None
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    snapshots: SnapshotsConfig = Field(default_factory=SnapshotsConfig)
+    figures: FiguresConfig = Field(default_factory=FiguresConfig)
     http: HttpConfig | None = None
     sources: tuple[SourceConfig, ...] = Field(alias="source")
 

@@ -356,3 +356,7 @@ def run(app: App) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+from .snapshot_command import register as _register_snapshot  # noqa: E402
+
+_register_snapshot(main, guarded, App)

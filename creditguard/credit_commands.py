@@ -100,6 +100,8 @@ def register(main: click.Group, guarded, App) -> None:
         checker = CreditChecker(app.store, policy, today(app.config))
         rows = list(exposure_rows(app.store, checker, customer_ref, source_name))
         if as_json:
+            with_figures(app.store, policy, rows, checker.as_of, app.config.figures.dso_months,
+                         single=customer_ref is not None)
             print_json({"as_of": checker.as_of, "currency": policy.base_currency, "groups": rows}, sys.stdout)
             return
         console = rich_console()
@@ -386,6 +388,26 @@ def exposure_rows(store: Any, checker: CreditChecker, ref: str | None, source: s
                 "erp_risk_category": facts.risk_category, "erp_blocked": facts.erp_blocked,
                 "segment": facts.segment,
             }
+
+
+def with_figures(store: Any, policy: Any, rows: list[dict[str, Any]], as_of, months: int,
+                 single: bool = False) -> list[dict[str, Any]]:
+    """``rows`` of :func:`exposure_rows` with each group's payment figures (``figures``: countback DSO and
+    overdue ratio, in the base currency and per company; :mod:`connector.figures`)."""
+    from connector.ageing import store_converter
+    from connector.figures import empty, figures
+
+    convert = store_converter(store)
+    found: dict[tuple[str, str], Any] = {}
+    for source in sorted({r["source"] for r in rows}):
+        group = rows[0]["credit_group"] if single and rows else None
+        per_group, _ = figures(store, [source], as_of, months=months, base_currency=policy.base_currency,
+                               conversion=policy.exposure.conversion, convert=convert, group=group)
+        found.update(per_group)
+    for r in rows:
+        entry = found.get((r["source"], r["credit_group"])) or empty(policy.base_currency, months, as_of)
+        r["figures"] = entry.as_json()
+    return rows
 
 
 def _simulate(app: Any, current: Policy, candidate: Policy, as_of, source: str | None) -> dict[str, Any]:

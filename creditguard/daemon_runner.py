@@ -76,7 +76,6 @@ class Daemon:
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
         self._schedule()
-        self.scheduler.start()
         if self.config.http is not None:
             from .http_api import Api, serve
 
@@ -90,6 +89,8 @@ class Daemon:
                 self.api_workers.start()
                 self.scheduler.add_job(self.api_workers.keep_alive, "interval", id="http:workers", seconds=5)
             log.info("http.listening", listen=http.listen, processes=http.workers)
+        # the jobs start once the API listens: its probes answer (not ready, and why) from the first sync on
+        self.scheduler.start()
         self.notifier.ready(self._status())
         log.info("daemon.ready", sources=[s.name for s in self.config.enabled_sources],
                  policy=self.policy.content_hash[:12] if self.policy else None)
@@ -196,6 +197,26 @@ class Daemon:
             logger.error("sync.source_failed", error=str(error), error_kind=error.__class__.__name__)
         for report in reports:
             logger.info("sync.source_done", streams={s.stream: s.as_dict() for s in report.streams})
+        if not errors:
+            self._snapshot(source_name, logger)
+
+    def _snapshot(self, source_name: str, logger: Any) -> None:
+        """The day's snapshot of the source, once a day, after its first sync without errors."""
+        if self.policy is None:
+            return
+        from .snapshot_command import take_snapshot
+
+        day = datetime.now(self.config.sync.tzinfo).date()
+        try:
+            if self.store.has_snapshot(day, source_name):
+                return
+            result = take_snapshot(self.store, self.policy, [source_name], day,
+                                   keep_days=self.config.snapshots.keep_days)
+        except Exception as exc:  # a snapshot that fails is taken after the next sync
+            logger.exception("snapshot.failed", error=str(exc))
+            return
+        logger.info("snapshot.taken", day=day.isoformat(), groups=result["groups"], rows=result["rows"],
+                    pruned=result["pruned"])
 
     def _enforce_job(self, source_name: str) -> None:
         from .enforce_commands import enforce_source
@@ -257,6 +278,8 @@ class Daemon:
 
     def _stop_scheduler(self) -> bool:
         """Let running jobs finish, within ``[sync].stop_timeout_seconds``; False if they did not."""
+        if not self.scheduler.running:  # stopped before it started (the API could not listen)
+            return True
         stopper = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True)
         stopper.start()
         stopper.join(self.config.sync.stop_timeout_seconds)

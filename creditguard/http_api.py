@@ -6,7 +6,7 @@
     POST /v1/check              the order's facts as the ERP has it now (creditguard/check_request.py), or
                                 {"order": "S00042", "source": "odoo"} (a synced order) or
                                 {"customer": "C00042", "amount": "1250.00", "currency": "USD"}
-    GET  /v1/customers/<ref>    exposure, limit, headroom, flags of a credit group
+    GET  /v1/customers/<ref>    exposure, limit, headroom, flags and payment figures (DSO) of a credit group
     GET  /v1/holds              holds on orders (``?source=&state=held|released&order=S00042``), as
                                 ``creditguard holds --json``: reasons, release tier, who released it, at which
                                 tier and why
@@ -293,7 +293,7 @@ class Api:
             raise ApiError(422, "cannot_decide", str(exc)) from None
 
     def on_customer(self, request: Request, ref: str) -> Response:
-        from .credit_commands import exposure_rows
+        from .credit_commands import exposure_rows, with_figures
 
         policy = self.daemon.policy
         if policy is None:
@@ -304,7 +304,11 @@ class Api:
             rows = list(exposure_rows(self.daemon.store, checker, ref, request.args.get("source")))
         except CheckError as exc:
             raise ApiError(404, "not_found", str(exc)) from None
-        row = rows[0]
+        try:
+            row = with_figures(self.daemon.store, policy, rows[:1], checker.as_of,
+                               self.daemon.config.figures.dso_months, single=True)[0]
+        except MissingRate as exc:
+            raise ApiError(422, "cannot_decide", str(exc)) from None
         hold_count = sum(1 for h in self.daemon.store.holds(row["source"], "held"))
         return _json(row | {"as_of": checker.as_of.isoformat(), "currency": policy.base_currency,
                             "open_holds_in_source": hold_count})

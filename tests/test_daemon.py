@@ -100,6 +100,8 @@ def test_daemon_ready_reload_and_stop(tmp_path, notify_socket):
             assert ready["READY"] == "1" and "running: odoo" in ready["STATUS"]
             done = lines.wait_for("sync.source_done")
             assert done["source"] == "odoo" and done["streams"]["invoices"]["written"] > 0
+            snapshot = lines.wait_for("snapshot.taken")  # the day's snapshot, after the first sync of the day
+            assert snapshot["source"] == "odoo" and snapshot["groups"] > 0 and snapshot["rows"] > snapshot["groups"]
 
             policy.write_text(policy.read_text().replace("base_currency = \"USD\"", "base_currency = \"USX\""))
             process.send_signal(signal.SIGHUP)
@@ -127,6 +129,7 @@ def test_daemon_ready_reload_and_stop(tmp_path, notify_socket):
     except TimeoutError:
         pass
     assert any(m.get("STOPPING") == "1" for m in stops)
+    assert sum('"snapshot.taken"' in line for line in lines.seen) == 1  # once a day, not after every sync
 
 
 def test_second_daemon_on_the_same_sqlite_store_says_so(tmp_path):

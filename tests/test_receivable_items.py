@@ -8,7 +8,7 @@ from connector.domain import InvoiceState, ReceivableItem, ReceivableKind
 from connector.exposure import ExposureCalculator
 from connector.ports import Cursor, Stream
 from connector.store import Store
-from connector.store.engine import create_store_engine
+from connector.store.engine import SCHEMA_HEAD, create_store_engine
 from policy.model import ExposureSettings
 
 from .test_store import _migrate, _triggers, invoice
@@ -87,7 +87,7 @@ def test_migration_0012_adds_the_table_and_keeps_the_running_totals(store_url):
     assert triggers
     engine.dispose()
     with Store.open(store_url) as store:
-        assert store.schema_status() == ("0012", "0012")
+        assert store.schema_status() == (SCHEMA_HEAD, SCHEMA_HEAD)
         assert _triggers(store.engine) == triggers
         store.save_page("odoo", Stream.INVOICES, "account.move", [invoice("1")], [], None)
         page(store, [item("1")])

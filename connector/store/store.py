@@ -26,6 +26,7 @@ from .record_writes import RecordWriter, record_writer
 from .rows import row_to_customer, row_to_invoice, row_to_item, row_to_order, row_to_rate
 from .reservations import ReservationStore
 from .scan_state import ScanState, ScanStateStore
+from .snapshots import SnapshotStore
 
 _CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
 # the column that says which part (Scope.key) of a snapshot stream a stored record belongs to
@@ -115,7 +116,7 @@ _CUSTOMER = select(t.customers).where(t.customers.c.source == bindparam("source"
 _DECISION = insert(t.decisions).returning(t.decisions.c.id)
 
 
-class Store(OutboxStore, ScanStateStore, ReservationStore):
+class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore):
     """All reads and writes of CreditGuard's own database."""
 
     def __init__(self, engine: Engine) -> None:
@@ -559,7 +560,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
 
     def iter_invoices(
         self, source: str | None = None, *, open_only: bool = False, customer: str | None = None,
-        due_before: date | None = None,
+        due_before: date | None = None, dated_from: date | None = None,
     ) -> Iterator[Invoice]:
         i = t.invoices
         query = select(i).where(i.c.deleted_at.is_(None)).order_by(
@@ -573,6 +574,8 @@ class Store(OutboxStore, ScanStateStore, ReservationStore):
             query = query.where(i.c.credit_group_id == customer)
         if due_before:
             query = query.where(i.c.due_date < due_before)
+        if dated_from:  # documents dated that day or later (the credit sales of a DSO window)
+            query = query.where(i.c.invoice_date >= dated_from)
         return self._iter(query, row_to_invoice)
 
     def get_invoice(self, source: str, erp_id: str) -> Invoice | None:

@@ -397,3 +397,29 @@ decision_versions = Table(
     Column("version", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
+
+# One row a day per source, credit group and company: the group's ageing in that company, in the company's
+# currency and in the policy's base currency.  The row with ``company_id`` "" is the group's own (all its
+# companies): exposure, limit and overdue (the policy's overdue rule) in the base currency, and its
+# consolidated ageing.  A day is written in one transaction, replacing that day's rows of the source.
+daily_snapshots = Table(
+    "daily_snapshots",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("credit_group_id", String(64), primary_key=True),
+    Column("company_id", String(64), primary_key=True),  # "": the whole group
+    Column("customer", Text, nullable=False),  # the group's key in the policy: ref, else source:erp_id
+    Column("currency", String(3), nullable=False),  # the company's currency ("" row: the base currency)
+    Column("base_currency", String(3), nullable=False),
+    Column("exposure_minor", BigInteger),  # group row only, base currency
+    Column("limit_minor", BigInteger),  # group row only, base currency; NULL: no limit
+    Column("overdue_minor", BigInteger),  # group row only: beyond the policy's overdue rule, base currency
+    Column("past_due_minor", BigInteger, nullable=False),  # every ageing column past due, ``currency``
+    Column("past_due_base_minor", BigInteger, nullable=False),
+    Column("receivable_minor", BigInteger, nullable=False),  # ageing total (credits netted), ``currency``
+    Column("receivable_base_minor", BigInteger, nullable=False),
+    Column("ageing", Text, nullable=False),  # JSON: {"buckets", "columns": {key: amount}, "base": {…}, credits}
+    Column("taken_at", UTCDateTime(), nullable=False),
+    sqlite_with_rowid=False,
+)

@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -311,8 +311,8 @@ class Overview:
     holds: int = 0
     deadlines_missed: int = 0
     deadlines_due_soon: int = 0
-    dso: Decimal | None = None  # None: not computed yet, the tile is left out
-    history: list[tuple[date, Decimal, Decimal]] | None = None  # (day, exposure, overdue); None: no snapshots
+    dso: Decimal | None = None  # consolidated countback DSO, base currency; None: nothing to count, no tile
+    history: list[tuple[date, Decimal, Decimal]] | None = None  # (day, exposure, past due); None: no snapshots
     tightest: list[GroupRow] = field(default_factory=list)
 
     @property
@@ -320,10 +320,42 @@ class Overview:
         return int(self.exposure_limited * 100 / self.limits) if self.limits > 0 else None
 
 
-def daily_history(store: Any, as_of: date, days: int = 90) -> list[tuple[date, Decimal, Decimal]] | None:
-    """SWITCH TO the daily snapshots of issue 14 once the store keeps them: (day, exposure, overdue) of the last
-    ``days`` days.  The store keeps no snapshot yet, so there is no history to show (never a made-up one)."""
-    return None
+def daily_history(store: Any, as_of: date, days: int = 90,
+                  currency: str | None = None) -> list[tuple[date, Decimal, Decimal]] | None:
+    """The daily snapshots of the last ``days`` days up to ``as_of``: (day, exposure, past due) summed over the
+    credit groups, in the base currency (``currency``: only snapshots taken in it), oldest first; None when
+    there is none (the page says "no history yet": never a made-up trend).  Days without a snapshot are left
+    out, not filled in."""
+    from connector.money import from_minor
+
+    totals = [d for d in store.snapshot_totals(as_of - timedelta(days=days - 1), as_of)
+              if currency is None or d.base_currency == currency]
+    if not totals:
+        return None
+    points: dict[date, list[Decimal]] = {}
+    for d in totals:
+        point = points.setdefault(d.day, [Decimal(0), Decimal(0)])
+        point[0] += from_minor(d.exposure_minor, d.base_currency)
+        point[1] += from_minor(d.past_due_base_minor, d.base_currency)
+    return [(day, e, o) for day, (e, o) in sorted(points.items())]
+
+
+def consolidated_dso(store: Any, policy: Any, config: Any, as_of: date) -> Decimal | None:
+    """DSO of all credit groups together (base currency), by the countback method (``[figures] dso_months``);
+    None when there is nothing to count back from (no credit sales in the window and no receivable)."""
+    from connector.ageing import store_converter
+    from connector.figures import figures
+    from connector.rates import MissingRate
+
+    try:
+        _, total = figures(store, source_names(config), as_of, months=config.figures.dso_months,
+                           base_currency=policy.base_currency, conversion=policy.exposure.conversion,
+                           convert=store_converter(store))
+    except MissingRate:  # a sale that cannot be converted: no DSO rather than a wrong one
+        return None
+    if total.receivable == 0 and not any(total.sales):
+        return None
+    return total.dso().days
 
 
 def overview(store: Any, policy: Any, config: Any, as_of: date, groups: list[GroupRow],
@@ -349,7 +381,8 @@ def overview(store: Any, policy: Any, config: Any, as_of: date, groups: list[Gro
     for entry in deadlines(store, policy, source_names(config), as_of, include_pending=False):
         view.deadlines_missed += entry.status is DeadlineStatus.MISSED
         view.deadlines_due_soon += entry.status is DeadlineStatus.DUE_SOON
-    view.history = daily_history(store, as_of)
+    view.history = daily_history(store, as_of, currency=policy.base_currency)
+    view.dso = consolidated_dso(store, policy, config, as_of)
     view.tightest = sorted((g for g in groups if g.headroom is not None), key=lambda g: g.headroom)[:8]
     return view
 

@@ -25,7 +25,8 @@ def overview_context(store: Any, policy: Any, config: Any, as_of: date, rate_tab
     groups = queries.credit_groups(store, policy, as_of, rate_tables)
     ageing = ageing_by_company(store, policy, as_of)
     view = queries.overview(store, policy, config, as_of, groups, ageing.total)
-    context: dict[str, Any] = {"view": view, "trend": trend_chart(view.history, view.currency) if view.history else None}
+    context: dict[str, Any] = {"view": view, "trend": trend_chart(view.history, view.currency) if view.history else None,
+                               "dso_months": config.figures.dso_months}
     if with_ageing:
         rows = [(r.label, r.base) for r in ageing.rows if r.base is not None]
         context["report"] = ageing
