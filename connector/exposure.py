@@ -140,6 +140,20 @@ class ExposureCalculator:
         by_currency: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         overdue: dict[str, list] = defaultdict(lambda: [Decimal(0), 0, None])
         oldest_open: dict[str, date | None] = {}  # due date of the oldest open posted invoice, overdue or not
+
+        def add_open(group: str, currency: str, base: Decimal, doc_open: Decimal, is_overdue: bool, documents: int,
+                     oldest_due: date | None) -> None:
+            """An open posted invoice (or instalment): open receivable, and overdue when it is."""
+            oldest_open[group] = earliest(oldest_open.get(group), oldest_due)
+            if self.settings.open_invoices:
+                components[group]["open_invoices"] += base
+                by_currency[group][currency] += doc_open
+            if is_overdue:
+                entry = overdue[group]
+                entry[0] += base
+                entry[1] += documents
+                entry[2] = earliest(entry[2], oldest_due)
+
         for item in item_rows or ():
             day = item.day if by_date and item.day else self.as_of
             if by_date:  # the ERP's own conversion at the document's rate, then company → base
@@ -149,15 +163,8 @@ class ExposureCalculator:
             base = rates.convert(amount, currency, self.base, item.company_id, day)
             doc_open = from_minor(item.open_minor, item.currency)
             if item.kind == "instalment":
-                oldest_open[item.credit_group_id] = earliest(oldest_open.get(item.credit_group_id), item.oldest_due)
-                if self.settings.open_invoices:
-                    components[item.credit_group_id]["open_invoices"] += base
-                    by_currency[item.credit_group_id][item.currency] += doc_open
-                if item.overdue and item.open_minor:
-                    entry = overdue[item.credit_group_id]
-                    entry[0] += base
-                    entry[1] += item.documents
-                    entry[2] = earliest(entry[2], item.oldest_due)
+                add_open(item.credit_group_id, item.currency, base, doc_open, bool(item.overdue and item.open_minor),
+                         item.documents, item.oldest_due)
             elif self.settings.credit_notes:  # open credit notes and unapplied payments, signed: netted
                 components[item.credit_group_id]["credit_notes"] += base
                 by_currency[item.credit_group_id][item.currency] += doc_open
@@ -177,15 +184,8 @@ class ExposureCalculator:
             doc_total = from_minor(row.total_minor, row.currency)
             if row.state == "posted" and row.kind == "invoice":
                 base = rates.convert(amount_open, currency, self.base, row.company_id, day)
-                oldest_open[row.credit_group_id] = earliest(oldest_open.get(row.credit_group_id), row.oldest_due)
-                if self.settings.open_invoices:
-                    components[row.credit_group_id]["open_invoices"] += base
-                    by_currency[row.credit_group_id][row.currency] += doc_open
-                if row.overdue and row.open_minor:
-                    entry = overdue[row.credit_group_id]
-                    entry[0] += base
-                    entry[1] += row.count
-                    entry[2] = earliest(entry[2], row.oldest_due)
+                add_open(row.credit_group_id, row.currency, base, doc_open, bool(row.overdue and row.open_minor),
+                         row.count, row.oldest_due)
             elif row.state == "posted" and row.kind == "credit_note" and self.settings.credit_notes:
                 components[row.credit_group_id]["credit_notes"] -= rates.convert(
                     amount_open, currency, self.base, row.company_id, day)
