@@ -16,6 +16,7 @@ from .domain import Customer, OrderState, SalesOrder
 from .errors import CreditGuardError
 from .exposure import Exposure, ExposureCalculator, OrderUnderCheck, Overdue, earliest
 from .holds import hold_key, policy_codes, queue_hold
+from .insurer_limits import applied_decisions
 from .money import quantize
 from .outbox import Outbox
 from .rates import RateTables
@@ -81,7 +82,8 @@ class CreditChecker:
     def __init__(self, store: Store, policy: Policy, as_of: date,
                  clock: Callable[[], datetime] = _utcnow, rate_tables: RateTables | None = None) -> None:
         self.store = store
-        self.policy = policy
+        # the insurer decisions imported from their exports count too, and their grades (docs/insurer-feed.md)
+        self.policy, self.insurer_grades = applied_decisions(store, policy, as_of)
         self.as_of = as_of
         self.clock = clock
         self.exposures = ExposureCalculator(store, policy.exposure, policy.base_currency, as_of, clock(),
@@ -105,13 +107,22 @@ class CreditChecker:
         erp_limit = None
         if head.credit_limit is not None and head.credit_limit_currency:
             erp_limit = self.convert(head.source, head.credit_limit, head.credit_limit_currency)
-        grade, grade_source = customer_grade(self.policy, file.grade if file else None, head.risk_category)
+        grade, grade_source = customer_grade(self.policy, file.grade if file else None, head.risk_category,
+                                             self.insurer_grades.get(key))
         facts = CustomerFacts(
             source=head.source, erp_id=head.erp_id, key=key, name=head.name, credit_group=head.credit_group_id,
             erp_limit=erp_limit, grade=grade, segment=file.segment if file else None, grade_source=grade_source,
             risk_category=head.risk_category, erp_blocked=head.credit_blocked,
         )
         return facts, groups
+
+    def less_disputed(self, source: str, group: str, overdue: Overdue) -> Overdue:
+        """The overdue figures without the amount disputed in the group's collection case (``[cases]
+        exclude_disputed``, see :mod:`.cases`)."""
+        from .cases import less_disputed
+
+        return less_disputed(self.store, self.policy, source, group, overdue,
+                             lambda value, currency: self.convert(source, value, currency))
 
     def overdue_days(self, facts: CustomerFacts) -> int:
         segment = self.policy.segments.get(facts.segment or "")
@@ -142,6 +153,7 @@ class CreditChecker:
         per_group = self.exposures.compute(order.source, groups, overdue_days=self.overdue_days(facts),
                                            order=under_check)
         exposure, overdue = _merge(order.source, facts.credit_group, self.policy.base_currency, per_group)
+        overdue = self.less_disputed(order.source, facts.credit_group, overdue)
         project = None
         segment = self.policy.segments.get(facts.segment or "")
         if segment is not None and segment.project_limit is not None and order.project:
@@ -250,6 +262,7 @@ class CreditChecker:
         per_group = self.exposures.compute(customer.source, groups, overdue_days=self.overdue_days(facts),
                                            order=under_check)
         exposure, overdue = _merge(customer.source, facts.credit_group, self.policy.base_currency, per_group)
+        overdue = self.less_disputed(customer.source, facts.credit_group, overdue)
         order = SalesOrder(customer.source, "", "(new order)", customer.erp_id, OrderState.DRAFT, False, None,
                            currency, amount, amount, "", datetime.now(UTC))
         decision = decide(

@@ -407,6 +407,7 @@ class SourceConfig(_Model):
     # credit masters a page of customers per call through the customer function ZCG_CREDIT_LIST
     credit_list_service: StrictBool = False
     change_mode: Literal["stateful", "wrapper"] = "stateful"
+    letters_dir: NonEmptyStr | None = None  # dunning letters are written here as HTML files (one per step)
     wsdl_dir: FilePath | None = None
     client_cert: FilePath | None = None
     client_key: FilePath | None = None
@@ -570,7 +571,8 @@ _KIND_ONLY = {
     "odoo": ("database", "protocol", "companies", "credit_controller_user_id"),
     "sap_soap": ("client", "company_codes", "company_currencies", "sales_organization", "credit_control_area",
                  "delivery_block", "rate_type", "rates_history_days", "reconcile_hours",
-                 "credit_list_service", "change_mode", "wsdl_dir", "client_cert", "client_key", "timezone"),
+                 "credit_list_service", "change_mode", "wsdl_dir", "client_cert", "client_key", "timezone",
+                 "letters_dir"),
 }
 
 
@@ -715,10 +717,12 @@ class SnapshotsConfig(_Model):
 
 
 class FiguresConfig(_Model):
-    """``[figures]``: payment figures per credit group (DSO)."""
+    """``[figures]``: payment figures per credit group (DSO, days late)."""
 
     # DSO by the countback method over at most this many months of credit sales
     dso_months: Annotated[StrictInt, Field(ge=1, le=24)] = 3
+    # average days late and share paid late over the instalments settled in the last this many months
+    payment_months: Annotated[StrictInt, Field(ge=1, le=36)] = 12
 
 
 class PolicyConfig(_Model):

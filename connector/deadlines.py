@@ -31,6 +31,7 @@ from typing import Any
 from policy.model import Grouping, InsurerStatus, InsurerTerms, Policy
 
 from .decisions import customer_key, insurer_decision
+from .insurer_limits import policy_key, with_imported_decisions
 from .store import Store
 
 
@@ -139,15 +140,6 @@ def insurer_deadlines(policy: Policy, oldest: OldestInvoice, as_of: date) -> Ins
                             decision.insurer, oldest.erp_id, oldest.number, oldest.due, deadlines)
 
 
-def _policy_key(policy: Policy, key: str) -> str:
-    """A customer's key in the policy: its custom group's name when it is in one."""
-    if policy.grouping.key is Grouping.CUSTOM:
-        for name, members in policy.grouping.groups.items():
-            if key in members:
-                return name
-    return key
-
-
 def insured_groups(store: Store, policy: Policy, source: str) -> set[str]:
     """The credit groups of the buyers with an insurer decision under terms: the only ones that can
     have deadlines (members of a custom group count through the group's name)."""
@@ -166,7 +158,7 @@ def oldest_invoices(store: Store, policy: Policy, source: str, as_of: date) -> l
         return []
     by_key: dict[str, OldestInvoice] = {}
     for row in store.oldest_open_invoices(source, due_before=as_of, groups=groups):
-        key = _policy_key(policy, customer_key(row.customer_ref, source, row.credit_group_id))
+        key = policy_key(policy, customer_key(row.customer_ref, source, row.credit_group_id))
         oldest = OldestInvoice(source, row.credit_group_id, key, row.customer_name or row.credit_group_id,
                                row.erp_id, row.number, row.due_date)
         if key not in by_key or oldest.due < by_key[key].due:
@@ -178,6 +170,7 @@ def list_deadlines(store: Store, policy: Policy, source: str, as_of: date, *,
                    include_pending: bool = False) -> list[InsurerDeadlines]:
     """The insurer deadlines of every insured buyer of ``source`` with an overdue account, most urgent
     first; by default only the buyers with a deadline due soon or missed."""
+    policy = with_imported_decisions(store, policy)
     found = [d for o in oldest_invoices(store, policy, source, as_of)
              if (d := insurer_deadlines(policy, o, as_of)) is not None]
     if not include_pending:

@@ -89,11 +89,15 @@ def _grade_origin(customer: CustomerFacts) -> str:
     return f" ({source})" if source and source != GRADE_FROM_FILE else ""
 
 
-def customer_grade(policy: Policy, file_grade: int | None, risk_category: str | None) -> tuple[int | None, str | None]:
+def customer_grade(policy: Policy, file_grade: int | None, risk_category: str | None,
+                   insurer_grade: tuple[int, str] | None = None) -> tuple[int | None, str | None]:
     """The customer's grade and where it came from: the policy's customer file first, then the
-    grade ``[risk_categories]`` gives the ERP's risk category; ``(None, None)`` when neither does."""
+    insurer's grade of the imported decision in force (``insurer_grade``: grade and origin), then the
+    grade ``[risk_categories]`` gives the ERP's risk category; ``(None, None)`` when none does."""
     if file_grade is not None:
         return file_grade, GRADE_FROM_FILE
+    if insurer_grade is not None:
+        return insurer_grade
     if risk_category is not None and risk_category in policy.risk_categories:
         return policy.risk_categories[risk_category], f"ERP risk category {risk_category}"
     return None, None

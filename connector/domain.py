@@ -142,6 +142,11 @@ class ReceivableItem:
     company_currency: str
     amount_open_company: Decimal  # signed, company currency
     changed_at: datetime
+    # the item's own amount when posted (signed, company currency), and the day it was settled in full: the latest
+    # date of the payments (credit notes, …) matched with it; None while something is open or when the ERP does
+    # not say (an open item's amount is then its open amount)
+    amount_company: Decimal | None = None
+    paid_on: date | None = None
 
     @property
     def is_open(self) -> bool:

@@ -19,9 +19,12 @@ So ``0 <= days <= window_days`` always, and days grow with the receivable.
 *not due*) divided by the open items before credits are netted (instalments only), so that it lies between
 0 and 1; ``None`` when nothing is open.
 
-**Not computed**: the average days late of paid invoices and the share paid late need the day each invoice
-was paid, and the store does not keep it (an invoice's payment state and open amount only; the time it last
-changed is not its payment date), so they are left out rather than estimated.
+**Payment behaviour**: over the instalments settled in full in the last ``payment_months`` months (the day
+the ERP matched the last payment or credit note with them: Odoo's reconciliation date; SAP's clearing date),
+weighted by each instalment's own amount: the *average days late* (days from the instalment's due date to its
+settlement, 0 when settled on time or early) and the *share paid late* (the part of that amount settled after
+its due date), overall and per calendar month of settlement (the trend).  An instalment still partly open
+does not count yet; ``None`` when nothing was settled in the window.
 
 :func:`countback` and :func:`month_windows` are pure; :func:`figures` reads the store (open items through
 :func:`connector.ageing.open_items`, sales from the invoices) and converts as the ageing does.
@@ -45,8 +48,37 @@ from .money import quantize
 if TYPE_CHECKING:
     from .store import Store
 
-DAYS = Decimal("0.1")  # DSO is given to a tenth of a day
+DAYS = Decimal("0.1")  # DSO and days late are given to a tenth of a day
 RATIO = Decimal("0.0001")
+
+
+@dataclass
+class Payments:
+    """Instalments settled in a window, weighted by their amount: how late they were paid."""
+
+    paid: Decimal = Decimal(0)  # their amount
+    paid_late: Decimal = Decimal(0)  # the part settled after its due date
+    weighted_days: Decimal = Decimal(0)  # Σ amount × days late
+    items: int = 0
+
+    def add(self, amount: Decimal, days_late: int) -> None:
+        self.paid += amount
+        self.weighted_days += amount * days_late
+        if days_late > 0:
+            self.paid_late += amount
+        self.items += 1
+
+    def average_days_late(self) -> Decimal | None:
+        return (self.weighted_days / self.paid).quantize(DAYS, ROUND_HALF_UP) if self.paid > 0 else None
+
+    def share_paid_late(self) -> Decimal | None:
+        return ratio(self.paid_late, self.paid)
+
+    def as_json(self, currency: str) -> dict[str, Any]:
+        days, share = self.average_days_late(), self.share_paid_late()
+        return {"paid": str(quantize(self.paid, currency)), "items": self.items,
+                "average_days_late": None if days is None else str(days),
+                "share_paid_late": None if share is None else str(share)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +132,16 @@ class Figures:
     past_due: Decimal = Decimal(0)
     sales: list[Decimal] = field(default_factory=list)  # per month, newest first
     window: list[int] = field(default_factory=list)  # days per month
+    payment_months: int = 12
+    payments: Payments = field(default_factory=Payments)  # instalments settled in the last payment_months
+    payments_by_month: dict[str, Payments] = field(default_factory=dict)  # "YYYY-MM" of settlement
 
     def dso(self) -> Dso:
         return countback(self.receivable, list(zip(self.window, self.sales)))
+
+    def add_settled(self, amount: Decimal, days_late: int, paid_on: date) -> None:
+        self.payments.add(amount, days_late)
+        self.payments_by_month.setdefault(paid_on.strftime("%Y-%m"), Payments()).add(amount, days_late)
 
     def as_json(self) -> dict[str, Any]:
         dso = self.dso()
@@ -111,7 +150,10 @@ class Figures:
                 "overdue_ratio": None if (r := ratio(self.past_due, self.gross)) is None else str(r),
                 "receivable": str(quantize(self.receivable, self.currency)),
                 "past_due": str(quantize(self.past_due, self.currency)),
-                "sales": [str(quantize(s, self.currency)) for s in self.sales]}
+                "sales": [str(quantize(s, self.currency)) for s in self.sales],
+                "payments": {"months": self.payment_months, **self.payments.as_json(self.currency),
+                             "by_month": [{"month": month, **p.as_json(self.currency)}
+                                          for month, p in sorted(self.payments_by_month.items(), reverse=True)]}}
 
 
 @dataclass
@@ -127,23 +169,28 @@ class GroupFigures:
 
 
 def figures(store: Store, sources: Iterable[str], as_of: date, *, months: int, base_currency: str,
-            conversion: Conversion, convert: Convert, group: str | None = None,
+            conversion: Conversion, convert: Convert, group: str | None = None, payment_months: int = 12,
             ) -> tuple[dict[tuple[str, str], GroupFigures], Figures]:
     """Figures per (source, credit group) — only ``group`` when given — and consolidated over all of them, in
     the base currency.  Amounts are converted item by item as the ageing converts them (``conversion``)."""
     windows = month_windows(as_of, months)
     window = [(last - first).days + 1 for first, last in windows]
     first_day = windows[-1][0]
-    total = Figures(base_currency, months, sales=[Decimal(0)] * months, window=window)
+    paid_from = add_months(as_of, -payment_months) + timedelta(days=1)
+
+    def new(currency: str) -> Figures:
+        return Figures(currency, months, sales=[Decimal(0)] * months, window=window, payment_months=payment_months)
+
+    total = new(base_currency)
     result: dict[tuple[str, str], GroupFigures] = {}
 
     def entry(source: str, group_id: str, company: str, currency: str) -> tuple[Figures, Figures]:
         key = (source, group_id)
         if key not in result:
-            result[key] = GroupFigures(Figures(base_currency, months, sales=[Decimal(0)] * months, window=window))
+            result[key] = GroupFigures(new(base_currency))
         companies = result[key].companies
         if company not in companies:
-            companies[company] = Figures(currency, months, sales=[Decimal(0)] * months, window=window)
+            companies[company] = new(currency)
         return result[key].total, companies[company]
 
     def to_base(source, amount, currency, company_amount, company_currency, company_id, day) -> Decimal:
@@ -176,11 +223,21 @@ def figures(store: Store, sources: Iterable[str], as_of: date, *, months: int, b
             group_total.sales[month] += base
             company.sales[month] += invoice.sign * invoice.amount_total_company
             total.sales[month] += base
+        for item in store.iter_settled_instalments(source, paid_from=paid_from, customer=group):
+            if item.paid_on is None or item.paid_on > as_of or item.amount_company is None or item.amount_company <= 0:
+                continue
+            late = max((item.paid_on - item.due_date).days, 0) if item.due_date else 0
+            base = convert(source, item.amount_company, item.company_currency, base_currency, item.company_id,
+                           (item.document_date or as_of) if conversion is Conversion.DOCUMENT_DATE else as_of)
+            group_total, company = entry(source, item.credit_group_id, item.company_id, item.company_currency)
+            for figure, amount in ((group_total, base), (company, item.amount_company), (total, base)):
+                figure.add_settled(amount, late, item.paid_on)
     return result, total
 
 
-def empty(base_currency: str, months: int, as_of: date) -> GroupFigures:
-    """The figures of a group with no open item and no sales in the window."""
+def empty(base_currency: str, months: int, as_of: date, payment_months: int = 12) -> GroupFigures:
+    """The figures of a group with no open item, no sales and no settled instalment in the windows."""
     window = [(last - first).days + 1 for first, last in month_windows(as_of, months)]
-    return GroupFigures(Figures(base_currency, months, sales=[Decimal(0)] * months, window=window))
+    return GroupFigures(Figures(base_currency, months, sales=[Decimal(0)] * months, window=window,
+                                payment_months=payment_months))
 

@@ -326,6 +326,14 @@ from .deadline_commands import register as _register_deadlines  # noqa: E402
 
 _register_deadlines(main, guarded, App)
 
+from .insurer_commands import register as _register_insurer  # noqa: E402
+
+_register_insurer(main, guarded, App)
+
+from .dunning_commands import register as _register_dunning  # noqa: E402
+
+_register_dunning(main, guarded, App)
+
 from .ageing_command import register as _register_ageing  # noqa: E402
 
 _register_ageing(main, guarded, App)

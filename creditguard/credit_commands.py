@@ -101,6 +101,7 @@ def register(main: click.Group, guarded, App) -> None:
         rows = list(exposure_rows(app.store, checker, customer_ref, source_name))
         if as_json:
             with_figures(app.store, policy, rows, checker.as_of, app.config.figures.dso_months,
+                         payment_months=app.config.figures.payment_months,
                          single=customer_ref is not None)
             print_json({"as_of": checker.as_of, "currency": policy.base_currency, "groups": rows}, sys.stdout)
             return
@@ -214,8 +215,11 @@ def register(main: click.Group, guarded, App) -> None:
         from connector.checks import CreditChecker
         from connector.decisions import effective_limit
 
-        pol = active_policy(app.config)
-        checker = CreditChecker(app.store, pol, today(app.config))
+        from .insurer_commands import print_insurer_history
+
+        file_policy = active_policy(app.config)
+        checker = CreditChecker(app.store, file_policy, today(app.config))
+        pol = checker.policy  # with the insurer decisions imported from their exports (docs/insurer-feed.md)
         head = group_head(app.store, customer_ref, source_name)
         facts, _groups = checker.facts(head)
         convert = lambda amount, currency: checker.convert(head.source, amount, currency)  # noqa: E731
@@ -252,6 +256,7 @@ def register(main: click.Group, guarded, App) -> None:
                       f"{rules.grade.hold_at_or_worse} or worse")
         console.print(f"  erp_blocked: {'on' if rules.erp_blocked.enabled else 'off'}")
         console.print(f"  insurer_cover: {'on' if rules.insurer_cover.enabled else 'off'}")
+        print_insurer_history(app.store, file_policy, pol, head, facts.key, checker.as_of, console)
         _print_insurer_terms(pol, facts.key, checker.as_of, console)
         if facts.key in pol.exemptions.customers:
             console.print(cell("Exempt: listed in [exemptions].customers — every order is approved."))
@@ -391,9 +396,9 @@ def exposure_rows(store: Any, checker: CreditChecker, ref: str | None, source: s
 
 
 def with_figures(store: Any, policy: Any, rows: list[dict[str, Any]], as_of, months: int,
-                 single: bool = False) -> list[dict[str, Any]]:
-    """``rows`` of :func:`exposure_rows` with each group's payment figures (``figures``: countback DSO and
-    overdue ratio, in the base currency and per company; :mod:`connector.figures`)."""
+                 single: bool = False, payment_months: int = 12) -> list[dict[str, Any]]:
+    """``rows`` of :func:`exposure_rows` with each group's payment figures (``figures``: countback DSO, overdue
+    ratio, days late and share paid late, in the base currency and per company; :mod:`connector.figures`)."""
     from connector.ageing import store_converter
     from connector.figures import empty, figures
 
@@ -402,10 +407,12 @@ def with_figures(store: Any, policy: Any, rows: list[dict[str, Any]], as_of, mon
     for source in sorted({r["source"] for r in rows}):
         group = rows[0]["credit_group"] if single and rows else None
         per_group, _ = figures(store, [source], as_of, months=months, base_currency=policy.base_currency,
-                               conversion=policy.exposure.conversion, convert=convert, group=group)
+                               conversion=policy.exposure.conversion, convert=convert, group=group,
+                               payment_months=payment_months)
         found.update(per_group)
     for r in rows:
-        entry = found.get((r["source"], r["credit_group"])) or empty(policy.base_currency, months, as_of)
+        entry = found.get((r["source"], r["credit_group"])) or empty(policy.base_currency, months, as_of,
+                                                                     payment_months)
         r["figures"] = entry.as_json()
     return rows
 

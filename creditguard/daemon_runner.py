@@ -46,6 +46,7 @@ class Daemon:
         self.breakers: dict[str, Any] = {}
         self.error_counts: dict[tuple[str, str], int] = {}  # (source, error kind) → count, for /metrics
         self._lead_lock = threading.Lock()
+        self._dunning_days: dict[str, Any] = {}  # source → the company's day its dunning last ran
 
     # ------------------------------------------------------------ load/reload
 
@@ -199,6 +200,7 @@ class Daemon:
             logger.info("sync.source_done", streams={s.stream: s.as_dict() for s in report.streams})
         if not errors:
             self._snapshot(source_name, logger)
+            self._dunning(source_name, logger)
 
     def _snapshot(self, source_name: str, logger: Any) -> None:
         """The day's snapshot of the source, once a day, after its first sync without errors."""
@@ -217,6 +219,28 @@ class Daemon:
             return
         logger.info("snapshot.taken", day=day.isoformat(), groups=result["groups"], rows=result["rows"],
                     pruned=result["pruned"])
+
+    def _dunning(self, source_name: str, logger: Any) -> None:
+        """The day's dunning run of the source, once a day, after its first sync without errors (each step is
+        taken once per group and level whatever runs it: a restart that runs it again changes nothing)."""
+        if self.policy is None or not self.policy.dunning.levels:
+            return
+        from .dunning_commands import run_dunning
+
+        day = datetime.now(self.config.sync.tzinfo).date()
+        if self._dunning_days.get(source_name) == day:
+            return
+        try:
+            result = run_dunning(self.config, self.store, self.policy, self.config.source(source_name), day)
+        except Exception as exc:  # a dunning run that fails runs again after the next sync
+            logger.exception("dunning.failed", error=str(exc))
+            return
+        self._dunning_days[source_name] = day
+        actions: dict[str, int] = {}
+        for p in result["plans"]:
+            actions[p["action"]] = actions.get(p["action"], 0) + 1
+        logger.info("dunning.done", day=day.isoformat(), groups=len(result["plans"]), actions=actions,
+                    outbox=result.get("outbox"))
 
     def _enforce_job(self, source_name: str) -> None:
         from .enforce_commands import enforce_source

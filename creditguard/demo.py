@@ -96,7 +96,7 @@ def run_demo(workdir: Path, protocol: str = "xmlrpc") -> int:
             engine = sync_engine(config, store)
             rows, versions = [], []
             for source_config in config.sources:
-                source = build_source(source_config)
+                source = build_source(source_config, store)
                 try:
                     first = engine.sync_source(source)
                     second = engine.sync_source(source)
@@ -204,7 +204,7 @@ def _enforce_demo(store: Store, config, sandbox, engine: SyncEngine, console: Co
     source_config = config.sources[0]
 
     def cycle():
-        source = build_source(source_config)
+        source = build_source(source_config, store)
         try:
             engine.sync_source(source)
         finally:

@@ -7,6 +7,8 @@
                                 {"order": "S00042", "source": "odoo"} (a synced order) or
                                 {"customer": "C00042", "amount": "1250.00", "currency": "USD"}
     GET  /v1/customers/<ref>    exposure, limit, headroom, flags and payment figures (DSO) of a credit group
+    GET  /v1/cases[/<group>]    collection cases; POST /v1/cases/<group>/<action> works one
+                                (creditguard/case_api.py)
     GET  /v1/holds              holds on orders (``?source=&state=held|released&order=S00042``), as
                                 ``creditguard holds --json``: reasons, release tier, who released it, at which
                                 tier and why
@@ -59,6 +61,9 @@ ROUTES = Map([
     Rule("/v1/customers/<path:ref>", endpoint="customer", methods=["GET"]),
     Rule("/v1/deadlines", endpoint="deadlines", methods=["GET"]),
     Rule("/v1/holds", endpoint="holds", methods=["GET"]),
+    Rule("/v1/cases", endpoint="cases", methods=["GET"]),
+    Rule("/v1/cases/<ref>", endpoint="case", methods=["GET"]),
+    Rule("/v1/cases/<ref>/<action>", endpoint="case_action", methods=["POST"]),
 ])
 PUBLIC = {"healthz", "readyz"}
 MAX_DEPTH = 32  # arrays and objects in a body nested deeper than this are refused (a check needs 2)
@@ -153,6 +158,9 @@ def _last_ok_runs(store: Any, source: str) -> dict[str, Any]:
     return latest
 
 
+UI_PREFIX = "/ui"  # the dashboard's paths (creditguard.ui.app.PREFIX; a test keeps the two equal)
+
+
 class Api:
     def __init__(self, daemon: Any, token: Callable[[], str]) -> None:
         self.daemon = daemon
@@ -160,17 +168,22 @@ class Api:
         self.registry = CollectorRegistry()
         self.registry.register(StoreCollector(daemon))
         self.rate_tables = getattr(daemon, "rate_tables", None) or rate_tables(daemon.store)
-        from .ui.app import Dashboard
+        self._ui: Any = None  # the web dashboard under /ui (docs/dashboard.md), built at its first request
 
-        self.ui = Dashboard(daemon, token)  # the web dashboard under /ui (docs/dashboard.md)
+    @property
+    def ui(self) -> Any:
+        if self._ui is None:  # its templates and charts are loaded only by a process that serves a page
+            from .ui.app import Dashboard
+
+            self._ui = Dashboard(self.daemon, self.token)
+        return self._ui
 
     def __call__(self, environ, start_response):
         return self.wsgi(environ, start_response)
 
     def wsgi(self, environ, start_response):
-        from .ui.app import serves
-
-        if serves(environ.get("PATH_INFO", "")):
+        path = environ.get("PATH_INFO", "")
+        if path == UI_PREFIX or path.startswith(UI_PREFIX + "/"):
             return self.ui(environ, start_response)
         request = Request(environ)
         request.max_content_length = (self.daemon.config.http or _NO_HTTP_SECTION).max_body_bytes
@@ -306,7 +319,8 @@ class Api:
             raise ApiError(404, "not_found", str(exc)) from None
         try:
             row = with_figures(self.daemon.store, policy, rows[:1], checker.as_of,
-                               self.daemon.config.figures.dso_months, single=True)[0]
+                               self.daemon.config.figures.dso_months, single=True,
+                               payment_months=self.daemon.config.figures.payment_months)[0]
         except MissingRate as exc:
             raise ApiError(422, "cannot_decide", str(exc)) from None
         hold_count = sum(1 for h in self.daemon.store.holds(row["source"], "held"))
@@ -339,6 +353,22 @@ class Api:
         records = self.daemon.store.holds(request.args.get("source") or None, state,
                                           request.args.get("order") or None)
         return _json({"holds": jsonable(records)})
+
+    def on_cases(self, request: Request) -> Response:
+        """Collection cases, as ``creditguard cases --json`` (creditguard/case_api.py)."""
+        from .case_api import list_cases
+
+        return _json(list_cases(self.daemon, request.args))
+
+    def on_case(self, request: Request, ref: str) -> Response:
+        from .case_api import case_detail
+
+        return _json(case_detail(self.daemon, ref, request.args))
+
+    def on_case_action(self, request: Request, ref: str, action: str) -> Response:
+        from .case_api import case_action
+
+        return _json(case_action(self.daemon, ref, action, self._body(request)))
 
     def _body(self, request: Request) -> dict[str, Any]:
         if request.mimetype != "application/json":

@@ -8,19 +8,21 @@ from connector.errors import ConfigError
 from connector.ports import ERPSource
 
 
-def build_source(config: Any) -> ERPSource:
+def build_source(config: Any, store: Any = None) -> ERPSource:
+    """The adapter that reads this source; ``store``: the store it syncs into (SAP reads the items it stored
+    before, to learn the clearing date of those no longer open)."""
     if config.kind == "odoo":
         from adapters.odoo import OdooSource
 
         return OdooSource.from_config(config)
     if config.kind == "sap_soap":
-        return build_sap_source(config)
+        return build_sap_source(config, store)
     raise ConfigError(f"source {config.name!r}: kind {config.kind!r} is not supported yet")
 
 
-def build_sap_source(config: Any) -> ERPSource:
+def build_sap_source(config: Any, store: Any = None) -> ERPSource:
     from adapters.sap_soap.client import SapClient
-    from adapters.sap_soap.source import SapSoapSource
+    from adapters.sap_soap.source import SapSoapSource, store_items
 
     secret = config.secret if (config.password_env or config.password_file) else (lambda: "")
     cert = (str(config.client_cert), str(config.client_key)) if config.client_cert and config.client_key \
@@ -37,7 +39,8 @@ def build_sap_source(config: Any) -> ERPSource:
                          company_currencies=config.company_currencies, rate_type=config.rate_type,
                          rates_history_days=config.rates_history_days,
                          reconcile_hours=float(config.reconcile_hours),
-                         credit_list=config.credit_list_service)
+                         credit_list=config.credit_list_service,
+                         stored_items=store_items(store, config.name) if store is not None else None)
 
 
 def build_writer(config: Any, store: Any = None) -> Any:
@@ -47,7 +50,8 @@ def build_writer(config: Any, store: Any = None) -> Any:
 
         source = build_sap_source(config)
         return SapWriter(source.client, delivery_block=config.delivery_block, mode=config.change_mode,
-                         locate=store_locator(store, config.name, config.sales_organizations()))
+                         locate=store_locator(store, config.name, config.sales_organizations()),
+                         letters_dir=getattr(config, "letters_dir", None))
     if config.kind == "odoo":
         from adapters.odoo import OdooSource
         from adapters.odoo.writer import OdooWriter

@@ -72,7 +72,7 @@ def sync_all(config: Any, store: Any, *, full: bool, source_name: str | None,
     errors: list[SourceError] = []
     for source_config in _selected_sources(config, source_name):
         engine = sync_engine(config, store, source_config, progress)
-        source = build_source(source_config)
+        source = build_source(source_config, store)
         try:
             report = engine.sync_source(source, full=full)
         finally:

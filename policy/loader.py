@@ -40,6 +40,7 @@ from connector.errors import ConfigError
 from connector.money import UnknownCurrency, currency_precision
 from connector.tomlpos import KeyPath, TomlPositions, format_path
 from policy import model as m
+from policy.dunning_model import CaseSettings, Channel, DunningLevel, DunningSettings, SendMode
 
 __all__ = [
     "SUPPORTED_VERSIONS",
@@ -55,6 +56,8 @@ SUPPORTED_VERSIONS = (1,)
 _ERROR_TYPE = "creditguard"
 
 GRADES = range(1, 11)
+# the dunning letters shipped with CreditGuard (connector.dunning_render reads them)
+SHIPPED_TEMPLATES = Path(__file__).resolve().parents[1] / "connector" / "templates" / "dunning"
 
 
 class PolicyError(ConfigError):
@@ -255,6 +258,7 @@ class LimitsTable(_Model):
 class CustomerTable(_Model):
     grade: Grade | None = None
     segment: Text | None = None
+    lang: Annotated[str, Field(pattern=r"^[a-z]{2}([_-][A-Za-z]{2})?$")] | None = None  # e.g. "fr", "de_CH"
 
 
 class OverLimitTable(_Model):
@@ -326,6 +330,24 @@ class AgeingTable(_Model):
     buckets: tuple[Days, ...] = m.DEFAULT_AGEING_BUCKETS  # order, start and length checked in _cross_checks
 
 
+class DunningLevelEntry(_Model):
+    days: Days
+    channel: Literal["email", "letter"]
+    template: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]  # a file name part: no paths
+    approval: StrictBool = False
+    name: Text | None = None
+
+
+class DunningTable(_Model):
+    send: Literal["propose", "auto"] = "propose"
+    templates_dir: Text | None = None
+    levels: tuple[DunningLevelEntry, ...] = ()  # strictly increasing days, checked in _cross_checks
+
+
+class CasesTable(_Model):
+    exclude_disputed: StrictBool = True
+
+
 class CaseEntry(_Model):
     name: Text
     customer: Text
@@ -362,11 +384,13 @@ class PolicyFile(_Model):
     alerts: AlertsTable = AlertsTable()
     insurers: dict[str, InsurerTermsTable] = Field(default_factory=dict)  # keys checked in _cross_checks
     ageing: AgeingTable = AgeingTable()
+    dunning: DunningTable = DunningTable()
+    cases: CasesTable = CasesTable()
 
 
 # Arrays of tables, for the hint when one is written as a single [table].
 _ARRAYS_OF_TABLES = {("limits", "insurer"), ("limits", "override"), ("approval_tiers",), ("tests",),
-                     ("alerts", "ageing")}
+                     ("alerts", "ageing"), ("dunning", "levels")}
 # Keys that only mean something for one segment profile.
 _PROFILE_KEYS = {
     "large_order_threshold": "manufacturing",
@@ -421,6 +445,7 @@ def _cross_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
         *_alert_checks(data),
         *_insurer_terms_checks(data),
         *_ageing_checks(data),
+        *_dunning_checks(data),
     ]
 
 
@@ -451,21 +476,43 @@ def _ageing_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
     return issues
 
 
+def _dunning_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
+    """Dunning levels strictly increasing in days, so each overdue group climbs them in order."""
+    issues = []
+    previous = None
+    for index, entry in enumerate(_array(data, "dunning", "levels")):
+        days = entry.get("days") if isinstance(entry, dict) else None
+        if not isinstance(days, int) or isinstance(days, bool):
+            continue  # reported by its field
+        if previous is not None and days <= previous:
+            issues.append(_issue(("dunning", "levels", index, "days"),
+                                 f"levels must be strictly increasing in days: {days} is not above {previous}; "
+                                 "list the reminder first, then the demand letter"))
+        previous = days
+    if "templates_dir" not in _table(data, "dunning"):  # the shipped templates only: the name must be one of them
+        shipped = sorted({f.name.split(".")[0] for f in SHIPPED_TEMPLATES.glob("*.en.html")})
+        for index, entry in enumerate(_array(data, "dunning", "levels")):
+            name = entry.get("template") if isinstance(entry, dict) else None
+            if isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name) and name not in shipped:
+                issues.append(_issue(("dunning", "levels", index, "template"),
+                                     f"unknown template {name!r}" + _hint(name, shipped, "shipped templates")
+                                     + " (or set [dunning] templates_dir to your own templates)"))
+    return issues
+
+
 def _insurer_terms_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
-    """Terms only for insurers that decided a limit; the collection period only after an MEP."""
+    """No terms under a misspelt insurer name; the collection period only after an MEP.  Terms for an
+    insurer no [[limits.insurer]] entry names are fine: its decisions may come from ``creditguard insurer
+    import`` (docs/insurer-feed.md); only a name close to one the entries use is taken for a typo."""
     used = list(dict.fromkeys(e["insurer"] for e in _array(data, "limits", "insurer")
                               if isinstance(e, dict) and isinstance(e.get("insurer"), str)))
     issues = []
     for name, terms in _table(data, "insurers").items():
-        if name not in used:
-            message = f"no [[limits.insurer]] entry names insurer {name!r}"
-            if used:
-                message += f" (the entries name {', '.join(map(repr, used))})"
-                close = difflib.get_close_matches(name, used, n=1, cutoff=0.6)
-                message += f"; did you mean {close[0]!r}?" if close else ""
-            else:
-                message += "; there are no [[limits.insurer]] entries"
-            issues.append(_issue(("insurers", name), message))
+        close = difflib.get_close_matches(name, used, n=1, cutoff=0.6) if name not in used else []
+        if close:
+            issues.append(_issue(("insurers", name), f"no [[limits.insurer]] entry names insurer {name!r} (the "
+                                                     f"entries name {', '.join(map(repr, used))}); did you mean "
+                                                     f"{close[0]!r}?"))
         if isinstance(terms, dict) and "collection_days" in terms and "max_extension_days" not in terms:
             issues.append(_issue(("insurers", name, "collection_days"),
                                  "collection_days counts from the end of the maximum extension period: "
@@ -892,7 +939,7 @@ def _convert(p: PolicyFile, *, content_hash: str, path: str, positions: TomlPosi
             ),
         ),
         customers=MappingProxyType(
-            {ref: m.CustomerFile(grade=c.grade, segment=c.segment) for ref, c in p.customers.items()}
+            {ref: m.CustomerFile(grade=c.grade, segment=c.segment, lang=c.lang) for ref, c in p.customers.items()}
         ),
         risk_categories=MappingProxyType(dict(p.risk_categories)),
         rules=m.Rules(
@@ -931,6 +978,12 @@ def _convert(p: PolicyFile, *, content_hash: str, path: str, positions: TomlPosi
         ),
         insurers=MappingProxyType({name: m.InsurerTerms(**dict(terms)) for name, terms in p.insurers.items()}),
         ageing=m.AgeingSettings(buckets=tuple(p.ageing.buckets)),
+        dunning=DunningSettings(
+            levels=tuple(DunningLevel(days=lv.days, channel=Channel(lv.channel), template=lv.template,
+                                      approval=lv.approval, name=lv.name or "") for lv in p.dunning.levels),
+            send=SendMode(p.dunning.send),
+            templates_dir=str(Path(path).parent / p.dunning.templates_dir) if p.dunning.templates_dir else None),
+        cases=CaseSettings(exclude_disputed=p.cases.exclude_disputed),
         tests=tuple(
             m.PolicyCase(
                 name=c.name, customer=c.customer, exposure=c.exposure, order=c.order, expect=c.expect,

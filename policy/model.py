@@ -15,6 +15,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Mapping
 
+from .dunning_model import CaseSettings, DunningSettings
+
 
 class LimitSource(StrEnum):
     OVERRIDE = "override"  # a manual limit with an expiry date (temporary increase)
@@ -145,6 +147,7 @@ class CustomerFile:
 
     grade: int | None = None
     segment: str | None = None
+    lang: str | None = None  # the language of letters and reminders to the customer (e.g. "fr"; default English)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,5 +290,7 @@ class Policy:
     alerts: tuple[AgeingAlert, ...] = ()  # ageing thresholds, ascending
     insurers: Mapping[str, InsurerTerms] = field(default_factory=_frozen_map)  # insurer name → policy terms
     ageing: AgeingSettings = AgeingSettings()  # the ageing report's columns
+    dunning: DunningSettings = DunningSettings()  # [dunning]: levels and send mode
+    cases: CaseSettings = CaseSettings()  # [cases]: collection cases (disputed amounts)
     content_hash: str = ""  # sha256 of the file's bytes
     path: str | None = None

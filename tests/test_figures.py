@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.figures import DAYS, Figures, add_months, countback, month_windows, ratio
+from connector.figures import DAYS, Figures, Payments, add_months, countback, month_windows, ratio
 
 D = Decimal
 amounts = st.decimals(min_value=D("-100000"), max_value=D("1000000"), places=2, allow_nan=False,
@@ -89,3 +89,28 @@ def test_overdue_ratio_is_past_due_over_open_items_before_credits():
     assert doc["overdue_ratio"] == "0.2500" and doc["dso"] == {"days": "15.0", "capped": False, "window_days": 91,
                                                                "months": 3}
     assert doc["receivable"] == "900.00" and doc["sales"] == ["1800.00", "0.00", "0.00"]
+
+
+settlements = st.lists(st.tuples(st.decimals(min_value=D("0.01"), max_value=D("1000000"), places=2),
+                                 st.integers(min_value=0, max_value=400)), min_size=1, max_size=30)
+
+
+@given(settlements)
+def test_days_late_lie_between_the_extremes_and_the_share_between_zero_and_one(paid):
+    payments = Payments()
+    for amount, days in paid:
+        payments.add(amount, days)
+    average, share = payments.average_days_late(), payments.share_paid_late()
+    low, high = min(d for _a, d in paid), max(d for _a, d in paid)
+    assert D(low) - DAYS / 2 <= average <= D(high) + DAYS / 2
+    assert D(0) <= share <= D(1)
+    assert (share == 0) == all(d == 0 for _a, d in paid)
+    assert payments.items == len(paid) and payments.paid == sum(a for a, _d in paid)
+
+
+def test_days_late_are_weighted_by_amount():
+    payments = Payments()
+    for amount, days in ((D("300"), 70), (D("700"), 10), (D("500"), 0)):
+        payments.add(amount, days)
+    assert (payments.average_days_late(), payments.share_paid_late()) == (D("18.7"), D("0.6667"))
+    assert Payments().average_days_late() is None and Payments().share_paid_late() is None

@@ -147,8 +147,13 @@ def test_exposure_json_gives_dso_and_overdue_ratio(synced):
             counted += receivable > 0
             capped += company["dso"]["capped"]
     assert counted >= 5 and capped < counted  # the demo data has groups owing money, most within the window
-    # the paid-late figures need payment dates the store does not keep: left out, not estimated
-    assert "days_late" not in json.dumps(doc) and "paid_late" not in json.dumps(doc)
+    # days late and share paid late, from the demo's payments reconciled with their instalments
+    payments = [g["figures"]["payments"] for g in doc["groups"]]
+    late = [p for p in payments if p["average_days_late"] is not None]
+    assert late and all(p["months"] == 12 and p["items"] > 0 for p in late)
+    assert all(D(0) <= D(p["share_paid_late"]) <= 1 for p in late)
+    assert any(D(p["average_days_late"]) > 0 for p in late) and any(p["by_month"] for p in late)
+    assert all(p["items"] == 0 and p["share_paid_late"] is None for p in payments if p not in late)
 
 
 def test_one_group_alone_has_the_same_figures(synced):

@@ -369,6 +369,8 @@ def map_receivable_line(ctx: MappingContext, raw: dict[str, Any]) -> ReceivableI
         company_currency=company_currency,
         amount_open_company=r.amount("amount_residual", company_currency),
         changed_at=r.timestamp("write_date", required=True),  # type: ignore[arg-type]
+        amount_company=r.amount("balance", company_currency) if "balance" in raw else None,
+        paid_on=r.day("paid_on") if "paid_on" in raw else None,  # set by the source from the item's reconciliations (settled in full only)
     )
 
 

@@ -15,7 +15,7 @@ from connector.ports import Cursor, Entry, Page, Rejected, SourceInfo, Stamp, St
 
 from . import mapping
 from .client import OdooClient
-from .versions import (ADDON_ORDER_FIELDS, COMPANY_FIELDS, MOVE_FIELDS, PARTNER_FIELDS, RATE_FIELDS,
+from .versions import (ADDON_ORDER_FIELDS, COMPANY_FIELDS, MOVE_FIELDS, PARTIAL_FIELDS, PARTNER_FIELDS, RATE_FIELDS,
                        RECEIVABLE_LINE_FIELDS, OdooVersion)
 
 log = get_logger("creditguard.odoo")
@@ -59,6 +59,13 @@ STREAMS: dict[Stream, _StreamSpec] = {
 }
 
 
+SETTLEMENT_CHUNK = 5000  # reconciliations asked for per call
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
 class OdooSource:
     """Reads customers, invoices, orders and currency rates from one Odoo database."""
 
@@ -70,6 +77,7 @@ class OdooSource:
         self.addon = False  # the credit_guard addon is installed: orders carry hold fields
         self.addon_order_fields: tuple[str, ...] = ()  # those of ADDON_ORDER_FIELDS its installed version has
         self._default_currency: str | None = None
+        self._settlements_readable = True  # the user may read account.partial.reconcile (settlement dates)
 
     @classmethod
     def from_config(cls, config: Any) -> "OdooSource":
@@ -151,6 +159,8 @@ class OdooSource:
             if not raws:
                 return
             last = max(int(raw["id"]) for raw in raws)
+            if stream is Stream.RECEIVABLES:
+                self._add_settlement_dates(raws)
             yield raws, last
             if len(raws) < batch_size:
                 return
@@ -180,6 +190,8 @@ class OdooSource:
         ids = [int(i) for i in erp_ids]
         raws = self.client.search_read(spec.model, self._domain(spec) + [("id", "in", ids)],
                                        list(self._fields(stream)), order=ID_ORDER, context=self._context())
+        if stream is Stream.RECEIVABLES:
+            self._add_settlement_dates(raws)
         return self._map_page(spec.model, ctx, spec.mapper, raws)
 
     def close(self) -> None:
@@ -196,6 +208,42 @@ class OdooSource:
             Stream.CURRENCY_RATES: RATE_FIELDS,
             Stream.RECEIVABLES: RECEIVABLE_LINE_FIELDS,
         }[stream]
+
+    def _add_settlement_dates(self, raws: list[dict[str, Any]]) -> None:
+        """Give each receivable item settled in full the day it was settled (``paid_on``): the latest ``max_date``
+        of its partial reconciliations, read in one call per page.  An item with something still open, a
+        credit item (a payment, a credit note) or one without reconciliations gets none.  A user who may not read
+        reconciliations gets none either (logged once): the rest of the sync is not held up for it."""
+        wanted: dict[int, list[dict[str, Any]]] = {}
+        for raw in raws:
+            partials = raw.get("matched_credit_ids")
+            if (not isinstance(partials, list) or not partials or raw.get("amount_residual") != 0
+                    or raw.get("amount_residual_currency") != 0 or not _positive(raw.get("balance"))):
+                continue
+            for partial in partials:
+                if type(partial) is int:
+                    wanted.setdefault(partial, []).append(raw)
+        if not wanted or not self._settlements_readable:
+            return
+        try:
+            found = []
+            ids = sorted(wanted)
+            for start in range(0, len(ids), SETTLEMENT_CHUNK):
+                found += self.client.search_read("account.partial.reconcile",
+                                                 [("id", "in", ids[start:start + SETTLEMENT_CHUNK])],
+                                                 list(PARTIAL_FIELDS), context=self._context())
+        except FatalError as exc:
+            self._settlements_readable = False
+            log.warning("odoo.settlements_unreadable", source=self.name, error=str(exc),
+                        detail="payment dates (days late, share paid late) are not synced")
+            return
+        for partial in found:
+            day = partial.get("max_date")
+            if not isinstance(day, str):
+                continue
+            for raw in wanted.get(partial.get("id"), ()):  # type: ignore[arg-type]
+                if day > (raw.get("paid_on") or ""):
+                    raw["paid_on"] = day
 
     def _addon_order_fields(self) -> tuple[str, ...]:
         """The addon's order fields the installed version of it has (an older one has no release tier or reason:

@@ -35,8 +35,12 @@ ADDON_ORDER_FIELDS = ("credit_hold", "credit_released_at", "credit_released_by",
 # of a payment on account), with their own due date and residuals (company and document currency, signed)
 RECEIVABLE_LINE_FIELDS = (
     "id", "move_id", "move_name", "move_type", "partner_id", "parent_state", "date", "date_maturity", "currency_id",
-    "company_id", "company_currency_id", "amount_residual", "amount_residual_currency", "write_date",
+    "company_id", "company_currency_id", "amount_residual", "amount_residual_currency", "balance", "matched_credit_ids",
+    "write_date",
 )
+#: what the settlement of a receivable item is read from: its ``matched_credit_ids`` (a debit item's partial
+#: reconciliations with payments and credit notes), whose ``max_date`` is the later date of the two items
+PARTIAL_FIELDS = ("id", "max_date")
 RATE_FIELDS = ("id", "name", "rate", "currency_id", "company_id", "write_date")
 COMPANY_FIELDS = ("id", "name", "currency_id")
 

@@ -80,6 +80,8 @@ class OdooWriter:
             return self._alert(entry)
         if entry.kind == "close_alert":
             return self._close_alert(entry)
+        if entry.kind == "send_dunning":
+            return self._dunning(entry)
         raise FatalError(self.client.source, f"unknown outbox entry kind {entry.kind!r}")
 
     def _hold(self, entry: Any) -> str:
@@ -217,6 +219,27 @@ class OdooWriter:
         self.client.call_method("mail.activity", "action_feedback", [a["id"] for a in found],
                                 feedback="Invoice paid: closed by CreditGuard")
         return f"{len(found)} activity done"
+
+    # ------------------------------------------------------------------ dunning
+
+    def _dunning(self, entry: Any) -> str:
+        """A dunning step in the customer's chatter, once: an e-mail is posted as a comment to the partner (Odoo
+        sends it to the customer), a letter as a note carrying the letter; the key, hidden in the body, is what a
+        retry looks for first."""
+        partner_id = int(entry.target_id)
+        p = entry.payload
+        tag = marker(entry.key)
+        if self._marked("mail.message", [("model", "=", "res.partner"), ("res_id", "=", partner_id),
+                                         ("message_type", "=", "comment")], "body", tag):
+            return "already applied"
+        email = p["channel"] == "email"
+        kwargs: dict[str, Any] = {"body": f"{p['body']}{hidden(tag)}", "subject": p["subject"][:200],
+                                  "message_type": "comment", "body_is_html": True,
+                                  "subtype_xmlid": "mail.mt_comment" if email else "mail.mt_note"}
+        if email:
+            kwargs["partner_ids"] = [partner_id]
+        self.client.call_method("res.partner", "message_post", [partner_id], **kwargs)
+        return f"{p['level_name']} posted ({p['channel']})"
 
     # -------------------------------------------------------------------- flags
 

@@ -21,7 +21,7 @@ reads every stream in full each cycle (snapshot streams).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
@@ -227,7 +227,8 @@ PAYMENT_DOC_TYPES = frozenset({"DZ"})  # customer payments: a credit item of one
 def map_open_receivable(ctx: MappingContext, raw: dict[str, Any], model: str = "BSID") -> ReceivableItem:
     """One open item → :class:`ReceivableItem`, signed: a debit (S) is an instalment (an invoice with several due
     dates has one open item per due date, ``ItemNum`` apart), a credit (H) of a payment document (``DZ``) a payment
-    on account, any other credit an open credit note.  Validated as :func:`map_open_item`."""
+    on account, any other credit an open credit note.  Validated as :func:`map_open_item`.  An open item of SAP is a
+    whole item (a part payment is an item of its own), so its own amount (``amount_company``) is its open amount."""
     item = map_open_item(ctx, raw, model)
     credit = item.kind is InvoiceKind.CREDIT_NOTE
     doc_type = (raw.get("DocType") or "").strip()
@@ -240,7 +241,23 @@ def map_open_receivable(ctx: MappingContext, raw: dict[str, Any], model: str = "
         document_date=item.invoice_date, due_date=item.due_date, currency=item.currency,
         amount_open=item.sign * item.amount_open, company_id=item.company_id, company_currency=item.company_currency,
         amount_open_company=item.sign * item.amount_open_company, changed_at=item.changed_at,
+        amount_company=item.sign * item.amount_open_company,
     )
+
+
+def map_cleared_receivable(ctx: MappingContext, raw: dict[str, Any]) -> ReceivableItem | None:
+    """An item cleared since a past key date (a BSAD line of ``BAPI_AR_ACC_GETOPENITEMS`` with ``ClearDate``) →
+    :class:`ReceivableItem` settled in full: nothing open, ``paid_on`` = the clearing date (AUGDT),
+    ``amount_company`` = its own signed amount, ``changed_at`` = midnight of the clearing date.  None when the line
+    is not cleared (no ``ClearDate``) or its document was reversed (``ReversalDoc``: the reversal clears it, nothing
+    was paid).  Validated as :func:`map_open_item` (``BadRecord``)."""
+    item = map_open_receivable(ctx, raw, "BSAD")
+    cleared = _Reader("BSAD", item.erp_id, raw).date("ClearDate")
+    if cleared is None or (raw.get("ReversalDoc") or "").strip():
+        return None
+    zero = Decimal(0)
+    return replace(item, amount_open=zero, amount_open_company=zero, paid_on=cleared,
+                   changed_at=_at_midnight(cleared, ctx.timezone))
 
 
 # ------------------------------------------------------------------ customers

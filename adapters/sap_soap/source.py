@@ -6,17 +6,19 @@ SAP's BAPIs have no change timestamps: customers, open items and orders are
 and sweep); unchanged records are recognised by their content hash and not
 written.  Currency rates are the exception: TCURR rows are dated (valid from),
 so that stream has positions and a cursor, and its history accumulates in the
-store (see :mod:`adapters.sap_soap.rates`).  See README.md.
+store (see :mod:`adapters.sap_soap.rates`).  Receivable items cleared since the last read get their clearing
+date from one more open-item call at a past key date, when the source is given the store's items
+(``stored_items``, :func:`store_items`).  See README.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connector.domain import Company
+from connector.domain import Company, ReceivableItem
 from connector.errors import BadRecord, FatalError
 from connector.logs import get_logger
 from connector.ports import Cursor, Entry, Page, Rejected, Scope, SourceInfo, Stream
@@ -36,6 +38,20 @@ def _utcnow() -> datetime:
 
 
 SHARE_LIMIT = 5000  # customers whose list rows and credit masters a sync keeps for all its streams
+CLEARING_CALLS = 3  # past key dates asked at most per customer and company code for the clearing of vanished items
+SETTLED_DAYS = 1130  # settled items are reported again this long after their clearing (37 months: payment_months ≤ 36)
+
+StoredItems = Callable[[str], Iterable[ReceivableItem]]
+
+
+def store_items(store: Any, source: str) -> StoredItems:
+    """``stored_items`` from the store the source syncs into: a customer's receivable items as the last sync left
+    them (not deleted).  SAP's credit group is the customer itself."""
+
+    def items(customer: str) -> list[ReceivableItem]:
+        return [i for i in store.iter_receivables(source, customer=customer) if i.customer_id == customer]
+
+    return items
 
 
 class SapSoapSource:
@@ -59,6 +75,7 @@ class SapSoapSource:
         rates_history_days: int = 400,
         reconcile_hours: float = 24,
         credit_list: bool = False,
+        stored_items: StoredItems | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         if not company_codes:
@@ -83,6 +100,10 @@ class SapSoapSource:
             raise FatalError(name, f"reconcile_hours must be positive, got {reconcile_hours}")
         self.reconcile = timedelta(hours=reconcile_hours)  # re-read unchanged customers at least this often
         self.credit_list = credit_list  # credit masters a page at a time (ZCG_CREDIT_LIST), not one per customer
+        # the receivable items the store holds of a customer: those gone from the open list are looked up at a past
+        # key date for their clearing date (settled, not swept), and the settled ones are reported again
+        self.stored_items = stored_items
+        self.clearing_calls = 0  # past-key-date calls for vanished items, last RECEIVABLES read
         self.clock = clock
         self._known: dict[Stream, dict[str, Scope]] = {}  # fingerprints of the last read (remember_scopes)
         self._credit_rows: dict[str, tuple[dict[str, Any] | None, ...]] = {}  # credit masters, this sync
@@ -155,6 +176,8 @@ class SapSoapSource:
         }[stream]
         if stream is Stream.INVOICES:
             self.special_gl_skipped = 0
+        if stream is Stream.RECEIVABLES:
+            self.clearing_calls = 0
         key_date = self._today().isoformat()
         known = self._known.pop(stream, {})
         self._failed.clear()
@@ -375,12 +398,78 @@ class SapSoapSource:
             if rows is None:
                 return []
         entries: list[Entry] = []
+        open_ids: set[str] = set()
         for raw in rows:
+            open_ids.add(mapping.item_erp_id(raw))
             try:
                 entries.append(Entry(None, mapping.map_open_receivable(self.ctx, raw)))
             except BadRecord:
                 continue
+        if self.stored_items is not None:
+            entries.extend(Entry(None, item) for item in self._settled_items(customer, open_ids, key_date))
         return entries
+
+    def _settled_items(self, customer: str, open_ids: set[str], key_date: str) -> list[ReceivableItem]:
+        """The customer's items settled in full that are no longer open: those stored as settled by an earlier
+        read, and the stored open items gone from the open list whose clearing SAP shows at a past key date.
+        Stored open items it does not show cleared are left out (the sweep marks them deleted, as before)."""
+        today = date.fromisoformat(key_date)
+        horizon = today - timedelta(days=SETTLED_DAYS)
+        settled: list[ReceivableItem] = []
+        vanished: dict[str, dict[str, ReceivableItem]] = {}  # company code -> erp_id -> stored open item
+        for item in self.stored_items(customer):  # type: ignore[misc]
+            if item.erp_id in open_ids:
+                continue
+            if item.paid_on is not None and not item.is_open:
+                if item.paid_on >= horizon:  # older ones are swept: no payment figure reaches back that far
+                    settled.append(item)
+            elif item.is_open and item.company_id in self.company_codes:
+                vanished.setdefault(item.company_id, {})[item.erp_id] = item
+        for company_code, items in vanished.items():
+            settled.extend(self._cleared(customer, company_code, items, today))
+        return settled
+
+    def _cleared(self, customer: str, company_code: str, items: dict[str, ReceivableItem],
+                 today: date) -> list[ReceivableItem]:
+        """The clearing of items gone from the open list, from ``BAPI_AR_ACC_GETOPENITEMS`` at a past key date:
+        it returns the items posted by then and cleared after it with their clearing date.  The key date is the
+        latest day any of them was entered (the day of ``changed_at``): every one was posted by then, and cleared
+        after it unless cleared on the day the newest one was entered — those are asked again at the latest day
+        of their own, up to :data:`CLEARING_CALLS` calls."""
+        zone = ZoneInfo(self.timezone)
+
+        def entered(item: ReceivableItem) -> date:
+            at = item.changed_at if item.changed_at.tzinfo else item.changed_at.replace(tzinfo=UTC)
+            return at.astimezone(zone).date()
+
+        pending = {k: i for k, i in items.items() if i.changed_at != mapping.EPOCH and entered(i) < today}
+        found: list[ReceivableItem] = []
+        for _ in range(CLEARING_CALLS):
+            if not pending:
+                break
+            key = max(entered(i) for i in pending.values())
+            try:
+                rows = self.client.open_items(customer, company_code, key.isoformat())
+            except CustomerError as exc:
+                log.warning("sap.clearing_unreadable", source=self.name, customer=customer,
+                            company_code=company_code, reason=exc.reason)
+                break
+            finally:
+                self.clearing_calls += 1
+            for raw in rows:
+                erp_id = mapping.item_erp_id(raw)
+                if pending.pop(erp_id, None) is None:
+                    continue
+                try:
+                    item = mapping.map_cleared_receivable(self.ctx, raw)
+                except BadRecord:
+                    continue
+                if item is not None:
+                    found.append(item)
+            pending = {k: i for k, i in pending.items() if entered(i) < key}
+        log.info("sap.clearing_read", source=self.name, customer=customer, company_code=company_code,
+                 vanished=len(items), settled=len(found))
+        return found
 
     def _order_entries(self, address: dict[str, Any], key_date: str) -> list[Entry]:
         customer = mapping.alpha(address.get("Customer") or "")

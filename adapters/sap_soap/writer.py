@@ -70,7 +70,7 @@ def store_locator(store: Any, source: str, sales_organization: str | Mapping[str
 
 class SapWriter:
     def __init__(self, client: SapClient, *, delivery_block: str = "01", mode: Mode = "stateful",
-                 locate: Locate | None = None) -> None:
+                 locate: Locate | None = None, letters_dir: str | None = None) -> None:
         if mode not in ("stateful", "wrapper"):
             raise ValueError(f"mode must be 'stateful' or 'wrapper', not {mode!r}")
         if not delivery_block or len(delivery_block) > 2:
@@ -80,6 +80,7 @@ class SapWriter:
         self.delivery_block = delivery_block
         self.mode = mode
         self.locate = locate
+        self.letters_dir = letters_dir
 
     @property
     def source(self) -> str:
@@ -92,6 +93,10 @@ class SapWriter:
             return self._place(alpha(entry.target_id))
         if entry.kind == "release_hold":
             return self._release(alpha(entry.target_id))
+        if entry.kind == "send_dunning":
+            from .letters import write_letter
+
+            return write_letter(self.source, self.letters_dir, entry)
         if entry.kind in UNSUPPORTED:
             log.info("sap.write_skipped", source=self.source, kind=entry.kind, key=entry.key)
             return "not supported by the SAP adapter (skipped)"

@@ -45,7 +45,7 @@ CONTENT_COLUMNS: dict[type, tuple[str, ...]] = {
     CurrencyRate: ("erp_id", "currency", "company_id", "day", "rate", "changed_at"),
     ReceivableItem: ("erp_id", "kind", "document_id", "document_number", "customer_id", "credit_group_id", "state",
                      "document_date", "due_date", "currency", "amount_open_minor", "company_id", "company_currency",
-                     "amount_open_company_minor", "changed_at"),
+                     "amount_open_company_minor", "amount_company_minor", "paid_on", "changed_at"),
 }
 
 
@@ -78,7 +78,9 @@ def _rate(r: CurrencyRate) -> tuple:
 def _item(r: ReceivableItem) -> tuple:
     return (r.erp_id, r.kind._value_, r.document_id, r.document_number, r.customer_id, r.credit_group_id,
             r.state._value_, r.document_date, r.due_date, r.currency, to_minor(r.amount_open, r.currency), r.company_id,
-            r.company_currency, to_minor(r.amount_open_company, r.company_currency), r.changed_at)
+            r.company_currency, to_minor(r.amount_open_company, r.company_currency),
+            None if r.amount_company is None else to_minor(r.amount_company, r.company_currency), r.paid_on,
+            r.changed_at)
 
 
 _VALUES = {Customer: _customer, Invoice: _invoice, SalesOrder: _order, CurrencyRate: _rate, ReceivableItem: _item}
@@ -194,4 +196,7 @@ def row_to_item(row: Any) -> ReceivableItem:
         company_currency=row.company_currency,
         amount_open_company=from_minor(row.amount_open_company_minor, row.company_currency),
         changed_at=row.changed_at,
+        amount_company=(None if row.amount_company_minor is None
+                        else from_minor(row.amount_company_minor, row.company_currency)),
+        paid_on=row.paid_on,
     )

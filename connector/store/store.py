@@ -20,10 +20,12 @@ from .. import crashpoints
 from ..domain import Company, Customer, CurrencyRate, Invoice, ReceivableItem, SalesOrder, SyncedRecord
 from ..ports import Cursor, Rejected, Scope, Stream
 from . import tables as t
+from .cases import CaseStore
 from .engine import create_store_engine, migrate, schema_status
 from .outbox import OutboxStore
 from .record_writes import RecordWriter, record_writer
 from .rows import row_to_customer, row_to_invoice, row_to_item, row_to_order, row_to_rate
+from .insurer_decisions import InsurerDecisionStore
 from .reservations import ReservationStore
 from .scan_state import ScanState, ScanStateStore
 from .snapshots import SnapshotStore
@@ -116,7 +118,7 @@ _CUSTOMER = select(t.customers).where(t.customers.c.source == bindparam("source"
 _DECISION = insert(t.decisions).returning(t.decisions.c.id)
 
 
-class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore):
+class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseStore, InsurerDecisionStore):
     """All reads and writes of CreditGuard's own database."""
 
     def __init__(self, engine: Engine) -> None:
@@ -691,6 +693,18 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore):
             query = query.where(r.c.kind == kind)
         if due_before:
             query = query.where(r.c.due_date < due_before)
+        return self._iter(query, row_to_item)
+
+    def iter_settled_instalments(self, source: str, *, paid_from: date, customer: str | None = None
+                                 ) -> Iterator[ReceivableItem]:
+        """Instalments settled in full on or after ``paid_from`` (their ``paid_on``), by settlement day;
+        ``customer``: a credit group."""
+        r = t.receivable_items
+        query = select(r).where(r.c.source == source, r.c.paid_on.is_not(None), r.c.paid_on >= paid_from,
+                                r.c.deleted_at.is_(None), r.c.kind == "instalment",
+                                r.c.state == "posted").order_by(r.c.paid_on, r.c.id)
+        if customer:
+            query = query.where(r.c.credit_group_id == customer)
         return self._iter(query, row_to_item)
 
     # --------------------------------------------------------------- lookups

@@ -183,11 +183,16 @@ receivable_items = Table(
     Column("company_id", String(64), nullable=False),
     Column("company_currency", String(3), nullable=False),
     Column("amount_open_company_minor", BigInteger, nullable=False),
+    Column("amount_company_minor", BigInteger),  # the item's own amount, signed (None: not known)
+    Column("paid_on", Date),  # the day it was settled in full
     *_sync_columns(),
     UniqueConstraint("source", "erp_model", "erp_id"),
+    Index("ix_receivable_items_paid", "source", "paid_on", sqlite_where=text("paid_on IS NOT NULL"),
+          postgresql_where=text("paid_on IS NOT NULL")),
     Index("ix_receivable_items_open", "source", "credit_group_id", "due_date",
           sqlite_where=text(OPEN_ITEM), postgresql_where=text(OPEN_ITEM)),
     Index(None, "source", "document_id"),
+    Index(None, "source", "customer_id"),  # a customer's items, open or not (SAP's clearing of vanished items)
 )
 
 sync_cursors = Table(
@@ -422,4 +427,107 @@ daily_snapshots = Table(
     Column("ageing", Text, nullable=False),  # JSON: {"buckets", "columns": {key: amount}, "base": {…}, credits}
     Column("taken_at", UTCDateTime(), nullable=False),
     sqlite_with_rowid=False,
+)
+
+
+# Collection cases (connector.cases): one per credit group once it crosses the first dunning level; a closed case
+# stays, and the group's next overdue episode opens a new one.  At most one case per group is not closed.
+collection_cases = Table(
+    "collection_cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("credit_group_id", String(64), nullable=False),
+    Column("customer", Text, nullable=False),  # the group's name when the case opened
+    Column("state", String(24), nullable=False),  # open | in_contact | promise_to_pay | disputed | handed_to_collection
+    #                                                | claimed | closed
+    Column("currency", String(3), nullable=False),  # the policy's base currency: figures, promise, dispute
+    Column("opened_on", Date, nullable=False),  # the company's day
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("closed_at", UTCDateTime()),
+    Column("promise_date", Date),
+    Column("promise_amount_minor", BigInteger),
+    Column("promise_overdue_minor", BigInteger),  # what was overdue when the promise was given
+    Column("dispute_amount_minor", BigInteger),
+    Column("dispute_reason", Text),
+    Column("revision", Integer, nullable=False),  # bumped on every change
+    Index(None, "source", "credit_group_id"),
+    Index("ux_collection_cases_active", "source", "credit_group_id", unique=True,
+          sqlite_where=text("state <> 'closed'"), postgresql_where=text("state <> 'closed'")),
+)
+
+# The append-only history of the cases: every step, change of state and note, with the figures at that moment.
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("credit_group_id", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("day", Date, nullable=False),  # the company's day (as_of)
+    Column("event", String(32), nullable=False),  # opened, dunning_proposed, dunning_sent, promise, dispute, note...
+    Column("state", String(24), nullable=False),  # the case's state after the event
+    Column("level", Integer),  # dunning events: the level's days past due
+    Column("amount_minor", BigInteger),  # promise / dispute amount (the case's currency)
+    Column("due_on", Date),  # promise: the date promised
+    Column("detail", Text, nullable=False),
+    Column("actor", Text, nullable=False),  # "daemon", "cli:<user>", "api:<user>"
+    Column("overdue_minor", BigInteger),  # the group's overdue (disputed part included) at the event
+    Column("disputed_minor", BigInteger),
+    Column("exposure_minor", BigInteger),
+    Column("outbox_key", String(200)),  # dunning steps: the key of the write into the ERP
+    Index(None, "source", "credit_group_id", "id"),
+    Index(None, "case_id", "id"),
+)
+
+# Dunning steps: one per case and level, keyed for the outbox before the first attempt.
+dunning_steps = Table(
+    "dunning_steps",
+    metadata,
+    Column("case_id", Integer, primary_key=True),
+    Column("level", Integer, primary_key=True),  # the level's days past due
+    Column("source", String(64), nullable=False),
+    Column("credit_group_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # proposed | approved | queued | cancelled
+    Column("key", String(200), nullable=False),  # the outbox key
+    Column("day", Date, nullable=False),  # the company's day it became due
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("decided_by", Text),
+    Column("decided_at", UTCDateTime()),
+    UniqueConstraint("key"),
+    Index(None, "source", "state"),
+)
+
+# Insurer limit decisions imported from the insurers' portal exports (connector.insurer_feed): append-only, one
+# row per decision and buyer; the decision in force for a buyer is its latest `decided` (connector.insurer_limits).
+insurer_decisions = Table(
+    "insurer_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("insurer", Text, nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("customer_erp_id", String(64), nullable=False),  # the buyer's commercial entity (credit group head)
+    Column("customer", Text, nullable=False),  # its policy key when imported: ref, else "source:erp_id"
+    Column("customer_name", Text, nullable=False),
+    Column("buyer_name", Text),  # as the insurer's file names the buyer
+    Column("buyer_id", Text, nullable=False),  # the VAT or registration number the row was matched on
+    Column("country", String(2)),
+    Column("decision", String(16), nullable=False),  # approved | partly_approved | reduced | withdrawn | refused
+    #                                                  | pending
+    Column("code", Text, nullable=False),  # the insurer's own decision code
+    Column("decided", Date, nullable=False),
+    Column("amount_minor", BigInteger),
+    Column("currency", String(3)),
+    Column("expires", Date),
+    Column("grade", Integer),  # on the policy's 1-10 scale
+    Column("insurer_grade", Text),  # as the insurer wrote it
+    Column("file", Text, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("import_id", String(32), nullable=False),  # the import's file digest
+    Column("imported_at", UTCDateTime(), nullable=False),
+    Index(None, "source", "customer_erp_id", "decided"),
 )

@@ -7,6 +7,7 @@
     GET  /ui/groups[?q=&source=&flag=&over=1&overdue=1&sort=&dir=desc]   the credit groups table
     GET  /ui/holds[?state=held|released&source=]
     GET  /ui/deadlines[?all=1]
+    GET  /ui/cases[?state=&source=]    collection cases: state, promise, dispute, dunning steps
     GET  /ui/decisions[?q=&result=&trigger=]
     GET  /ui/whatif, POST /ui/whatif   a policy file uploaded or pasted: orders whose decision would change
 
@@ -38,7 +39,7 @@ log = get_logger("creditguard.ui")
 PREFIX = "/ui"
 MAX_FORM_BYTES = 1_048_576  # a policy upload is a few KiB; waitress lets up to [http] max_body_bytes + 1 MiB in
 NAV = (("overview", "Overview"), ("ageing", "Ageing"), ("groups", "Credit groups"), ("holds", "Holds"),
-       ("deadlines", "Insurer deadlines"), ("decisions", "Decisions"), ("whatif", "Policy what-if"))
+       ("deadlines", "Insurer deadlines"), ("cases", "Cases"), ("decisions", "Decisions"), ("whatif", "Policy what-if"))
 PAGES = {endpoint for endpoint, _ in NAV}
 ROUTES = Map([
     Rule(f"{PREFIX}/", endpoint="overview", methods=["GET"]),
@@ -48,6 +49,7 @@ ROUTES = Map([
     Rule(f"{PREFIX}/groups", endpoint="groups", methods=["GET"]),
     Rule(f"{PREFIX}/holds", endpoint="holds", methods=["GET"]),
     Rule(f"{PREFIX}/deadlines", endpoint="deadlines", methods=["GET"]),
+    Rule(f"{PREFIX}/cases", endpoint="cases", methods=["GET"]),
     Rule(f"{PREFIX}/decisions", endpoint="decisions", methods=["GET"]),
     Rule(f"{PREFIX}/whatif", endpoint="whatif", methods=["GET", "POST"]),
 ], strict_slashes=True)
@@ -353,6 +355,21 @@ class Dashboard:
         return self._page(request, session, "deadlines.html", "Insurer deadlines", "deadlines", found=found,
                           kinds=kinds, labels=LABELS, as_of=as_of, include_pending=include_pending,
                           no_insurers=not policy.insurers)
+
+    def on_cases(self, request: Request, session: Session) -> Response:
+        from connector.cases import STATES, case_json
+
+        state = request.args.get("state") or ""
+        if state not in STATES and state != "all":
+            state = ""
+        source = request.args.get("source") or None
+        store = self.daemon.store
+        found = store.list_cases(source=source, state=state if state in STATES else None,
+                                 active_only=state == "")
+        cases = [case_json(c, store.case_events(case_id=c.id)[-3:], store.dunning_steps(case_id=c.id))
+                 for c in found]
+        return self._page(request, session, "cases.html", "Collection cases", "cases", cases=cases, state=state,
+                          states=STATES, source=source or "", sources=queries.source_names(self.daemon.config))
 
     def on_decisions(self, request: Request, session: Session) -> Response:
         search = queries.DecisionSearch.from_args(request.args)

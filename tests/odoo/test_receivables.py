@@ -186,7 +186,7 @@ def test_partial_payment_of_an_instalment(sandbox, store, clock, policy):
     clock.tick(60)
     sandbox.register_payment(move, 200.0)  # settles the first instalment first: 100.00 of it left
     streams = sync(sandbox, store, clock)
-    assert streams["receivables"].read == 1  # only the first instalment's item changed
+    assert streams["receivables"].read == 2  # the first instalment's item, and the payment's (matched in full)
     assert [i.amount_open for i in open_items(store, group)] == [Decimal("100.00"), Decimal("700.00")]
     _exposure, overdue = figures(store, policy, as_of, group)
     assert (overdue.amount, overdue.count, overdue.days(as_of)) == (Decimal("100.00"), 1, 40)
@@ -294,3 +294,45 @@ def test_receivables_over_json_protocols_on_odoo_19(sandbox19, store, clock, pro
     clock.tick(1000)
     again = run()
     assert again["receivables"].read == 0 and again["receivables"].calls <= 2
+
+
+def test_settled_instalments_give_days_late_and_share_paid_late(sandbox, store, clock, policy):
+    """Each instalment settled in full carries the day Odoo reconciled it (its partial reconciliations'
+    ``max_date``); the payment figures weigh days late by the instalment's amount."""
+    from connector.ageing import store_converter
+    from connector.figures import figures as payment_figures
+
+    as_of = sandbox.today
+    partner = new_customer(sandbox, "Late Payer")
+    late = post_invoice(sandbox, partner, as_of - timedelta(days=100), 1000.0)  # 300 due at once, 700 in 60 days
+    on_time = post_invoice(sandbox, partner, as_of - timedelta(days=20), 500.0, term=None)
+    sync(sandbox, store, clock)
+    group = str(partner)
+    assert all(i.paid_on is None for i in store.iter_receivables("odoo", customer=group))
+
+    clock.tick(60)
+    sandbox.register_payment(late, 1000.0, day=(as_of - timedelta(days=30)).isoformat())  # 70 and 10 days late
+    sandbox.register_payment(on_time, 500.0, day=(as_of - timedelta(days=20)).isoformat())
+    sync(sandbox, store, clock)
+    settled = {(i.due_date, i.amount_company): i.paid_on
+               for i in store.iter_settled_instalments("odoo", paid_from=as_of - timedelta(days=365), customer=group)}
+    assert settled == {(as_of - timedelta(days=100), Decimal("300.00")): as_of - timedelta(days=30),
+                       (as_of - timedelta(days=40), Decimal("700.00")): as_of - timedelta(days=30),
+                       (as_of - timedelta(days=20), Decimal("500.00")): as_of - timedelta(days=20)}
+    assert not list(open_items(store, group))
+
+    per_group, total = payment_figures(store, ["odoo"], as_of, months=3, base_currency="USD",
+                                       conversion=policy.exposure.conversion, convert=store_converter(store),
+                                       group=group)
+    payments = per_group[("odoo", group)].as_json()["payments"]
+    # (300 × 70 + 700 × 10 + 500 × 0) / 1,500 = 18.7 days; 1,000 of 1,500 settled late
+    assert (payments["paid"], payments["items"], payments["average_days_late"], payments["share_paid_late"]) == (
+        "1500.00", 3, "18.7", "0.6667")
+    months = {m["month"]: (m["average_days_late"], m["share_paid_late"]) for m in payments["by_month"]}
+    assert months[(as_of - timedelta(days=30)).strftime("%Y-%m")][0] is not None
+    assert total.payments.paid == Decimal("1500.00")
+
+    # a window that ends before the settlements sees none of them
+    _, before = payment_figures(store, ["odoo"], as_of - timedelta(days=31), months=3, base_currency="USD",
+                                conversion=policy.exposure.conversion, convert=store_converter(store), group=group)
+    assert before.payments.items == 0 and before.payments.average_days_late() is None

@@ -156,12 +156,6 @@ CASES = [
                  "9:1: insurers.Atradius NV",
                  "no [[limits.insurer]] entry names insurer 'Atradius NV' (the entries name 'Atradius'); "
                  "did you mean 'Atradius'?", id="insurer-terms-for-an-unused-insurer"),
-    pytest.param(H + ATRADIUS_DECIDED + '[insurers."Coface"]\noverdue_notification_days = 60\n',
-                 "9:1: insurers.Coface", "no [[limits.insurer]] entry names insurer 'Coface' (the entries name "
-                 "'Atradius')", id="insurer-terms-for-another-insurer"),
-    pytest.param(H + '[insurers."Atradius"]\noverdue_notification_days = 60\n', "4:1: insurers.Atradius",
-                 "no [[limits.insurer]] entry names insurer 'Atradius'; there are no [[limits.insurer]] entries",
-                 id="insurer-terms-without-any-insurer-decision"),
     pytest.param(H + 'insurers = { Atradius = 60 }\n' + ATRADIUS_DECIDED, "4:14: insurers.Atradius",
                  "expected a table", id="insurer-terms-not-a-table"),
     pytest.param(H + '[[tests]]\nname = "x"\ncustomer = "C1"\nexposure = 1\norder = 1\nas_of = 2026-11-28\n'
@@ -273,7 +267,7 @@ def test_every_error_is_reported_in_file_order(tmp_path: Path) -> None:
     assert info.value.errors == (
         f"{path}:4:1: colour: unknown key 'colour'; allowed keys: version, name, base_currency, exposure, "
         "grouping, limits, customers, risk_categories, rules, exemptions, approval_tiers, segments, tests, alerts, "
-        "insurers, ageing",
+        "insurers, ageing, dunning, cases",
         f"{path}:7:24: limits.precedence.1: 'grade' is listed twice (already limits.precedence.0); "
         "list each limit source once",
         f"{path}:8:1: limits.discretionary: must not be negative (got -1)",

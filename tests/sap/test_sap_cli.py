@@ -126,3 +126,26 @@ def test_the_minimal_source_of_the_documentation_works_as_written(tmp_path):
         assert "Grade: 9 (ERP risk category C03)" in explained
         assert "Blocked by the ERP's credit management: every order is held." in explained
         assert "erp_blocked: on" in explained
+
+
+def test_an_item_cleared_between_two_syncs_is_kept_settled_on_its_clearing_date(tmp_path):
+    """`creditguard sync` gives the SAP source the store's items: a cleared open item is looked up at a past key
+    date and kept, settled on its clearing date (the payment figures read it), instead of being swept."""
+    import datetime as dt
+
+    from connector.store import Store
+
+    with SapSandbox() as sb:
+        config = tmp_path / "config.toml"
+        db = tmp_path / "cg.db"
+        config.write_text(CONFIG.format(db=db, url=sb.url))
+        raw = sb.set_open_item("0000100003", "450.00", posted=dt.date.today() - dt.timedelta(days=40), netterms=30)
+        assert cli(config, "sync", "--once").returncode == 0
+        cleared_on = dt.date.today() - dt.timedelta(days=3)
+        sb.clear_item(raw["DocNo"], company_code="1000", clear_date=cleared_on)
+        again = cli(config, "sync", "--once", "--json")
+        assert again.returncode == 0, again.stderr
+        with Store.open(f"sqlite:///{db}") as store:
+            settled = [i for i in store.iter_receivables("sap", customer="0000100003") if i.paid_on is not None]
+        assert [(i.paid_on, i.amount_company, i.amount_open) for i in settled] == [
+            (cleared_on, 450, 0)]

@@ -249,3 +249,10 @@ def test_hostile_input_gets_a_clear_answer(client):
         assert answer.status_code == 200 and "<b>" not in answer.text
     assert client.get("/ui/decisions", params={"q": "%' OR 1=1 --", "trigger": "x; drop"}).status_code == 200
     assert client.get("/ui/groups", headers={"Cookie": "creditguard_session=" + "a" * 4000}).status_code == 303
+
+
+def test_the_api_routes_the_dashboard_prefix_to_the_dashboard():
+    from creditguard.http_api import UI_PREFIX
+    from creditguard.ui.app import PREFIX, serves
+
+    assert UI_PREFIX == PREFIX and serves(UI_PREFIX) and serves(UI_PREFIX + "/ageing") and not serves("/uix")

@@ -443,6 +443,25 @@ class Demo:
         receivables.post_payment_on_account(fx.conn, partner_id=globex.id, amount=UNAPPLIED_PAYMENT,
                                             company_id=COMPANY_US, currency_id=USD, day=self.day(-3),
                                             stamp=self.written())
+        self.settlements()
+
+    def settlements(self) -> None:
+        """The payments of the paid and partly paid invoices, reconciled with their instalments as Odoo records
+        them (a payment entry and ``account.partial.reconcile`` rows): paid between a week early and two months
+        late, never after today, so that the payment figures (days late, share paid late) have a history."""
+        fx = self.fx
+        rng = random.Random(SEED + 1)  # apart from the main generator: the rest of the data stays as it was
+        for move in sorted(self.moves, key=lambda m: m.id):
+            if move.move_type != "out_invoice" or move.state != "posted" or move.payment_state not in ("paid",
+                                                                                                         "partial"):
+                continue
+            full = {line: (balance, amount) for line, balance, amount in fx.conn.execute(
+                'SELECT "id", "balance", "amount_currency" FROM "account_move_line" WHERE "move_id" = ? '
+                'AND "display_type" = \'payment_term\'', [move.id])}
+            invoiced = date.fromisoformat(move.invoice_date or self.today.isoformat())
+            due = date.fromisoformat(move.due) if move.due else invoiced
+            paid = min(max(due + timedelta(days=rng.choice((-7, -2, 0, 0, 3, 12, 25, 45, 60))), invoiced), self.today)
+            receivables.reconcile_payment(fx.conn, move.id, full, day=paid.isoformat(), stamp=self.written())
 
 
 INSTALMENT_TERM = 8  # "30% Now, Balance 60 Days"

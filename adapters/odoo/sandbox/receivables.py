@@ -191,6 +191,22 @@ def post_payment_on_account(conn: sqlite3.Connection, *, partner_id: int, amount
     """A customer payment received and not matched to any invoice: a posted entry (``PBNK1/…``) whose
     receivable item is a credit left unreconciled (and a debit on the bank's outstanding receipts).
     Returns the entry's id."""
+    digits: dict[int, int] = {}
+    amount = round_money(amount, _digits(conn, digits, currency_id))
+    if amount <= 0:
+        raise ValueError(f"payment {amount} must be positive")
+    move_id, _line = _payment_entry(conn, partner_id=partner_id, amount=amount, company_id=company_id,
+                                    currency_id=currency_id, day=day, stamp=stamp, uid=uid, ref="Payment on account",
+                                    matched=False)
+    return move_id
+
+
+def _payment_entry(conn: sqlite3.Connection, *, partner_id: int, amount: float, company_id: int, currency_id: int,
+                   day: str, stamp: str, uid: int, ref: str, matched: bool,
+                   amount_company: float | None = None) -> tuple[int, int]:
+    """A posted customer payment entry (``P<journal>/<year>/<n>``): a debit on the bank's outstanding receipts and
+    a receivable credit item, left open (a payment on account) or ``matched`` (reconciled in full with invoice
+    items).  Returns the entry's id and its receivable item's."""
     commercial = conn.execute('SELECT "commercial_partner_id" FROM "res_partner" WHERE "id" = ?',
                               [partner_id]).fetchone()
     if commercial is None:
@@ -198,15 +214,13 @@ def post_payment_on_account(conn: sqlite3.Connection, *, partner_id: int, amount
     partner = commercial[0] or partner_id
     comp_currency = conn.execute('SELECT "currency_id" FROM "res_company" WHERE "id" = ?', [company_id]).fetchone()[0]
     digits: dict[int, int] = {}
-    amount = round_money(amount, _digits(conn, digits, currency_id))
-    if amount <= 0:
-        raise ValueError(f"payment {amount} must be positive")
-    rate = 1.0
-    if currency_id != comp_currency:
-        from .accounting import rate_sql
-        rate = float(conn.execute(f"SELECT {rate_sql('?', '?', '?')}",
-                                  [currency_id, company_id, day, currency_id, company_id]).fetchone()[0] or 1.0)
-    amount_company = round_money(amount / rate, _digits(conn, digits, comp_currency))
+    if amount_company is None:
+        rate = 1.0
+        if currency_id != comp_currency:
+            from .accounting import rate_sql
+            rate = float(conn.execute(f"SELECT {rate_sql('?', '?', '?')}",
+                                      [currency_id, company_id, day, currency_id, company_id]).fetchone()[0] or 1.0)
+        amount_company = round_money(amount / rate, _digits(conn, digits, comp_currency))
     journal = conn.execute('SELECT "id", "code" FROM "account_journal" WHERE "company_id" = ? AND "type" = \'bank\' '
                            'ORDER BY "sequence", "id" LIMIT 1', [company_id]).fetchone()
     prefix = f"P{journal[1]}/{day[:4]}/"
@@ -220,7 +234,7 @@ def post_payment_on_account(conn: sqlite3.Connection, *, partner_id: int, amount
         "journal_id": journal[0], "date": day, "auto_post": "no", "is_move_sent": 0, "amount_untaxed": 0.0,
         "amount_tax": 0.0, "amount_total": amount, "amount_residual": 0.0, "amount_untaxed_signed": 0.0,
         "amount_tax_signed": 0.0, "amount_total_signed": amount_company, "amount_residual_signed": 0.0,
-        "amount_total_in_currency_signed": amount, "ref": "Payment on account",
+        "amount_total_in_currency_signed": amount, "ref": ref,
         "create_date": stamp, "create_uid": uid, "write_date": stamp, "write_uid": uid,
     }
     columns = {row[1] for row in conn.execute('PRAGMA table_info("account_move")')}
@@ -232,8 +246,9 @@ def post_payment_on_account(conn: sqlite3.Connection, *, partner_id: int, amount
                                [company_id]).fetchone()
     common = {"move_id": move_id, "move_name": name, "partner_id": partner, "journal_id": journal[0],
               "company_id": company_id, "company_currency_id": comp_currency, "currency_id": currency_id, "date": day,
-              "invoice_date": None, "parent_state": "posted", "display_type": None, "ref": "Payment on account",
+              "invoice_date": None, "parent_state": "posted", "display_type": None, "ref": ref,
               "create_date": stamp, "create_uid": uid, "write_date": stamp, "write_uid": uid}
+    open_company, open_amount = (0.0, 0.0) if matched else (-amount_company, -amount)
     lines = [
         common | {"account_id": outstanding[0] if outstanding else None, "name": f"Customer Payment {name}",
                   "date_maturity": day, "debit": amount_company, "credit": 0.0, "balance": amount_company,
@@ -241,13 +256,53 @@ def post_payment_on_account(conn: sqlite3.Connection, *, partner_id: int, amount
                   "reconciled": 0, "sequence": 10},
         common | {"account_id": _receivable_accounts(conn).get(company_id), "name": f"Customer Payment {name}",
                   "date_maturity": day, "debit": 0.0, "credit": amount_company, "balance": -amount_company,
-                  "amount_currency": -amount, "amount_residual": -amount_company, "amount_residual_currency": -amount,
-                  "reconciled": 0, "sequence": 20},
+                  "amount_currency": -amount, "amount_residual": open_company, "amount_residual_currency": open_amount,
+                  "reconciled": int(matched), "sequence": 20},
     ]
     names = list(lines[0])
     conn.executemany(f'INSERT INTO "account_move_line" ({", ".join(f"{chr(34)}{k}{chr(34)}" for k in names)}) '
                      f'VALUES ({", ".join("?" * len(names))})', [[line[k] for k in names] for line in lines])
-    return move_id
+    receivable_line = conn.execute('SELECT MAX("id") FROM "account_move_line" WHERE "move_id" = ?',
+                                   [move_id]).fetchone()[0]
+    return move_id, int(receivable_line)
+
+
+def instalment_residuals(conn: sqlite3.Connection, move_id: int) -> dict[int, tuple[float, float]]:
+    """``{item id: (amount_residual, amount_residual_currency)}`` of a document's receivable items."""
+    return {row[0]: (row[1] or 0.0, row[2] or 0.0) for row in conn.execute(
+        'SELECT "id", "amount_residual", "amount_residual_currency" FROM "account_move_line" '
+        'WHERE "move_id" = ? AND "display_type" = \'payment_term\'', [move_id])}
+
+
+def reconcile_payment(conn: sqlite3.Connection, move_id: int, before: dict[int, tuple[float, float]], *, day: str,
+                      stamp: str, uid: int = 2) -> int | None:
+    """What a payment registered on invoice ``move_id`` leaves in the ledger once :func:`rebuild` has lowered its
+    items' residuals from ``before``: a payment entry dated ``day`` whose receivable credit is matched in full,
+    and one ``account.partial.reconcile`` per instalment it settled (``amount`` in company currency, the amounts
+    in the document's currency, ``max_date`` the later of the two items' dates), as Odoo's reconciliation
+    writes them.  Returns the payment entry's id (None when nothing was settled)."""
+    move = conn.execute('SELECT "partner_id", "company_id", "currency_id", "date" FROM "account_move" WHERE "id" = ?',
+                        [move_id]).fetchone()
+    after = instalment_residuals(conn, move_id)
+    settled = [(line, round(before[line][0] - left[0], 6), round(before[line][1] - left[1], 6))
+               for line, left in sorted(after.items()) if line in before]
+    settled = [(line, company, amount) for line, company, amount in settled if company > 0 or amount > 0]
+    if not settled:
+        return None
+    digits: dict[int, int] = {}
+    comp_currency = conn.execute('SELECT "currency_id" FROM "res_company" WHERE "id" = ?', [move[1]]).fetchone()[0]
+    amount = round_money(sum(a for _l, _c, a in settled), _digits(conn, digits, move[2]))
+    amount_company = round_money(sum(c for _l, c, _a in settled), _digits(conn, digits, comp_currency))
+    payment, credit_line = _payment_entry(conn, partner_id=move[0], amount=amount, company_id=move[1],
+                                          currency_id=move[2], day=day, stamp=stamp, uid=uid, ref=f"Payment {move_id}",
+                                          matched=True, amount_company=amount_company)
+    conn.executemany(
+        'INSERT INTO "account_partial_reconcile" ("debit_move_id", "credit_move_id", "amount", "debit_amount_currency", '
+        '"credit_amount_currency", "debit_currency_id", "credit_currency_id", "company_id", "max_date", '
+        '"create_date", "create_uid", "write_date", "write_uid") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [(line, credit_line, company, amount_line, amount_line, move[2], move[2], move[1], max(day, move[3] or day),
+          stamp, uid, stamp, uid) for line, company, amount_line in settled])
+    return payment
 
 
 def credit_sql(partner_expr: str, company: int) -> str:

@@ -190,8 +190,10 @@ class OdooSandbox:
         yield tx
         tx.commit()
 
-    def register_payment(self, move_id: int, amount: float) -> None:
-        """A payment registered in the UI: lowers the residual, sets ``partial``/``paid``."""
+    def register_payment(self, move_id: int, amount: float, *, day: str | None = None) -> int | None:
+        """A payment registered in the UI on ``day`` (today in the company's time zone by default): lowers the
+        residual, sets ``partial``/``paid``, and posts the payment entry reconciled with the instalments it settles
+        (``account.partial.reconcile``).  Returns the payment entry's id."""
         with self.db.transaction():
             env = self.db.env(ADMIN_UID)
             rows = env.cr.execute(
@@ -217,7 +219,10 @@ class OdooSandbox:
                 "payment_state": "paid" if new_residual == 0 else "partial",
             })
             # the payment is reconciled with the earliest instalments first
+            before = receivables.instalment_residuals(env.cr, move_id)
             receivables.rebuild(env.cr, [move_id], env.cr_now_str(), ADMIN_UID)
+            return receivables.reconcile_payment(env.cr, move_id, before, day=day or env.today_str(),
+                                                 stamp=env.cr_now_str(), uid=ADMIN_UID)
 
     def register_payment_on_account(self, partner_id: int, amount: float, *, company_id: int = 1,
                                     currency_id: int | None = None, day: str | None = None) -> int:
