@@ -19,6 +19,7 @@ from .holds import hold_key, policy_codes, queue_hold
 from .insurer_limits import applied_decisions
 from .money import quantize
 from .outbox import Outbox
+from .payment_grade import PaymentRecord, adjust_grade, combine, from_snapshot
 from .rates import RateTables
 from .store import Store
 from .store.outbox import HoldRecord
@@ -109,12 +110,22 @@ class CreditChecker:
             erp_limit = self.convert(head.source, head.credit_limit, head.credit_limit_currency)
         grade, grade_source = customer_grade(self.policy, file.grade if file else None, head.risk_category,
                                              self.insurer_grades.get(key))
+        if self.policy.payment_behaviour and grade is not None:  # no read at all without the policy's table
+            grade, grade_source = adjust_grade(self.policy.payment_behaviour, grade, grade_source,
+                                               self.payment_record(head.source, groups))
         facts = CustomerFacts(
             source=head.source, erp_id=head.erp_id, key=key, name=head.name, credit_group=head.credit_group_id,
             erp_limit=erp_limit, grade=grade, segment=file.segment if file else None, grade_source=grade_source,
             risk_category=head.risk_category, erp_blocked=head.credit_blocked,
         )
         return facts, groups
+
+    def payment_record(self, source: str, groups: list[str]) -> PaymentRecord | None:
+        """How the credit groups paid, as their latest daily snapshot up to ``as_of`` keeps it (one indexed read
+        per group, see :mod:`.payment_grade`); None without figures."""
+        records = [r for g in groups
+                   if (r := from_snapshot(self.store.latest_payment_snapshot(source, g, self.as_of))) is not None]
+        return combine(records)
 
     def less_disputed(self, source: str, group: str, overdue: Overdue) -> Overdue:
         """The overdue figures without the amount disputed in the group's collection case (``[cases]

@@ -71,6 +71,8 @@ class Customer:
     # the ERP's own credit management (SAP credit master KNKK): grade inputs of the policy
     risk_category: str | None = None  # e.g. SAP CTLPC "001"; mapped to a grade by [risk_categories]
     credit_blocked: bool = False  # blocked by the ERP's credit management (SAP CRBLB)
+    lang: str | None = None  # the language the customer is written to in, as the ERP names it ("fr_FR", SAP "F")
+    registry: str | None = None  # the company registration number (Odoo company_registry), apart from the VAT
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,7 +218,16 @@ class DunningRun:
             return
         if p.action not in ("propose", "send") or p.level is None:
             return
-        with self.store.transaction() as conn:
+        # one run at a time per group (the daemon's and a person's `creditguard dunning` may meet): under the
+        # group's lock the step is worked out again from what is stored now, and taken only if still due
+        with self.store.credit_group_lock(p.source, p.group) as conn:
+            case = self.store.active_case(p.source, p.group)
+            steps = {s.level: s.state for s in self.store.dunning_steps(case_id=case.id)} if case else {}
+            again = plan(self.policy, self.as_of, facts, case, steps)
+            if (again.action, again.level) != (p.action, p.level):
+                log.info("dunning.taken_meanwhile", source=p.source, group=p.group, action=again.action,
+                         reason=again.reason)
+                return
             if case is None:
                 case = self.cases.open_case(p.source, p.group, p.customer, facts.figures, self.actor,
                                             f"{p.days_past_due} days past due: first dunning level reached", conn)

@@ -405,8 +405,7 @@ def match_rows(rows: Iterable[ExportRow], customers: Iterable[Customer]) -> list
     number (normalised); a country on both sides must agree.  Never by name."""
     by_id: dict[str, list[Customer]] = {}
     for c in customers:
-        key = normalise_id(c.vat)
-        if key:
+        for key in {normalise_id(c.vat), normalise_id(c.registry)} - {""}:  # the ERP's VAT and registration no.
             by_id.setdefault(key, []).append(c)
     found = []
     for row in rows:
@@ -415,8 +414,8 @@ def match_rows(rows: Iterable[ExportRow], customers: Iterable[Customer]) -> list
         if not ids:
             found.append(Match(row, None, None, "no VAT or registration number to match the buyer on"))
             continue
-        hits = [c for _, value in ids for c in by_id.get(normalise_id(value), ())
-                if row.country is None or c.country is None or c.country.upper() == row.country]
+        hits = list({id(c): c for _, value in ids for c in by_id.get(normalise_id(value), ())
+                     if row.country is None or c.country is None or c.country.upper() == row.country}.values())
         groups = sorted({(c.source, c.credit_group_id) for c in hits})
         numbers = " / ".join(f"{label} {value}" for label, value in ids)
         if not groups:

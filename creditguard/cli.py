@@ -326,6 +326,10 @@ from .deadline_commands import register as _register_deadlines  # noqa: E402
 
 _register_deadlines(main, guarded, App)
 
+from .claim_command import register as _register_claim  # noqa: E402
+
+_register_claim(main, guarded, App)
+
 from .insurer_commands import register as _register_insurer  # noqa: E402
 
 _register_insurer(main, guarded, App)

@@ -216,6 +216,7 @@ def register(main: click.Group, guarded, App) -> None:
         from connector.decisions import effective_limit
 
         from .insurer_commands import print_insurer_history
+        from .payment_explain import print_payment_behaviour
 
         file_policy = active_policy(app.config)
         checker = CreditChecker(app.store, file_policy, today(app.config))
@@ -231,6 +232,7 @@ def register(main: click.Group, guarded, App) -> None:
         if facts.grade is None and facts.risk_category:
             graded += f" (ERP risk category {facts.risk_category} is not in [risk_categories])"
         console.print(cell(f"Grade: {graded}; segment: {facts.segment or 'none'}"))
+        print_payment_behaviour(app, checker, head, facts, _groups, console)
         if facts.erp_blocked:
             console.print("Blocked by the ERP's credit management: every order is held"
                           + ("." if pol.rules.erp_blocked.enabled else " — but rules.erp_blocked is off."))

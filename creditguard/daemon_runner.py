@@ -213,7 +213,8 @@ class Daemon:
             if self.store.has_snapshot(day, source_name):
                 return
             result = take_snapshot(self.store, self.policy, [source_name], day,
-                                   keep_days=self.config.snapshots.keep_days)
+                                   keep_days=self.config.snapshots.keep_days,
+                                   payment_months=self.config.figures.payment_months)
         except Exception as exc:  # a snapshot that fails is taken after the next sync
             logger.exception("snapshot.failed", error=str(exc))
             return

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from connector.decisions import CustomerFacts, OrderFacts, customer_grade, decide
 from connector.exposure import Exposure, Overdue
+from connector.payment_grade import PaymentRecord, adjust_grade
 
 from .model import Policy, PolicyCase
 
@@ -31,6 +32,11 @@ def run_case(policy: Policy, case: PolicyCase):
 
     grade, grade_source = customer_grade(policy, case.grade if case.grade is not None else
                                          (file.grade if file else None), case.risk_category)
+    if case.average_days_late is not None:  # how the customer pays: [[payment_behaviour]] moves the grade
+        items = case.paid_items if case.paid_items is not None else max(
+            (s.min_items for s in policy.payment_behaviour), default=0)
+        grade, grade_source = adjust_grade(policy.payment_behaviour, grade, grade_source, PaymentRecord(
+            case.as_of, 12, items, Decimal(1), case.average_days_late, case.share_paid_late))
     facts = CustomerFacts(
         source="test", erp_id=case.customer, key=case.customer, name=case.customer, credit_group=case.customer,
         erp_limit=case.erp_limit, grade=grade,

@@ -120,6 +120,20 @@ def _parse_percent(value: object) -> Decimal:
     return amount
 
 
+def _parse_share(value: object) -> Decimal:
+    share = _parse_amount(value)
+    if share > 1:
+        _fail(f"must be a share from 0 to 1 (0.5 is half; got {share})")
+    return share
+
+
+def _parse_days_late(value: object) -> Decimal:
+    days = _parse_amount(value)
+    if days > 100_000:
+        _fail(f"must be a number of days from 0 to 100000 (got {days})")
+    return days
+
+
 def _parse_grade(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         _fail(f"expected a grade, an integer from 1 (best) to 10 (default), got {toml_type(value)}")
@@ -186,6 +200,8 @@ def _parse_version(value: object) -> int:
 
 Amount = Annotated[Decimal, PlainValidator(_parse_amount)]
 Percent = Annotated[Decimal, PlainValidator(_parse_percent)]
+Share = Annotated[Decimal, PlainValidator(_parse_share)]
+DaysLate = Annotated[Decimal, PlainValidator(_parse_days_late)]
 Grade = Annotated[int, PlainValidator(_parse_grade)]
 TomlDate = Annotated[date, PlainValidator(_parse_date)]
 Text = Annotated[str, PlainValidator(_parse_text)]
@@ -344,6 +360,13 @@ class DunningTable(_Model):
     levels: tuple[DunningLevelEntry, ...] = ()  # strictly increasing days, checked in _cross_checks
 
 
+class PaymentBehaviourEntry(_Model):
+    average_days_late: DaysLate  # strictly increasing, checked in _cross_checks
+    adjust: Annotated[StrictInt, Field(ge=-9, le=9)]
+    share_paid_late: Share | None = None
+    min_items: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = m.DEFAULT_PAYMENT_MIN_ITEMS
+
+
 class CasesTable(_Model):
     exclude_disputed: StrictBool = True
 
@@ -365,6 +388,9 @@ class CaseEntry(_Model):
     reasons: tuple[Text, ...] | None = None
     release_tier: Text | None = None
     rates: dict[str, Amount] = Field(default_factory=dict)
+    average_days_late: DaysLate | None = None  # how the customer pays ([[payment_behaviour]])
+    share_paid_late: Share | None = None
+    paid_items: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
 
 
 class PolicyFile(_Model):
@@ -386,11 +412,12 @@ class PolicyFile(_Model):
     ageing: AgeingTable = AgeingTable()
     dunning: DunningTable = DunningTable()
     cases: CasesTable = CasesTable()
+    payment_behaviour: tuple[PaymentBehaviourEntry, ...] = ()
 
 
 # Arrays of tables, for the hint when one is written as a single [table].
 _ARRAYS_OF_TABLES = {("limits", "insurer"), ("limits", "override"), ("approval_tiers",), ("tests",),
-                     ("alerts", "ageing"), ("dunning", "levels")}
+                     ("alerts", "ageing"), ("dunning", "levels"), ("payment_behaviour",)}
 # Keys that only mean something for one segment profile.
 _PROFILE_KEYS = {
     "large_order_threshold": "manufacturing",
@@ -446,7 +473,25 @@ def _cross_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
         *_insurer_terms_checks(data),
         *_ageing_checks(data),
         *_dunning_checks(data),
+        *_payment_behaviour_checks(data),
     ]
+
+
+def _payment_behaviour_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
+    """Payment behaviour steps strictly increasing in average_days_late, so that the one that applies (the
+    highest that matches) is never in doubt."""
+    issues = []
+    previous = None
+    for index, entry in enumerate(_array(data, "payment_behaviour")):
+        days = _valid(_parse_days_late, entry.get("average_days_late")) if isinstance(entry, dict) else None
+        if days is None:
+            continue  # reported by its field
+        if previous is not None and days <= previous:
+            issues.append(_issue(("payment_behaviour", index, "average_days_late"),
+                                 f"steps must be strictly increasing in average_days_late: {days} is not above "
+                                 f"{previous}; list the mildest step first"))
+        previous = days
+    return issues
 
 
 def _ageing_checks(data: dict[str, Any]) -> list[InitErrorDetails]:
@@ -984,12 +1029,19 @@ def _convert(p: PolicyFile, *, content_hash: str, path: str, positions: TomlPosi
             send=SendMode(p.dunning.send),
             templates_dir=str(Path(path).parent / p.dunning.templates_dir) if p.dunning.templates_dir else None),
         cases=CaseSettings(exclude_disputed=p.cases.exclude_disputed),
+        payment_behaviour=tuple(
+            m.PaymentBehaviourStep(average_days_late=b.average_days_late, adjust=b.adjust,
+                                   share_paid_late=b.share_paid_late, min_items=b.min_items,
+                                   where=f"payment_behaviour.{index}")
+            for index, b in enumerate(p.payment_behaviour)
+        ),
         tests=tuple(
             m.PolicyCase(
                 name=c.name, customer=c.customer, exposure=c.exposure, order=c.order, expect=c.expect,
                 as_of=c.as_of, overdue=c.overdue, oldest_due=c.oldest_due, grade=c.grade, segment=c.segment,
                 erp_limit=c.erp_limit, risk_category=c.risk_category, erp_blocked=c.erp_blocked, reasons=c.reasons,
                 release_tier=c.release_tier, rates=MappingProxyType(dict(c.rates)),
+                average_days_late=c.average_days_late, share_paid_late=c.share_paid_late, paid_items=c.paid_items,
                 where=_where(positions, ("tests", index)),
             )
             for index, c in enumerate(p.tests)

@@ -150,6 +150,26 @@ class CustomerFile:
     lang: str | None = None  # the language of letters and reminders to the customer (e.g. "fr"; default English)
 
 
+DEFAULT_PAYMENT_MIN_ITEMS = 3  # fewer settled instalments than this say too little about how a customer pays
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentBehaviourStep:
+    """``[[payment_behaviour]]``: a grade adjustment for customers who pay this late (connector.payment_grade).
+
+    A step matches a credit group whose instalments settled in the payment window were paid
+    ``average_days_late`` days late or more on average (amount-weighted), ``share_paid_late`` or more of their
+    amount late (when given) and number ``min_items`` or more.  Of the steps that match, the one with the highest
+    ``average_days_late`` applies: its ``adjust`` is added to the grade (positive: worse), clamped to 1 … 10.
+    """
+
+    average_days_late: Decimal
+    adjust: int  # -9 … 9; negative: better (good payers)
+    share_paid_late: Decimal | None = None  # 0 … 1
+    min_items: int = DEFAULT_PAYMENT_MIN_ITEMS
+    where: str = ""  # "payment_behaviour.N": how reasons name it
+
+
 @dataclass(frozen=True, slots=True)
 class OverLimitRule:
     enabled: bool = True
@@ -269,6 +289,9 @@ class PolicyCase:
     reasons: tuple[str, ...] | None = None  # exact reason codes, when given
     release_tier: str | None = None
     rates: Mapping[str, Decimal] = field(default_factory=_frozen_map)  # base-currency units per unit
+    average_days_late: Decimal | None = None  # how the customer pays, for [[payment_behaviour]] (None: unknown)
+    share_paid_late: Decimal | None = None
+    paid_items: int | None = None  # None: enough for every step's min_items
     where: str = ""  # "LINE:COLUMN" of the case in the file
 
 
@@ -292,5 +315,6 @@ class Policy:
     ageing: AgeingSettings = AgeingSettings()  # the ageing report's columns
     dunning: DunningSettings = DunningSettings()  # [dunning]: levels and send mode
     cases: CaseSettings = CaseSettings()  # [cases]: collection cases (disputed amounts)
+    payment_behaviour: tuple[PaymentBehaviourStep, ...] = ()  # grade adjustments, ascending average_days_late
     content_hash: str = ""  # sha256 of the file's bytes
     path: str | None = None

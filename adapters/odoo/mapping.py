@@ -234,6 +234,8 @@ def map_partner(ctx: MappingContext, raw: dict[str, Any]) -> Customer:
         credit_limit_currency=ctx.default_currency if limit else None,
         active=r.boolean("active"),
         changed_at=r.timestamp("write_date", required=True),  # type: ignore[arg-type]
+        lang=r.text("lang") if "lang" in raw else None,
+        registry=r.text("company_registry") if "company_registry" in raw else None,
     )
 
 

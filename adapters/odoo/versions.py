@@ -15,7 +15,7 @@ SUPPORTED = (16, 17, 18, 19)
 
 PARTNER_FIELDS = (
     "id", "name", "display_name", "ref", "commercial_partner_id", "company_id", "country_code", "vat",
-    "is_company", "parent_id", "credit_limit", "active", "write_date",
+    "is_company", "parent_id", "credit_limit", "active", "lang", "company_registry", "write_date",
 )
 MOVE_FIELDS = (
     "id", "name", "move_type", "state", "payment_state", "partner_id", "commercial_partner_id",

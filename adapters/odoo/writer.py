@@ -40,6 +40,12 @@ def hidden(text: str) -> str:
     return f'<span class="d-none">{html.escape(text)}</span>'
 
 
+
+def attachment_name(payload: dict[str, Any]) -> str:
+    """``<level name> <as of>.html``: a file name without path separators or control characters."""
+    stem = f"{payload.get('level_name') or 'letter'} {payload.get('as_of') or ''}".strip()
+    return "".join(ch if ch.isalnum() or ch in " -_." else "_" for ch in stem)[:120] + ".html"
+
 class OdooWriter:
     def __init__(self, client: OdooClient, *, controller_user_id: int | None = None) -> None:
         self.client = crashpoints.after_calls(client, ("write", "create", "call_method"))
@@ -238,6 +244,8 @@ class OdooWriter:
                                   "subtype_xmlid": "mail.mt_comment" if email else "mail.mt_note"}
         if email:
             kwargs["partner_ids"] = [partner_id]
+        # the letter itself, as a document of the customer's (Odoo files it with the partner's attachments)
+        kwargs["attachments"] = [[attachment_name(p), p["body"]]]
         self.client.call_method("res.partner", "message_post", [partner_id], **kwargs)
         return f"{p['level_name']} posted ({p['channel']})"
 

@@ -315,7 +315,21 @@ def map_customer(ctx: MappingContext, address: dict[str, Any], detail: dict[str,
         changed_at=_at_midnight(g.date("CreatDate"), ctx.timezone),
         risk_category=credit.risk_category if credit else None,
         credit_blocked=credit.blocked if credit else False,
+        lang=_language(address, detail),
     )
+
+
+def _language(address: dict[str, Any], detail: dict[str, Any] | None) -> str | None:
+    """The customer's correspondence language: ISO 639-1 (``LanguIso``, lower case) when SAP gives it, else the SAP
+    language key (``Langu``: ``F``, ``D``…) as it is."""
+    found = dict((detail or {}).get("Customeraddress") or {})
+    for value in (found.get("LanguIso"), address.get("LanguIso")):
+        if isinstance(value, str) and value.strip():
+            return value.strip().lower()
+    for value in (found.get("Langu"), address.get("Langu")):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 # ------------------------------------------------------------------ sales orders

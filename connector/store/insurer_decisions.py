@@ -66,9 +66,10 @@ class InsurerDecisionStore:
         raise NotImplementedError
 
     def customers_with_vat(self, source: str | None = None) -> list[Customer]:
-        """The active, not deleted customers with a VAT (or registration) number, to match buyers against."""
+        """The active, not deleted customers with a VAT or registration number, to match buyers against."""
         c = t.customers
-        query = select(c).where(c.c.vat.is_not(None), c.c.vat != "", c.c.deleted_at.is_(None), c.c.active.is_(True))
+        numbered = (c.c.vat.is_not(None) & (c.c.vat != "")) | (c.c.registry.is_not(None) & (c.c.registry != ""))
+        query = select(c).where(numbered, c.c.deleted_at.is_(None), c.c.active.is_(True))
         if source is not None:
             query = query.where(c.c.source == source)
         with self._reader() as conn:

@@ -35,7 +35,7 @@ STREAM_OF_TYPE: dict[type, Stream] = {
 CONTENT_COLUMNS: dict[type, tuple[str, ...]] = {
     Customer: ("erp_id", "ref", "name", "credit_group_id", "company_id", "country", "vat", "is_company", "parent_id",
                "credit_limit_minor", "credit_limit_currency", "active", "risk_category", "credit_blocked",
-               "changed_at"),
+               "lang", "registry", "changed_at"),
     Invoice: ("erp_id", "number", "customer_id", "credit_group_id", "kind", "state", "payment_state", "invoice_date",
               "due_date", "currency", "amount_total_minor", "amount_open_minor", "company_id", "company_currency",
               "amount_total_company_minor", "amount_open_company_minor", "origin", "changed_at"),
@@ -53,7 +53,8 @@ def _customer(r: Customer) -> tuple:
     limit = (to_minor(r.credit_limit, r.credit_limit_currency)
              if r.credit_limit is not None and r.credit_limit_currency else None)
     return (r.erp_id, r.ref, r.name, r.credit_group_id, r.company_id, r.country, r.vat, r.is_company, r.parent_id,
-            limit, r.credit_limit_currency, r.active, r.risk_category, r.credit_blocked, r.changed_at)
+            limit, r.credit_limit_currency, r.active, r.risk_category, r.credit_blocked, r.lang, r.registry,
+            r.changed_at)
 
 
 def _invoice(r: Invoice) -> tuple:
@@ -116,6 +117,8 @@ def row_to_customer(row: Any) -> Customer:
         changed_at=row.changed_at,
         risk_category=row.risk_category,
         credit_blocked=bool(row.credit_blocked),
+        lang=row.lang,
+        registry=row.registry,
     )
 
 

@@ -33,6 +33,26 @@ class SnapshotRow:
     receivable_base_minor: int
     ageing: str  # JSON
     taken_at: datetime
+    # payment figures (connector.figures) over the instalments settled in the last ``payment_months`` months, in
+    # ``currency``; all None in rows taken before they were kept
+    payment_months: int | None = None
+    paid_items: int | None = None
+    paid_minor: int | None = None
+    days_late_tenths: int | None = None  # amount-weighted average days late × 10; None: nothing settled
+    share_late_bp: int | None = None  # share of the amount settled late, basis points
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSnapshot:
+    """A credit group's payment figures as its latest snapshot row (company "") keeps them."""
+
+    day: date
+    currency: str
+    payment_months: int | None
+    paid_items: int | None
+    paid_minor: int | None
+    days_late_tenths: int | None
+    share_late_bp: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +65,11 @@ class DayTotal:
     exposure_minor: int
     overdue_minor: int
     past_due_base_minor: int
+
+
+_LATEST_PAYMENTS = """
+SELECT day, currency, payment_months, paid_items, paid_minor, days_late_tenths, share_late_bp FROM daily_snapshots
+WHERE source = ? AND credit_group_id = ? AND company_id = ? AND day <= ? ORDER BY day DESC LIMIT 1"""
 
 
 class SnapshotStore:
@@ -92,6 +117,21 @@ class SnapshotStore:
             query = query.where(s.c.source == source)
         with self._reader() as c:
             return [SnapshotRow(**dict(r._mapping)) for r in c.execute(query)]
+
+    def latest_payment_snapshot(self, source: str, credit_group_id: str, on_or_before: date
+                                ) -> PaymentSnapshot | None:
+        """The payment figures of the group's own row of its latest snapshot day up to ``on_or_before`` (one
+        seek on the index by source, group, company and day); None without a snapshot."""
+        with self._reader() as c:  # a credit check's hot path: SQL on the driver (compiling costs more than it)
+            sqlite = c.dialect.name == "sqlite"
+            found = c.connection.driver_connection.execute(
+                _LATEST_PAYMENTS if sqlite else _LATEST_PAYMENTS.replace("?", "%s"),
+                (source, credit_group_id, GROUP_ROW, on_or_before.isoformat() if sqlite else on_or_before),
+            ).fetchone()
+        if found is None:
+            return None
+        day, *rest = found
+        return PaymentSnapshot(date.fromisoformat(day) if isinstance(day, str) else day, *rest)
 
     def snapshot_totals(self, first: date, last: date) -> list[DayTotal]:
         """Per day from ``first`` to ``last`` with snapshots: the sums of the credit groups' own rows (one line

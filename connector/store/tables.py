@@ -88,6 +88,8 @@ customers = Table(
     Column("active", Boolean, nullable=False),
     Column("risk_category", String(16)),
     Column("credit_blocked", Boolean, nullable=False, server_default=false()),
+    Column("lang", Text),
+    Column("registry", Text),
     *_sync_columns(),
     UniqueConstraint("source", "erp_model", "erp_id"),
     Index(None, "source", "credit_group_id"),
@@ -426,6 +428,13 @@ daily_snapshots = Table(
     Column("receivable_base_minor", BigInteger, nullable=False),
     Column("ageing", Text, nullable=False),  # JSON: {"buckets", "columns": {key: amount}, "base": {…}, credits}
     Column("taken_at", UTCDateTime(), nullable=False),
+    # payment figures (connector.figures): instalments settled in the last payment_months months; NULL: not kept
+    Column("payment_months", Integer),
+    Column("paid_items", Integer),
+    Column("paid_minor", BigInteger),  # their amount, ``currency``
+    Column("days_late_tenths", Integer),  # amount-weighted average days late × 10; NULL: nothing settled
+    Column("share_late_bp", Integer),  # the share of that amount settled late, basis points (0..10000)
+    Index(None, "source", "credit_group_id", "company_id", "day"),  # a group's latest day (credit checks)
     sqlite_with_rowid=False,
 )
 

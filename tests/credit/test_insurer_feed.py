@@ -78,7 +78,7 @@ CUSTOMERS = [
     cust("20", "C00002", "Beta BV", "NL8001.23.456.B01", "NL"),
     cust("30", "C00003", "Gamma SA", "BE0477472701", "BE"),
     cust("40", "C00004", "Gamma SA (duplicate)", "0477 472 701", "BE"),  # the same VAT in another group
-    cust("50", "C00005", "Delta SARL", None, "FR"),
+    replace(cust("50", "C00005", "Delta SARL", None, "FR"), registry="552 100 554"),  # Odoo's Company ID only
 ]
 
 
@@ -205,6 +205,13 @@ def test_ambiguous_and_unmatched_buyers_are_reported_and_not_applied(env):
     text = run("insurer", "import", str(export), "--insurer", "Atradius").stdout
     assert f"{export}:3: not applied: Gamma: ambiguous" in text
     assert [d.customer for d in stored(url)] == ["C00001"]
+
+
+def test_a_buyer_is_matched_by_the_registration_number_the_erp_keeps(env):
+    run, tmp, url = env
+    export = write_csv(tmp, "Delta,FR 552.100.554,,FR,approved,2026-01-15,20000,EUR,,\n")
+    result = json.loads(run("insurer", "import", str(export), "--insurer", "Atradius", "--json").stdout)
+    assert result["not_applied"] == [] and [d.customer for d in stored(url)] == ["C00005"]
 
 
 def test_a_buyer_is_never_matched_by_name(env):

@@ -115,6 +115,12 @@ def test_one_reminder_then_one_demand_letter_in_the_chatter(loop, sandbox):
     assert mine(plans, group).action == "send" and drained.dead == 0
     [reminder] = chatter(sandbox, group)
     assert "Payment reminder" in reminder["subject"] and reminder["message_type"] == "comment"
+    # the letter is attached to the message, filed with the customer's documents
+    [letter] = sandbox.search_read("ir.attachment", [("res_model", "=", "res.partner"), ("res_id", "=", int(group))],
+                                   ["name", "mimetype", "file_size"])
+    assert letter["name"].endswith(".html") and letter["mimetype"] == "text/html" and letter["file_size"] > 500
+    [posted] = sandbox.search_read("mail.message", [("id", "=", reminder["id"])], ["attachment_ids"])
+    assert posted["attachment_ids"] == [letter["id"]]
     oldest = [i for i in open_items if i.due_date == due][0]
     assert oldest.number in reminder["body"]
     assert f"{oldest.amount_open:,}" in reminder["body"].replace("$", "")  # the open amount, to the cent
@@ -248,3 +254,34 @@ def test_odoo_19_takes_the_reminder_the_same_way(sandbox19, store, tmp_path, clo
     assert "Payment reminder" in reminder["subject"]
     loop.run(due + timedelta(days=9))
     assert len(chatter(sandbox19, group)) == 1
+
+
+def test_two_runs_at_the_same_moment_take_each_step_once(loop, sandbox):
+    """The daemon's daily run and a person's `creditguard dunning` meeting: each step is worked out again under
+    the group's lock, so one case is opened, one step queued and one message posted per group and level."""
+    import threading
+
+    group, due = oldest_overdue_group(loop.store)
+    as_of = due + timedelta(days=8)
+    loop.clock.now = loop.clock.now.replace(year=as_of.year, month=as_of.month, day=as_of.day)
+    runs = [DunningRun(loop.store, loop.policy, as_of, loop.outbox, clock=lambda: loop.clock.now) for _ in range(2)]
+    start, errors = threading.Barrier(2), []
+
+    def run(dunning):
+        start.wait()
+        try:
+            dunning.run("odoo")
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in runs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    [case] = loop.store.list_cases(source="odoo", group=group)
+    sent = [e for e in loop.store.case_events(case_id=case.id) if e.event == "dunning_sent"]
+    assert len(sent) == 1 and len(loop.store.dunning_steps(case_id=case.id)) == 1
+    loop.push()
+    assert len(chatter(sandbox, group)) == 1

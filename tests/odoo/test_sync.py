@@ -160,3 +160,18 @@ def test_json2_on_odoo_19(sandbox19, store):
     assert stats["orders"].written == call(sandbox19, "sale.order", "search_count", [])
     again = sync(store, source)
     assert all(s.read == 0 and s.calls <= 2 for s in again.values())
+
+
+def test_a_customer_s_language_and_registration_number_are_synced(sandbox, store, clock):
+    """The dunning letters are written in the partner's language; the insurer feed matches buyers by their
+    company registration number (Odoo's Company ID) as well as by VAT."""
+    source = make_source(sandbox)
+    partner = call(sandbox, "res.partner", "create", {"name": "Registry SA", "is_company": True, "lang": "en_US",
+                                                      "company_registry": "0477.472.701"})
+    sync(store, source)
+    [customer] = [c for c in store.iter_customers("odoo") if c.erp_id == str(partner)]
+    assert (customer.lang, customer.registry) == ("en_US", "0477.472.701")
+    clock.tick(60)
+    call(sandbox, "res.partner", "write", [partner], {"company_registry": False})
+    assert sync(store, source)["customers"].written == 1
+    assert store.get_customer("odoo", str(partner)).registry is None

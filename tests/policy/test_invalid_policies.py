@@ -267,7 +267,7 @@ def test_every_error_is_reported_in_file_order(tmp_path: Path) -> None:
     assert info.value.errors == (
         f"{path}:4:1: colour: unknown key 'colour'; allowed keys: version, name, base_currency, exposure, "
         "grouping, limits, customers, risk_categories, rules, exemptions, approval_tiers, segments, tests, alerts, "
-        "insurers, ageing, dunning, cases",
+        "insurers, ageing, dunning, cases, payment_behaviour",
         f"{path}:7:24: limits.precedence.1: 'grade' is listed twice (already limits.precedence.0); "
         "list each limit source once",
         f"{path}:8:1: limits.discretionary: must not be negative (got -1)",

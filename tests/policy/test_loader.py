@@ -293,7 +293,8 @@ def test_validate_policy_files_reports_per_file(tmp_path: Path) -> None:
     assert results[str(good)] == []
     assert results[str(bad)] == [f"{bad}:4:1: colour: unknown key 'colour'; allowed keys: " + ", ".join(
         ["version", "name", "base_currency", "exposure", "grouping", "limits", "customers", "risk_categories", "rules",
-         "exemptions", "approval_tiers", "segments", "tests", "alerts", "insurers", "ageing", "dunning", "cases"]
+         "exemptions", "approval_tiers", "segments", "tests", "alerts", "insurers", "ageing", "dunning", "cases",
+         "payment_behaviour"]
     )]
     assert results[str(missing)] == [f"{missing}: file not found"]
 

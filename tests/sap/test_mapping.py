@@ -120,7 +120,15 @@ def test_customer():
                                                         "CreatDate": "2021-12-01"}}, credit)
     assert c.erp_id == c.credit_group_id == "0000100026" and c.ref == "100026"
     assert c.credit_limit == Decimal("5000000") and c.credit_limit_currency == "JPY"
-    assert c.country == "JP" and c.active and c.company_id is None
+    assert c.country == "JP" and c.active and c.company_id is None and c.lang is None
+
+
+def test_customer_language_iso_first_then_the_sap_key():
+    general = {"Customergeneraldetail": {"VatRegNo": None, "DelFlagG": None, "CreatDate": "2021-12-01"}}
+    address = {"Customer": "0000100001", "Name": "Müller GmbH", "Country": "DE", "Langu": "D"}
+    assert mapping.map_customer(CTX, address, general, None).lang == "D"
+    with_iso = general | {"Customeraddress": {"Langu": "F", "LanguIso": "FR"}}
+    assert mapping.map_customer(CTX, address, with_iso, None).lang == "fr"
 
 
 def order_row(**kw):

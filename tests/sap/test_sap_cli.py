@@ -149,3 +149,32 @@ def test_an_item_cleared_between_two_syncs_is_kept_settled_on_its_clearing_date(
             settled = [i for i in store.iter_receivables("sap", customer="0000100003") if i.paid_on is not None]
         assert [(i.paid_on, i.amount_company, i.amount_open) for i in settled] == [
             (cleared_on, 450, 0)]
+
+
+def test_dunning_writes_one_letter_file_per_group_and_level(tmp_path):
+    """SAP end to end: `creditguard dunning` on a store synced from the SAP sandbox writes each letter once into
+    the source's letters_dir, listing the group's overdue items; a second run writes nothing more."""
+    import datetime as dt
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text('version = 1\nname = "sap dunning"\nbase_currency = "EUR"\n\n[dunning]\nsend = "auto"\n\n'
+                      '[[dunning.levels]]\ndays = 1\nchannel = "letter"\ntemplate = "demand"\n')
+    letters = tmp_path / "letters"
+    with SapSandbox() as sb:
+        config = tmp_path / "config.toml"
+        config.write_text(CONFIG.format(db=tmp_path / "cg.db", url=sb.url)
+                          + f'letters_dir = "{letters}"\n\n[policy]\npath = "{policy}"\n')
+        raw = sb.set_open_item("0000100003", "1234.56", posted=dt.date.today() - dt.timedelta(days=60), netterms=14)
+        assert cli(config, "sync", "--once").returncode == 0
+        first = cli(config, "dunning", "--json")
+        assert first.returncode == 0, first.stderr
+        sent = [p for s in json.loads(first.stdout)["sources"] for p in s["plans"] if p["action"] == "send"]
+        files = sorted(letters.glob("*.html"))
+        assert len(files) == len(sent) >= 1  # one letter per overdue group
+        [mine] = [f for f in files if "0000100003" in f.name]
+        number = raw.get("RefDocNo") or raw["DocNo"]
+        assert number in mine.read_text(encoding="utf-8") and "1,234.56" in mine.read_text(encoding="utf-8")
+        again = cli(config, "dunning", "--json")
+        assert again.returncode == 0, again.stderr
+        assert not [p for s in json.loads(again.stdout)["sources"] for p in s["plans"] if p["action"] == "send"]
+        assert sorted(letters.glob("*.html")) == files

@@ -137,3 +137,23 @@ def test_logout_and_a_visitor_without_a_session_is_refused(page, dashboard):
     page.get_by_label("Token").fill("not-the-token")
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("#login-message")).to_contain_text("That token is not valid.")
+
+
+def test_the_cases_page_renders_a_case(page, dashboard):
+    from decimal import Decimal
+
+    from connector.cases import Cases
+
+    group = next(i.credit_group_id for i in dashboard.store.iter_invoices("odoo", open_only=True))
+    cases = Cases(dashboard.store, dashboard.policy, dashboard.as_of)
+    cases.act(f"odoo:{group}", "dispute", "cli:carla", amount=Decimal("40.00"), text="goods returned")
+    try:
+        log_in(page)
+        page.goto("/ui/cases")
+        assert page.get_by_role("heading", level=1).inner_text() == "Collection cases"
+        assert page.locator("main table tbody tr").count() >= 1
+        expect(page.locator("main table")).to_contain_text("goods returned")
+        page.screenshot(path=str(SCREENSHOTS / "cases.png"), full_page=True)
+        assert page.errors == []
+    finally:
+        cases.act(f"odoo:{group}", "close", "cli:carla")

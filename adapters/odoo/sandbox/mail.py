@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import mimetypes
+
 import html
 import json
 import re
@@ -239,6 +241,7 @@ class MailThread:
         extra = {key: kwargs[key] for key in ("outgoing_email_to", "incoming_email_to", "incoming_email_cc",
                                              "email_add_signature", "reply_to", "mail_activity_type_id")
                  if kwargs.get(key) and key in self.env["mail.message"]._fields}  # type: ignore[attr-defined]
+        attachment_ids = list(attachment_ids or []) + self._post_attachments(attachments)
         message_id = self._post(body=body or "", subject=subject, message_type=message_type,
                                 email_from=email_from, author_id=author_id, parent_id=parent_id,
                                 subtype_id=subtype_id, partner_ids=partner_ids, attachment_ids=attachment_ids,
@@ -246,6 +249,23 @@ class MailThread:
         if self.env.version == "17":  # type: ignore[attr-defined]
             return message_id  # @api.returns('mail.message', lambda value: value.id)
         return self.env["mail.message"]._browse([message_id])  # type: ignore[attr-defined]
+
+    def _post_attachments(self, attachments: Any) -> list[int]:
+        """``_process_attachments_for_post``: each ``(name, content[, info])`` becomes an ``ir.attachment`` of the
+        document posted on (text content encoded in UTF-8 unless ``info`` names another encoding)."""
+        created = []
+        for attachment in attachments or ():
+            if not isinstance(attachment, (list, tuple)) or len(attachment) not in (2, 3):
+                raise ValueError("attachments: expected (name, content) or (name, content, info) pairs")
+            name, content = attachment[0], attachment[1]
+            info = attachment[2] if len(attachment) == 3 and isinstance(attachment[2], dict) else {}
+            if isinstance(content, str):
+                content = content.encode(info.get("encoding") or "utf-8")
+            mimetype = mimetypes.guess_type(str(name))[0] or None
+            created.append(self.env["ir.attachment"]._create_one({  # type: ignore[attr-defined]
+                "name": str(name), "raw": content, "res_model": self._name, "res_id": self.ids[0],  # type: ignore[attr-defined]
+                **({"mimetype": mimetype} if mimetype else {})}))
+        return created
 
     def _post(self, *, body: str, message_type: str, subtype_id: int, author_id: Any = None,
               email_from: Any = None, subject: Any = None, parent_id: Any = False, partner_ids: Any = None,

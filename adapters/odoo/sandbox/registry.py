@@ -9,7 +9,7 @@ from .orm import BaseModel, model_class
 class Registry:
     def __init__(self, version: str, addons: tuple[str, ...] = (), credit_guard_tiers: bool = True) -> None:
         # importing the business models registers their classes
-        from . import accounting, base_models, credit_guard, mail, partners, sales, stock  # noqa: F401
+        from . import accounting, attachments, base_models, credit_guard, mail, partners, sales, stock  # noqa: F401
 
         self.version = version
         self.addons = tuple(addons)

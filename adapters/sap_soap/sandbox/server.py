@@ -63,6 +63,9 @@ def schema(service: str) -> Schema:
     return _SCHEMAS[service]
 
 
+#: SAP language keys (T002-SPRAS) and their ISO 639-1 codes (T002-LAISO), for GETDETAIL2's ``LanguIso``
+LANGUAGE_ISO = {"E": "EN", "D": "DE", "F": "FR", "J": "JA", "S": "ES", "I": "IT", "N": "NL"}
+
 class RfcException(Exception):
     """A classic function-module exception (RAISE): SOAP fault ``soap-env:Client``."""
 
@@ -592,7 +595,8 @@ class SapSandbox:
             "Return": ret,
             "Customeraddress": {"Customer": kunnr, "Name": c.name, "City": c.city, "PostlCode": c.postl_code,
                                 "Region": c.region, "Street": c.street, "Telephone": c.tel, "Country": c.country,
-                                "Countryiso": c.country, "Langu": c.langu, "SortFld": c.name.split()[0].upper()},
+                                "Countryiso": c.country, "Langu": c.langu, "LanguIso": LANGUAGE_ISO.get(c.langu, ""),
+                                "SortFld": c.name.split()[0].upper()},
             "Customergeneraldetail": {"Customer": kunnr, "OrdrBlkG": c.ordr_blk, "DeliBlkG": c.deli_blk,
                                       "CreatDate": c.created, "EnteredBy": "MIGRATION", "AccntGrp": "KUNA",
                                       "VatRegNo": c.vat, "Currency": currency},
