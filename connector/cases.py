@@ -158,15 +158,14 @@ def less_disputed(store: Store, policy: Policy, source: str, group: str, overdue
     recorded); ``convert`` turns another into the base currency."""
     if not policy.cases.exclude_disputed or overdue.amount <= 0:
         return overdue
-    case = store.active_case(source, group)
-    amount = disputed_amount(case)
-    if amount <= 0:
+    disputed = store.disputed_minor(source, group)
+    if disputed is None or disputed[0] <= 0:
         return overdue
-    assert case is not None
-    if case.currency != policy.base_currency:
+    amount, currency = from_minor(disputed[0], disputed[1]), disputed[1]
+    if currency != policy.base_currency:
         if convert is None:
             return overdue
-        amount = convert(amount, case.currency)
+        amount = convert(amount, currency)
     return replace(overdue, amount=max(Decimal(0), quantize(overdue.amount - amount, policy.base_currency)))
 
 

@@ -170,9 +170,10 @@ class GroupFigures:
 
 def figures(store: Store, sources: Iterable[str], as_of: date, *, months: int, base_currency: str,
             conversion: Conversion, convert: Convert, group: str | None = None, payment_months: int = 12,
-            ) -> tuple[dict[tuple[str, str], GroupFigures], Figures]:
+            payments: bool = True) -> tuple[dict[tuple[str, str], GroupFigures], Figures]:
     """Figures per (source, credit group) — only ``group`` when given — and consolidated over all of them, in
-    the base currency.  Amounts are converted item by item as the ageing converts them (``conversion``)."""
+    the base currency.  Amounts are converted item by item as the ageing converts them (``conversion``).
+    ``payments``: also how the settled instalments were paid (without it, their figures stay empty)."""
     windows = month_windows(as_of, months)
     window = [(last - first).days + 1 for first, last in windows]
     first_day = windows[-1][0]
@@ -223,7 +224,7 @@ def figures(store: Store, sources: Iterable[str], as_of: date, *, months: int, b
             group_total.sales[month] += base
             company.sales[month] += invoice.sign * invoice.amount_total_company
             total.sales[month] += base
-        for item in store.iter_settled_instalments(source, paid_from=paid_from, customer=group):
+        for item in (store.iter_settled_instalments(source, paid_from=paid_from, customer=group) if payments else ()):
             if item.paid_on is None or item.paid_on > as_of or item.amount_company is None or item.amount_company <= 0:
                 continue
             late = max((item.paid_on - item.due_date).days, 0) if item.due_date else 0

@@ -96,10 +96,13 @@ def with_imported_decisions(store: Store, policy: Policy) -> Policy:
 #: (every API request makes a checker) reads the decisions' version, not every decision, while none is added
 _MERGES: list[tuple[Store, Policy, int, Policy, list[ImportedDecision]]] = []
 _MERGES_KEPT = 8
+#: how long a store's decisions' version is taken as current (an import made by another process, e.g.
+#: `creditguard insurer import` while the daemon serves checks, takes effect within this many seconds)
+VERSION_SECONDS = 1.0
 
 
 def _merged(store: Store, policy: Policy) -> tuple[Policy, list[ImportedDecision]]:
-    version = store.insurer_decisions_version()
+    version = store.insurer_decisions_version(max_age=VERSION_SECONDS)
     if version == 0:
         return policy, []
     for known_store, known_policy, known_version, merged, imported in _MERGES:

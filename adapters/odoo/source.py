@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +61,7 @@ STREAMS: dict[Stream, _StreamSpec] = {
 
 
 SETTLEMENT_CHUNK = 5000  # reconciliations asked for per call
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _positive(value: Any) -> bool:
@@ -237,11 +239,13 @@ class OdooSource:
             log.warning("odoo.settlements_unreadable", source=self.name, error=str(exc),
                         detail="payment dates (days late, share paid late) are not synced")
             return
-        for partial in found:
-            day = partial.get("max_date")
-            if not isinstance(day, str):
+        for partial in found:  # an answer that is not what Odoo sends is left out (the item stays undated)
+            if not isinstance(partial, dict) or type(partial.get("id")) is not int:
                 continue
-            for raw in wanted.get(partial.get("id"), ()):  # type: ignore[arg-type]
+            day = partial.get("max_date")
+            if not isinstance(day, str) or not _ISO_DAY.fullmatch(day):
+                continue
+            for raw in wanted.get(partial["id"], ()):
                 if day > (raw.get("paid_on") or ""):
                     raw["paid_on"] = day
 

@@ -333,18 +333,34 @@ def _open_items(where: list) -> list:
             (r.c.amount_open_minor != 0) | (r.c.amount_open_company_minor != 0), *where]
 
 
+_HAS_RECEIVABLES = """
+SELECT 1 FROM sync_cursors WHERE source = :source AND stream = 'receivables' AND resume_after_id IS NULL
+UNION ALL
+SELECT 1 FROM sync_runs WHERE source = :source AND stream = 'receivables' AND status = 'ok'
+LIMIT 1"""
+
+
 def has_receivables(conn: Connection, source: str) -> bool:
     """Whether ``source`` syncs its receivable items (the stream has a successful run, or a cursor that no first read
     is still filling): then exposure, overdue figures and alerts work from its items, else from its invoices.  A
-    first read under way (or interrupted) does not count: its items are not all there yet."""
-    c, runs = t.sync_cursors, t.sync_runs
-    stream = "receivables"
-    found = conn.execute(select(literal(1)).where(c.c.source == source, c.c.stream == stream,
-                                                  c.c.resume_after_id.is_(None)).limit(1)).first()
-    if found is None:
-        found = conn.execute(select(literal(1)).where(runs.c.source == source, runs.c.stream == stream,
-                                                      runs.c.status == "ok").limit(1)).first()
-    return found is not None
+    first read under way (or interrupted) does not count: its items are not all there yet.  On a credit check's
+    hot path: SQL run on the driver."""
+    d = _Dialect(conn)
+    raw = conn.connection.driver_connection
+    return raw.execute(d.sql(_HAS_RECEIVABLES), {"source": source}).fetchone() is not None
+
+
+# the open items (the partial index ix_receivable_items_open's condition, tables.OPEN_ITEM) summed per group
+_RECEIVABLE_SUMS = """
+SELECT credit_group_id, kind, currency, company_id, company_currency,
+       CASE WHEN due_date < :cut THEN 1 ELSE 0 END AS overdue,{day}
+       SUM(amount_open_minor), SUM(amount_open_company_minor), COUNT(DISTINCT COALESCE(document_id, erp_id)),
+       MIN(due_date)
+FROM receivable_items
+WHERE source = :source AND state = 'posted' AND deleted_at IS NULL
+  AND (amount_open_minor <> 0 OR amount_open_company_minor <> 0){groups}
+GROUP BY credit_group_id, kind, currency, company_id, company_currency, overdue{day_key}"""
+_RECEIVABLE_DAY = "\n       CASE WHEN company_currency = :base THEN NULL ELSE document_date END AS day,"
 
 
 def receivable_sums(conn: Connection, source: str, groups: Sequence[str] | None, *, overdue_before: date,
@@ -352,19 +368,15 @@ def receivable_sums(conn: Connection, source: str, groups: Sequence[str] | None,
     """Sums of the open receivable items per credit group (all groups when ``groups`` is None), read through the
     partial index of open items.  ``overdue``: due before ``overdue_before``; ``documents``: how many distinct
     documents (an invoice with two late instalments is one overdue invoice)."""
-    r = t.receivable_items
-    where = [r.c.source == source]
+    d = _Dialect(conn)
+    text = _RECEIVABLE_SUMS.format(
+        day=_RECEIVABLE_DAY if by_date else "", day_key=", day" if by_date else "",
+        groups="" if groups is None else " AND " + d.among("credit_group_id", "groups"))
+    params: dict[str, Any] = {"source": source, "cut": d.day(overdue_before), "base": base_currency}
     if groups is not None:
-        where.append(r.c.credit_group_id.in_(sorted(groups)))
-    overdue = case((r.c.due_date < overdue_before, 1), else_=0)
-    keys = [r.c.credit_group_id, r.c.kind, r.c.currency, r.c.company_id, r.c.company_currency, overdue]
-    if by_date:
-        keys.append(case((r.c.company_currency == base_currency, None), else_=r.c.document_date))
-    query = (select(*keys, func.sum(r.c.amount_open_minor), func.sum(r.c.amount_open_company_minor),
-                    func.count(func.distinct(func.coalesce(r.c.document_id, r.c.erp_id))), func.min(r.c.due_date))
-             .where(*_open_items(where)).group_by(*keys))
+        params["groups"] = d.values(groups)
     rows = []
-    for row in conn.execute(query):
+    for row in conn.connection.driver_connection.execute(d.sql(text), params).fetchall():
         group, kind, currency, company, company_currency, is_overdue, *rest = row
         day = rest.pop(0) if by_date else None
         open_minor, open_company, documents, oldest = rest

@@ -16,6 +16,8 @@ from sqlalchemy import Connection, select, update
 from . import tables as t
 
 ACTIVE = "closed"  # a case is active while its state is not this
+_DISPUTED = ("SELECT dispute_amount_minor, currency FROM collection_cases WHERE source = ? AND credit_group_id = ? "
+             "AND state <> 'closed' AND dispute_amount_minor <> 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,15 @@ class CaseStore:
             row = conn.execute(select(c).where(c.c.source == source, c.c.credit_group_id == group,
                                                c.c.state != ACTIVE)).first()
         return CaseRecord(**row._mapping) if row else None
+
+    def disputed_minor(self, source: str, group: str) -> tuple[int, str] | None:
+        """The amount disputed in the group's active case and its currency, None when nothing is disputed (a credit
+        check asks: SQL run on the driver, through the index of active cases)."""
+        with self._reader() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            sql = _DISPUTED if sqlite else _DISPUTED.replace("?", "%s")
+            row = conn.connection.driver_connection.execute(sql, (source, group)).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
 
     def get_case(self, case_id: int) -> CaseRecord | None:
         c = t.collection_cases

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select
 
 from ..domain import Customer
 from . import tables as t
@@ -58,6 +59,7 @@ def _decision(row: Any) -> ImportedDecision:
 
 class InsurerDecisionStore:
     engine: Any
+    _insurer_version: tuple[float, int] | None = None  # (monotonic time read, version): see insurer_decisions_version
 
     def _writing(self, conn: Connection | None):  # provided by Store
         raise NotImplementedError
@@ -95,14 +97,24 @@ class InsurerDecisionStore:
                 new.append({name: getattr(x, name) for name in _COLUMNS})
             if new and not dry_run:
                 c.execute(insert(d), new)
+        if new and not dry_run:
+            self._insurer_version = None  # the next checker of this process reads the new version
         return len(new), len(decisions) - len(new)
 
-    def insurer_decisions_version(self) -> int:
+    def insurer_decisions_version(self, *, max_age: float = 0.0) -> int:
         """The newest imported decision's id (0 when none): decisions are only ever added, so an unchanged
-        version means unchanged decisions (one read of the primary key's end)."""
-        d = t.insurer_decisions
-        with self._reader() as conn:
-            return int(conn.execute(select(func.max(d.c.id))).scalar() or 0)
+        version means unchanged decisions (one read of the primary key's end).  ``max_age``: seconds for which
+        the last answer of this store object is taken as current (an import through it is seen at once; one
+        by another process within that time)."""
+        known = getattr(self, "_insurer_version", None)
+        now = time.monotonic()
+        if known is not None and now - known[0] < max_age:
+            return known[1]
+        with self._reader() as conn:  # every credit checker asks: SQL run on the driver
+            row = conn.connection.driver_connection.execute("SELECT MAX(id) FROM insurer_decisions").fetchone()
+        version = int(row[0] or 0) if row else 0
+        self._insurer_version = (now, version)
+        return version
 
     def insurer_decisions(self, source: str | None = None, customer_erp_id: str | None = None,
                           *, include_pending: bool = True) -> list[ImportedDecision]:

@@ -129,6 +129,9 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         # one writer anyway (one lock); PostgreSQL locks per group (striped)
         self._group_locks = tuple(threading.Lock() for _ in range(1 if self._dialect == "sqlite" else 64))
         self._pinned = threading.local()  # the connection this thread's reads share (see reading())
+        # the sources known to sync their receivable items: once one has, it always has (its successful runs are
+        # kept), so a credit check asks the database only until then
+        self._with_receivables: set[str] = set()
 
     @classmethod
     def open(cls, url: str, *, apply_migrations: bool = True) -> "Store":
@@ -649,28 +652,36 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
     def oldest_open_invoices(self, source: str, *, due_before: date | None = None,
                              groups: Iterable[str] | None = None):
         """Per credit group, its oldest open posted invoice (see :mod:`connector.store.aggregates`)."""
-        from .aggregates import has_receivables, oldest_open_instalments, oldest_open_invoices
+        from .aggregates import oldest_open_instalments, oldest_open_invoices
 
         with self._reader() as conn:
-            oldest = oldest_open_instalments if has_receivables(conn, source) else oldest_open_invoices
+            oldest = oldest_open_instalments if self._has_receivables(conn, source) else oldest_open_invoices
             return oldest(conn, source, due_before=due_before, groups=None if groups is None else set(groups))
 
     def has_receivables(self, source: str) -> bool:
         """Whether ``source`` syncs receivable items (instalments, credit notes, unapplied payments): then
         exposure, overdue and alerts work from them (see :mod:`connector.store.aggregates`)."""
+        with self._reader() as conn:
+            return self._has_receivables(conn, source)
+
+    def _has_receivables(self, conn: Connection, source: str) -> bool:
         from .aggregates import has_receivables
 
-        with self._reader() as conn:
-            return has_receivables(conn, source)
+        if source in self._with_receivables:
+            return True
+        if has_receivables(conn, source):
+            self._with_receivables.add(source)
+            return True
+        return False
 
     def receivable_sums(self, source: str, groups, *, overdue_before, by_date: bool,
                         base_currency: str | None = None):
         """Open receivable items summed per credit group, or None when ``source`` syncs none (exposure then
         works from its invoices)."""
-        from .aggregates import has_receivables, receivable_sums
+        from .aggregates import receivable_sums
 
         with self._reader() as conn:
-            if not has_receivables(conn, source):
+            if not self._has_receivables(conn, source):
                 return None
             return receivable_sums(conn, source, groups, overdue_before=overdue_before, by_date=by_date,
                                    base_currency=base_currency)

@@ -350,7 +350,7 @@ def consolidated_dso(store: Any, policy: Any, config: Any, as_of: date) -> Decim
     try:
         _, total = figures(store, source_names(config), as_of, months=config.figures.dso_months,
                            base_currency=policy.base_currency, conversion=policy.exposure.conversion,
-                           convert=store_converter(store))
+                           convert=store_converter(store), payments=False)
     except MissingRate:  # a sale that cannot be converted: no DSO rather than a wrong one
         return None
     if total.receivable == 0 and not any(total.sales):
