@@ -45,6 +45,7 @@ def test_healthy_installation(tmp_path, addons):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "connected to Odoo 17.0 over xmlrpc" in result.stdout
     assert "can read account.move" in result.stdout and "7/7 test cases pass" in result.stdout
+    assert "can read account.partial.reconcile (payment dates" in result.stdout
     if addons:
         assert "credit_guard addon installed" in result.stdout
     else:

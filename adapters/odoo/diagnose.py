@@ -52,6 +52,14 @@ def diagnose(config) -> list[Finding]:
                                         "Invoicing: Billing)"))
             else:
                 findings.append(Finding("ok", f"can read {spec.model} ({count} {stream.value})"))
+        try:  # the settlement dates of paid instalments (days late, share paid late)
+            source.client.search_count("account.partial.reconcile", [], context={"active_test": False})
+        except SourceError as exc:
+            findings.append(Finding("warn", f"cannot read account.partial.reconcile: {exc.detail}; payment dates, "
+                                            "days late and share paid late are not synced",
+                                    "give the user read access to reconciliations (e.g. group Invoicing: Billing)"))
+        else:
+            findings.append(Finding("ok", "can read account.partial.reconcile (payment dates of paid instalments)"))
         if source.addon:
             findings.append(Finding("ok", "credit_guard addon installed: holds block confirmation in Odoo"))
             missing = [name for name in ADDON_ORDER_FIELDS if name not in source.addon_order_fields]
