@@ -85,7 +85,7 @@ class Enforcer:
                  clock: Callable[[], datetime] = _utcnow) -> None:
         self.store = store
         self.policy = policy
-        self.checker = CreditChecker(store, policy, as_of)
+        self.checker = CreditChecker(store, policy, as_of, clock)
         self.outbox = outbox
         self.clock = clock
 

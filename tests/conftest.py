@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 from .support.postgres import PostgresServer, find_bin
+
+# property tests check what holds, not how fast: no per-example deadline (a shared CI machine can take longer
+# than Hypothesis's default 200 ms for one example, e.g. the first one, which loads locale data)
+settings.register_profile("creditguard", deadline=None)
+settings.load_profile("creditguard")
 
 
 @pytest.fixture(scope="session")
