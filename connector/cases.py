@@ -23,6 +23,7 @@ from policy.model import Policy
 
 from .errors import CreditGuardError
 from .exposure import ExposureCalculator, Overdue
+from .money import for_people as _money
 from .money import from_minor, quantize, to_minor
 from .store import Store
 from .store.cases import CaseEvent, CaseRecord
@@ -77,10 +78,6 @@ class Change:
     detail: str
     amount: Decimal | None = None
     due_on: date | None = None
-
-
-def _money(amount: Decimal, currency: str) -> str:
-    return f"{quantize(amount, currency):,} {currency}"
 
 
 def transition(case: CaseRecord, action: str, *, as_of: date, now: datetime, amount: Decimal | None = None,

@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from .claims import Claim, Limit, Line
-from .money import from_minor, quantize
+from .money import for_people, from_minor, quantize
 
 DEADLINE_LABELS = {"notify_by": "Notify the overdue account by", "cover_stops": "Cover stops (end of the MEP)",
                    "collection_by": "Transfer for collection by"}
@@ -30,7 +30,7 @@ def amount(value: Decimal | None, currency: str) -> str:
 
 def money(value: Decimal | None, currency: str) -> str:
     """``value`` for people: ``1,234.50 USD``."""
-    return "-" if value is None else f"{quantize(value, currency):,} {currency}"
+    return "-" if value is None else for_people(value, currency)
 
 
 def _day(value: date | None) -> str | None:

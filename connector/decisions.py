@@ -18,6 +18,7 @@ from enum import StrEnum
 from policy.model import ApprovalTier, InsurerLimit, InsurerStatus, LimitSource, Policy, Segment
 
 from .exposure import Exposure, Overdue
+from .money import for_people as _money
 from .money import quantize
 
 Convert = Callable[[Decimal, str], Decimal]  # (amount, currency) → amount in the policy's base currency
@@ -101,10 +102,6 @@ def customer_grade(policy: Policy, file_grade: int | None, risk_category: str | 
     if risk_category is not None and risk_category in policy.risk_categories:
         return policy.risk_categories[risk_category], f"ERP risk category {risk_category}"
     return None, None
-
-
-def _money(amount: Decimal, currency: str) -> str:
-    return f"{quantize(amount, currency):,} {currency}"
 
 
 def effective_limit(policy: Policy, customer: CustomerFacts, as_of: date, convert: Convert) -> EffectiveLimit:

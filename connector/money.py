@@ -67,6 +67,11 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(exponent(currency), rounding=ROUND_HALF_UP)
 
 
+def for_people(amount: Decimal, currency: str) -> str:
+    """``amount`` as reasons, notes and summaries write it: ``1,234.50 USD`` (the currency's precision)."""
+    return f"{quantize(amount, currency):,} {currency}"
+
+
 def money(value: object, currency: str) -> Decimal:
     """An ERP number as a ``Decimal`` rounded to ``currency``'s precision; TypeError when it is not a
     number or too large to be one (more digits than decimal arithmetic carries, about 1e26)."""
