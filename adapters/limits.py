@@ -268,6 +268,8 @@ def depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
     """Whether lists / dicts in ``value`` nest deeper than ``limit`` (iterative: no recursion)."""
     if not isinstance(value, (list, dict)):
         return False
+    if limit >= _SHALLOW and _shallow(value):
+        return False
     pending: list[tuple[Any, int]] = [(value, 1)]
     while pending:
         node, depth = pending.pop()
@@ -279,6 +281,29 @@ def depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
             elif isinstance(item, (list, dict)) and depth + 1 > limit:
                 return True
     return False
+
+
+_SHALLOW = 4  # what an ERP answer nests: the envelope, the records, a record, a pair or a list of ids
+_CONTAINERS = frozenset((list, dict))
+
+
+def _shallow(value: list | dict) -> bool:
+    """Whether ``value`` nests at most four levels: a quick look (exact types, no stack) that every answer
+    of a search_read passes, so that the full walk is left for the rare deeper answer."""
+    containers = _CONTAINERS
+    for second in value.values() if type(value) is dict else value:
+        if type(second) not in containers:
+            continue
+        for third in second.values() if type(second) is dict else second:
+            if type(third) not in containers:
+                continue
+            for fourth in third.values() if type(third) is dict else third:
+                if type(fourth) not in containers:
+                    continue
+                for fifth in fourth.values() if type(fourth) is dict else fourth:
+                    if type(fifth) in containers:
+                        return False
+    return True
 
 
 def parse_json(content: bytes | bytearray, expected: str) -> Any:

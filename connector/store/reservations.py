@@ -6,6 +6,7 @@ order counts), or cancelled — or until it expires; it is never counted togethe
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,7 @@ from sqlalchemy import Connection, and_, bindparam, exists, select, update
 
 from ..money import from_minor, to_minor
 from . import tables as t
-from .types import UTCDateTime
+from .driver_sql import DriverStatement, PerDialect, column_list
 
 COUNTED_ORDER_STATES = ("confirmed", "done", "cancelled")  # a synced order in one of these replaces its reservation
 
@@ -90,11 +91,14 @@ class ReservationStore:
     def counting_reservations(self, source: str, groups: list[str] | None, now: datetime) -> list[Reservation]:
         """The reservations that count for ``groups`` (all groups when None): not expired, and their order not
         in the store confirmed or cancelled."""
-        query, params = _COUNTING, {"source": source, "now": now}
-        if groups is not None:
-            query, params = _COUNTING_IN_GROUPS, params | {"groups": list(groups)}
+        params: dict[str, Any] = {"source": source, "expires_at": now}
         with self._reader() as conn:  # type: ignore[attr-defined]
-            return [_reservation(row, "active") for row in conn.execute(query, params)]
+            if groups is None:
+                statement = _COUNTING(conn)
+            else:
+                statement = _COUNTING_IN_GROUPS(conn)
+                params["groups"] = json.dumps(list(groups)) if conn.dialect.name == "sqlite" else list(groups)
+            return [_reservation(row, "active") for row in statement.rows(conn, params)]
 
     def reservations(self, now: datetime, source: str | None = None) -> list[Reservation]:
         """Every reservation with its status, newest first."""
@@ -121,18 +125,18 @@ class ReservationStore:
         return rows
 
 
-def _counting_query():
-    x, o = t.reservations, t.orders
-    replaced = exists().where(o.c.source == x.c.source, o.c.erp_id == x.c.order_erp_id, o.c.deleted_at.is_(None),
-                              o.c.state.in_(COUNTED_ORDER_STATES))
-    return select(x).where(x.c.source == bindparam("source"), x.c.expires_at > bindparam("now", type_=UTCDateTime()),
-                           ~replaced)
-
-
+_COLUMNS, _COLUMN_LIST = column_list(t.reservations, "x")
+_COUNTED = ", ".join(f"'{state}'" for state in COUNTED_ORDER_STATES)
+# not expired, and its order not in the store confirmed, done or cancelled (then the order counts instead)
+_COUNTING_SQL = (f"SELECT {_COLUMN_LIST} FROM reservations AS x WHERE x.source = :source AND x.expires_at > :expires_at"
+                 " AND NOT EXISTS (SELECT 1 FROM orders AS o WHERE o.source = x.source AND o.erp_id = x.order_erp_id"
+                 f" AND o.deleted_at IS NULL AND o.state IN ({_COUNTED}))")
+_COUNTING = PerDialect(lambda dialect: DriverStatement(_COUNTING_SQL, t.reservations, dialect, _COLUMNS))
+_COUNTING_IN_GROUPS = PerDialect(lambda dialect: DriverStatement(
+    _COUNTING_SQL + (" AND x.credit_group_id IN (SELECT value FROM json_each(:groups))" if dialect.name == "sqlite"
+                     else " AND x.credit_group_id = ANY(:groups)"), t.reservations, dialect, _COLUMNS))
 _VERSION = select(t.decision_versions.c.version).where(t.decision_versions.c.source == bindparam("source"),
                                                       t.decision_versions.c.credit_group_id == bindparam("group"))
-_COUNTING = _counting_query()  # built once: a credit check's hot path
-_COUNTING_IN_GROUPS = _COUNTING.where(t.reservations.c.credit_group_id.in_(bindparam("groups", expanding=True)))
 
 
 def _reservation(row: Any, status: str) -> Reservation:

@@ -21,6 +21,7 @@ from ..domain import Company, Customer, CurrencyRate, Invoice, ReceivableItem, S
 from ..ports import Cursor, Rejected, Scope, Stream
 from . import tables as t
 from .cases import CaseStore
+from .driver_sql import DriverStatement, PerDialect, column_list
 from .engine import create_store_engine, migrate, schema_status
 from .outbox import OutboxStore
 from .record_writes import RecordWriter, record_writer
@@ -113,9 +114,14 @@ def _begin_immediate(conn: Connection, wait: float = 30.0) -> None:
 _ORDERS_BY_NUMBER_ANY_SOURCE = (select(t.orders).where(t.orders.c.number == bindparam("number"),
                                                       t.orders.c.deleted_at.is_(None)).order_by(t.orders.c.source))
 _ORDERS_BY_NUMBER = _ORDERS_BY_NUMBER_ANY_SOURCE.where(t.orders.c.source == bindparam("source"))
-_CUSTOMER = select(t.customers).where(t.customers.c.source == bindparam("source"),
-                                      t.customers.c.erp_id == bindparam("erp_id"))
-_DECISION = insert(t.decisions).returning(t.decisions.c.id)
+_CUSTOMER_COLUMNS, _CUSTOMER_LIST = column_list(t.customers)
+_CUSTOMER = PerDialect(lambda dialect: DriverStatement(
+    f"SELECT {_CUSTOMER_LIST} FROM customers WHERE source = :source AND erp_id = :erp_id", t.customers, dialect,
+    _CUSTOMER_COLUMNS))
+_DECISION_COLUMNS = tuple(c.name for c in t.decisions.c if c.name != "id")
+_DECISION = PerDialect(lambda dialect: DriverStatement(
+    f"INSERT INTO decisions ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in _DECISION_COLUMNS)}) "
+    f"VALUES ({', '.join(f':{c}' for c in _DECISION_COLUMNS)}) RETURNING id", t.decisions, dialect))
 
 
 class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseStore, InsurerDecisionStore):
@@ -728,7 +734,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
 
     def get_customer(self, source: str, erp_id: str) -> Customer | None:
         with self._reader() as conn:
-            row = conn.execute(_CUSTOMER, {"source": source, "erp_id": erp_id}).first()
+            row = _CUSTOMER(conn).first(conn, {"source": source, "erp_id": erp_id})
         return row_to_customer(row) if row else None
 
     def find_customers(self, key: str, source: str | None = None) -> list[Customer]:
@@ -749,7 +755,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
     def record_decision(self, row: dict[str, Any], conn: Connection | None = None) -> int:
         """Append one decision (the log is append-only: nothing updates or deletes it)."""
         with self._writing(conn) as c:
-            return c.execute(_DECISION, row).scalar_one()
+            return int(_DECISION(c).first(c, {name: row[name] for name in _DECISION_COLUMNS})[0])
 
     def decisions(self, *, customer: str | None = None, order: str | None = None, source: str | None = None,
                   limit: int = 1000) -> list[dict[str, Any]]:

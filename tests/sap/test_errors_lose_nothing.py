@@ -29,17 +29,23 @@ def inject_401(sb):
 
 
 def inject_timeout(sb):
-    sb.delay_next(2.0, service=SERVICE)
+    sb.delay_next(3 * TIMEOUT_CASE_SECONDS, service=SERVICE)
 
 
-@pytest.mark.parametrize("inject, kind, says", [
-    (inject_return, ReturnError, "F5 351"),
-    (inject_fault, FatalError, "Authorization missing for service"),
-    (inject_401, AuthenticationFailed, "401"),
-    (inject_timeout, RetryableError, "timed out"),
+# the client's timeout: long enough for the sync before the fault on a loaded machine (a shorter one timed the
+# setup out once); the timeout case waits for it
+TIMEOUT_CASE_SECONDS = 2.0
+TIMEOUT_SECONDS = 30.0
+
+
+@pytest.mark.parametrize("inject, kind, says, timeout", [
+    (inject_return, ReturnError, "F5 351", TIMEOUT_SECONDS),
+    (inject_fault, FatalError, "Authorization missing for service", TIMEOUT_SECONDS),
+    (inject_401, AuthenticationFailed, "401", TIMEOUT_SECONDS),
+    (inject_timeout, RetryableError, "timed out", TIMEOUT_CASE_SECONDS),
 ], ids=["return-E", "soap-fault", "http-401", "timeout"])
-def test_one_clear_error_and_nothing_lost(sb, tmp_path, inject, kind, says):
-    client = make_client(sb, timeout=0.5)
+def test_one_clear_error_and_nothing_lost(sb, tmp_path, inject, kind, says, timeout):
+    client = make_client(sb, timeout=timeout)
     store = Store.open(f"sqlite:///{tmp_path / 'sap.db'}")
     try:
         engine = SyncEngine(store, batch_size=10)
