@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -43,17 +43,14 @@ def _sources(app: Any, source_name: str | None) -> list[Any]:
     return [app.config.source(source_name)] if source_name else list(app.config.enabled_sources)
 
 
-def _amount(value: str | None) -> Decimal | None:
-    if value is None:
-        return None
+def _amount(value: str) -> Decimal:
+    """``--amount`` read as the API reads a case's amount (the case then checks it against the currency)."""
+    from .check_request import RequestError, parse_amount
+
     try:
-        amount = Decimal(value.strip())
-    except InvalidOperation:
-        raise click.BadParameter(f"{value!r} is not a decimal amount (write e.g. 1500 or 1500.50)",
-                                 param_hint="--amount") from None
-    if not amount.is_finite():
-        raise click.BadParameter("must be a finite amount", param_hint="--amount")
-    return amount
+        return parse_amount(value, "--amount")
+    except RequestError as exc:
+        raise click.BadParameter(exc.message, param_hint="--amount") from None
 
 
 ACTION_LABELS = {"send": "[green]send[/]", "propose": "[yellow]propose[/]", "pending": "[yellow]awaits approval[/]",
@@ -83,7 +80,7 @@ def register(main: click.Group, guarded, App) -> None:
     def _run(app: App, dry_run: bool, source_name: str | None, as_of: datetime | None, as_json: bool) -> None:
         from rich.table import Table
 
-        from .enforce_commands import push_failure
+        from .enforce_commands import exit_on_push_failures, print_outbox, push_failure
 
         policy = active_policy(app.config)
         day = as_of.date() if as_of else today(app.config)
@@ -111,14 +108,8 @@ def register(main: click.Group, guarded, App) -> None:
                                   ACTION_LABELS.get(p["action"], p["action"]), f"{p['overdue']} {p['currency']}",
                                   p["disputed"] if Decimal(p["disputed"]) else "-", cell(p["reason"]))
                 out.print(table)
-                outbox = entry.get("outbox")
-                if outbox:
-                    out.print(f"Outbox: {outbox.get('applied', 0)} applied, {outbox.get('retried', 0)} to retry, "
-                              f"{outbox.get('dead', 0)} dead letters")
-        for reason in failures:
-            click.echo(f"creditguard: error: {reason}; the steps wait in the outbox", err=True)
-        if failures:
-            sys.exit(1)
+                print_outbox(out, entry)
+        exit_on_push_failures(failures, "the steps")
 
     @dunning.command("approve")
     @click.argument("group")

@@ -76,6 +76,22 @@ def push_failure(entry: dict[str, Any]) -> str | None:
     return outbox.get("error") or outbox.get("stopped")
 
 
+def print_outbox(out: Any, entry: dict[str, Any]) -> None:
+    """The line saying what a push of the source's outbox did, when there was one."""
+    outbox = entry.get("outbox")
+    if outbox:
+        out.print(f"Outbox: {outbox.get('applied', 0)} applied, {outbox.get('retried', 0)} to retry, "
+                  f"{outbox.get('dead', 0)} dead letters")
+
+
+def exit_on_push_failures(failures: list[str], what: str) -> None:
+    """Each source whose ``what`` could not be pushed, on stderr, and exit 1; nothing when all were pushed."""
+    for reason in failures:
+        click.echo(f"creditguard: error: {reason}; {what} wait in the outbox", err=True)
+    if failures:
+        sys.exit(1)
+
+
 def enforce_sources(app: Any, source_name: str | None, dry_run: bool) -> dict[str, Any]:
     policy = active_policy(app.config)
     sources = [app.config.source(source_name)] if source_name else list(app.config.enabled_sources)
@@ -122,14 +138,8 @@ def register(main: click.Group, guarded, App) -> None:
                     table.add_row(cell(change["order"]), cell(change["customer"]), change["action"],
                                   cell(change["detail"]))
                 out.print(table if entry["changes"] else f"{title}: nothing to change.")
-                outbox = entry.get("outbox")
-                if outbox:
-                    out.print(f"Outbox: {outbox.get('applied', 0)} applied, {outbox.get('retried', 0)} to retry, "
-                              f"{outbox.get('dead', 0)} dead letters")
-        for reason in failures:
-            click.echo(f"creditguard: error: {reason}; the writes wait in the outbox", err=True)
-        if failures:
-            sys.exit(1)
+                print_outbox(out, entry)
+        exit_on_push_failures(failures, "the writes")
 
     @main.command()
     @click.option("--source", "source_name", help="Only this source.")

@@ -8,9 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -20,6 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters.odoo.sandbox import OdooSandbox
+
+from .support.cli import odoo_cli
 
 D = Decimal
 POLICY = 'version = 1\nname = "Ageing test"\nbase_currency = "USD"\n'
@@ -46,9 +46,7 @@ KEYS = ["not_due", "1_30", "31_60", "61_90", "91_120", "over_120"]
 
 
 def cli(config: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, CREDITGUARD_ODOO_PASSWORD="admin", COLUMNS="220")
-    return subprocess.run([sys.executable, "-m", "creditguard", "--config", str(config), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return odoo_cli(config, *args, columns=220)
 
 
 def ageing(config: Path, *args: str) -> dict:

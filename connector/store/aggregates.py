@@ -10,8 +10,6 @@ length of the group's history; projects sum their documents directly.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, literal, select
 
 from . import tables as t
+from .driver_sql import Dialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,31 +121,6 @@ def _order_rows(conn: Connection, query, by_date: bool) -> list[OrderSum]:
     return rows
 
 
-class _Dialect:
-    """What differs between SQLite and PostgreSQL in the hand-written queries of the check's hot path: the
-    parameter style, lists of values, and how dates travel."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.sqlite = conn.dialect.name == "sqlite"
-
-    def sql(self, text: str) -> str:
-        return text if self.sqlite else re.sub(r":(\w+)", r"%(\1)s", text)
-
-    def among(self, column: str, name: str) -> str:
-        """``column`` is one of the list given as parameter ``name``."""
-        return f"{column} IN (SELECT value FROM json_each(:{name}))" if self.sqlite else f"{column} = ANY(:{name})"
-
-    def values(self, items: Collection[str]) -> Any:
-        return json.dumps(sorted(items)) if self.sqlite else sorted(items)
-
-    def day(self, value: date) -> Any:
-        return value.isoformat() if self.sqlite else value
-
-    @staticmethod
-    def read_day(value: Any) -> date | None:
-        return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 _INVOICE_SUMS = """
 SELECT credit_group_id, kind, state, currency, company_id, company_currency,
        CASE WHEN due_day <> :no_day AND due_day < :cut THEN 1 ELSE 0 END AS overdue,{day}
@@ -172,7 +146,7 @@ FROM ({parts}) AS r LEFT JOIN customers AS c ON c.source = :source AND c.erp_id 
 GROUP BY grp, r.state, r.currency, r.company_id{day_key}"""
 
 
-def _invoice_sums_query(d: _Dialect, source: str, groups: Sequence[str] | None, overdue_before: date,
+def _invoice_sums_query(d: Dialect, source: str, groups: Sequence[str] | None, overdue_before: date,
                         by_date: bool, base_currency: str | None) -> tuple[str, dict[str, Any]]:
     text = _INVOICE_SUMS.format(day=_INVOICE_DAY if by_date else "", day_key=", day" if by_date else "",
                                 groups="" if groups is None else " AND " + d.among("credit_group_id", "groups"))
@@ -182,7 +156,7 @@ def _invoice_sums_query(d: _Dialect, source: str, groups: Sequence[str] | None, 
     return d.sql(text), params
 
 
-def _invoice_sums_rows(d: _Dialect, result: Any, by_date: bool) -> list[InvoiceSum]:
+def _invoice_sums_rows(d: Dialect, result: Any, by_date: bool) -> list[InvoiceSum]:
     rows = []
     for r in result:
         group, kind, state, currency, company, company_currency, is_overdue, *rest = r
@@ -194,7 +168,7 @@ def _invoice_sums_rows(d: _Dialect, result: Any, by_date: bool) -> list[InvoiceS
     return rows
 
 
-def _order_sums_query(d: _Dialect, source: str, groups: Sequence[str] | None, exclude_erp_ids: Collection[str],
+def _order_sums_query(d: Dialect, source: str, groups: Sequence[str] | None, exclude_erp_ids: Collection[str],
                       by_date: bool, base_currency: str | None) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"source": source, "no_day": d.day(t.NO_DAY), "base": base_currency}
     members = ""
@@ -216,7 +190,7 @@ def _order_sums_query(d: _Dialect, source: str, groups: Sequence[str] | None, ex
     return d.sql(text), params
 
 
-def _order_sums_rows(d: _Dialect, result: Any, by_date: bool) -> list[OrderSum]:
+def _order_sums_rows(d: Dialect, result: Any, by_date: bool) -> list[OrderSum]:
     rows = []
     for r in result:
         group, state, currency, company, *rest = r
@@ -243,7 +217,7 @@ def exposure_sums(
     (the order under check, and orders whose reservation counts instead).  A credit check's hot path, so
     hand-written SQL run on the driver itself (building and compiling an expression costs more than the
     query), and on PostgreSQL both queries sent in one round trip (psycopg's pipeline)."""
-    d = _Dialect(conn)
+    d = Dialect.of(conn)
     invoices = _invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency)
     orders = _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency)
     raw = conn.connection.driver_connection
@@ -345,7 +319,7 @@ def has_receivables(conn: Connection, source: str) -> bool:
     is still filling): then exposure, overdue figures and alerts work from its items, else from its invoices.  A
     first read under way (or interrupted) does not count: its items are not all there yet.  On a credit check's
     hot path: SQL run on the driver."""
-    d = _Dialect(conn)
+    d = Dialect.of(conn)
     raw = conn.connection.driver_connection
     return raw.execute(d.sql(_HAS_RECEIVABLES), {"source": source}).fetchone() is not None
 
@@ -368,7 +342,7 @@ def receivable_sums(conn: Connection, source: str, groups: Sequence[str] | None,
     """Sums of the open receivable items per credit group (all groups when ``groups`` is None), read through the
     partial index of open items.  ``overdue``: due before ``overdue_before``; ``documents``: how many distinct
     documents (an invoice with two late instalments is one overdue invoice)."""
-    d = _Dialect(conn)
+    d = Dialect.of(conn)
     text = _RECEIVABLE_SUMS.format(
         day=_RECEIVABLE_DAY if by_date else "", day_key=", day" if by_date else "",
         groups="" if groups is None else " AND " + d.among("credit_group_id", "groups"))
@@ -380,9 +354,9 @@ def receivable_sums(conn: Connection, source: str, groups: Sequence[str] | None,
         group, kind, currency, company, company_currency, is_overdue, *rest = row
         day = rest.pop(0) if by_date else None
         open_minor, open_company, documents, oldest = rest
-        rows.append(ItemSum(str(group), kind, currency, company, company_currency, _Dialect.read_day(day),
+        rows.append(ItemSum(str(group), kind, currency, company, company_currency, Dialect.read_day(day),
                             bool(is_overdue), int(open_minor or 0), int(open_company or 0), int(documents or 0),
-                            _Dialect.read_day(oldest)))
+                            Dialect.read_day(oldest)))
     return rows
 
 

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from . import tables as t
+from .driver_sql import Dialect
 
 ACTIVE = "closed"  # a case is active while its state is not this
-_DISPUTED = ("SELECT dispute_amount_minor, currency FROM collection_cases WHERE source = ? AND credit_group_id = ? "
+_DISPUTED = ("SELECT dispute_amount_minor, currency FROM collection_cases WHERE source = :source AND credit_group_id = :group "
              "AND state <> 'closed' AND dispute_amount_minor <> 0")
 
 
@@ -99,9 +100,8 @@ class CaseStore:
         """The amount disputed in the group's active case and its currency, None when nothing is disputed (a credit
         check asks: SQL run on the driver, through the index of active cases)."""
         with self._reader() as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            sql = _DISPUTED if sqlite else _DISPUTED.replace("?", "%s")
-            row = conn.connection.driver_connection.execute(sql, (source, group)).fetchone()
+            row = conn.connection.driver_connection.execute(Dialect.of(conn).sql(_DISPUTED),
+                                                            {"source": source, "group": group}).fetchone()
         return (int(row[0]), str(row[1])) if row else None
 
     def get_case(self, case_id: int) -> CaseRecord | None:

@@ -5,14 +5,17 @@ running these small indexed statements.  A :class:`DriverStatement` keeps what S
 values — the bind and result conversions of the table's column types (UTC date-times, days, booleans) — and
 drops the rest: parameters are named ``:name`` (SQLite's own style, turned into psycopg's ``%(name)s``) and
 a parameter named like a column of ``table`` is converted as that column's type converts it.  It runs in the
-transaction of the SQLAlchemy connection it is given.
+transaction of the SQLAlchemy connection it is given.  :class:`Dialect` holds what else differs between SQLite and
+PostgreSQL in such SQL (lists of values, days), for the store's other hand-written queries too.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -20,11 +23,42 @@ from sqlalchemy import Connection, Table
 _PARAMETER = re.compile(r"(?<!:):(\w+)")
 
 
+class Dialect:
+    """What differs between SQLite and PostgreSQL in hand-written SQL: the parameter style, lists of values, and
+    how dates travel."""
+
+    def __init__(self, name: str) -> None:
+        self.sqlite = name == "sqlite"
+
+    @classmethod
+    def of(cls, conn: Connection) -> "Dialect":
+        return cls(conn.dialect.name)
+
+    def sql(self, text: str) -> str:
+        """``text`` with its ``:name`` parameters in the driver's style."""
+        return text if self.sqlite else _PARAMETER.sub(r"%(\1)s", text)
+
+    def among(self, column: str, name: str) -> str:
+        """``column`` is one of the list given as parameter ``name`` (see :meth:`values`)."""
+        return f"{column} IN (SELECT value FROM json_each(:{name}))" if self.sqlite else f"{column} = ANY(:{name})"
+
+    def values(self, items: Collection[str]) -> Any:
+        """A list of values as the parameter of :meth:`among` takes it."""
+        return json.dumps(sorted(items)) if self.sqlite else sorted(items)
+
+    def day(self, value: date) -> Any:
+        return value.isoformat() if self.sqlite else value
+
+    @staticmethod
+    def read_day(value: Any) -> date | None:
+        return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 class DriverStatement:
     """One statement over ``table`` for one dialect: rows come back as named tuples of ``columns``."""
 
     def __init__(self, sql: str, table: Table, dialect: Any, columns: Sequence[str] = ()) -> None:
-        self.sql = sql if dialect.name == "sqlite" else _PARAMETER.sub(r"%(\1)s", sql)
+        self.sql = Dialect(dialect.name).sql(sql)
         self.binds: dict[str, Callable[[Any], Any]] = {}
         for name in _PARAMETER.findall(sql):
             if name in table.c and (process := table.c[name].type._cached_bind_processor(dialect)) is not None:
@@ -61,9 +95,9 @@ class DriverStatement:
         return self._row(raw) if raw is not None else None
 
 
-def column_list(table: Table, alias: str = "") -> tuple[tuple[str, ...], str]:
-    """Every column of ``table`` in order, and their SQL list (qualified by ``alias``)."""
-    names = tuple(c.name for c in table.c)
+def column_list(table: Table, alias: str = "", *, without: Sequence[str] = ()) -> tuple[tuple[str, ...], str]:
+    """The columns of ``table`` in order (but those ``without``), and their SQL list (qualified by ``alias``)."""
+    names = tuple(c.name for c in table.c if c.name not in without)
     prefix = f"{alias}." if alias else ""
     return names, ", ".join(f'{prefix}"{name}"' for name in names)
 

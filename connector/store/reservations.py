@@ -6,7 +6,6 @@ order counts), or cancelled — or until it expires; it is never counted togethe
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +16,7 @@ from sqlalchemy import Connection, and_, bindparam, exists, select, update
 
 from ..money import from_minor, to_minor
 from . import tables as t
-from .driver_sql import DriverStatement, PerDialect, column_list
+from .driver_sql import Dialect, DriverStatement, PerDialect, column_list
 
 COUNTED_ORDER_STATES = ("confirmed", "done", "cancelled")  # a synced order in one of these replaces its reservation
 
@@ -97,7 +96,7 @@ class ReservationStore:
                 statement = _COUNTING(conn)
             else:
                 statement = _COUNTING_IN_GROUPS(conn)
-                params["groups"] = json.dumps(list(groups)) if conn.dialect.name == "sqlite" else list(groups)
+                params["groups"] = Dialect.of(conn).values(groups)
             return [_reservation(row, "active") for row in statement.rows(conn, params)]
 
     def reservations(self, now: datetime, source: str | None = None) -> list[Reservation]:
@@ -133,8 +132,8 @@ _COUNTING_SQL = (f"SELECT {_COLUMN_LIST} FROM reservations AS x WHERE x.source =
                  f" AND o.deleted_at IS NULL AND o.state IN ({_COUNTED}))")
 _COUNTING = PerDialect(lambda dialect: DriverStatement(_COUNTING_SQL, t.reservations, dialect, _COLUMNS))
 _COUNTING_IN_GROUPS = PerDialect(lambda dialect: DriverStatement(
-    _COUNTING_SQL + (" AND x.credit_group_id IN (SELECT value FROM json_each(:groups))" if dialect.name == "sqlite"
-                     else " AND x.credit_group_id = ANY(:groups)"), t.reservations, dialect, _COLUMNS))
+    _COUNTING_SQL + " AND " + Dialect(dialect.name).among("x.credit_group_id", "groups"), t.reservations, dialect,
+    _COLUMNS))
 _VERSION = select(t.decision_versions.c.version).where(t.decision_versions.c.source == bindparam("source"),
                                                       t.decision_versions.c.credit_group_id == bindparam("group"))
 

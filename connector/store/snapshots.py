@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select
 
 from . import tables as t
+from .driver_sql import Dialect
 
 GROUP_ROW = ""  # company_id of a credit group's own row (all its companies)
 
@@ -69,7 +70,7 @@ class DayTotal:
 
 _LATEST_PAYMENTS = """
 SELECT day, currency, payment_months, paid_items, paid_minor, days_late_tenths, share_late_bp FROM daily_snapshots
-WHERE source = ? AND credit_group_id = ? AND company_id = ? AND day <= ? ORDER BY day DESC LIMIT 1"""
+WHERE source = :source AND credit_group_id = :group AND company_id = :company AND day <= :day ORDER BY day DESC LIMIT 1"""
 
 
 class SnapshotStore:
@@ -123,15 +124,13 @@ class SnapshotStore:
         """The payment figures of the group's own row of its latest snapshot day up to ``on_or_before`` (one
         seek on the index by source, group, company and day); None without a snapshot."""
         with self._reader() as c:  # a credit check's hot path: SQL on the driver (compiling costs more than it)
-            sqlite = c.dialect.name == "sqlite"
-            found = c.connection.driver_connection.execute(
-                _LATEST_PAYMENTS if sqlite else _LATEST_PAYMENTS.replace("?", "%s"),
-                (source, credit_group_id, GROUP_ROW, on_or_before.isoformat() if sqlite else on_or_before),
-            ).fetchone()
+            d = Dialect.of(c)
+            found = c.connection.driver_connection.execute(d.sql(_LATEST_PAYMENTS), {
+                "source": source, "group": credit_group_id, "company": GROUP_ROW, "day": d.day(on_or_before)}).fetchone()
         if found is None:
             return None
         day, *rest = found
-        return PaymentSnapshot(date.fromisoformat(day) if isinstance(day, str) else day, *rest)
+        return PaymentSnapshot(Dialect.read_day(day), *rest)
 
     def snapshot_totals(self, first: date, last: date) -> list[DayTotal]:
         """Per day from ``first`` to ``last`` with snapshots: the sums of the credit groups' own rows (one line

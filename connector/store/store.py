@@ -118,10 +118,10 @@ _CUSTOMER_COLUMNS, _CUSTOMER_LIST = column_list(t.customers)
 _CUSTOMER = PerDialect(lambda dialect: DriverStatement(
     f"SELECT {_CUSTOMER_LIST} FROM customers WHERE source = :source AND erp_id = :erp_id", t.customers, dialect,
     _CUSTOMER_COLUMNS))
-_DECISION_COLUMNS = tuple(c.name for c in t.decisions.c if c.name != "id")
+_DECISION_COLUMNS, _DECISION_LIST = column_list(t.decisions, without=("id",))
 _DECISION = PerDialect(lambda dialect: DriverStatement(
-    f"INSERT INTO decisions ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in _DECISION_COLUMNS)}) "
-    f"VALUES ({', '.join(f':{c}' for c in _DECISION_COLUMNS)}) RETURNING id", t.decisions, dialect))
+    f"INSERT INTO decisions ({_DECISION_LIST}) VALUES ({', '.join(':' + c for c in _DECISION_COLUMNS)}) RETURNING id",
+    t.decisions, dialect))
 
 
 class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseStore, InsurerDecisionStore):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
-import sys
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from adapters.odoo.sandbox import OdooSandbox
+
+from ..support.cli import ODOO_SANDBOX_CONFIG, odoo_cli
 
 POLICY = """\
 version = 1
@@ -40,28 +40,11 @@ up_to = 1000
 role = "cfo"
 """
 
-CONFIG = """\
-[store]
-url = "sqlite:///{db}"
-
-[policy]
-path = "{policy}"
-
-[[source]]
-name = "odoo"
-kind = "odoo"
-url = "{url}"
-database = "demo"
-username = "admin"
-password_env = "CREDITGUARD_ODOO_PASSWORD"
-protocol = "jsonrpc"
-"""
+CONFIG = ODOO_SANDBOX_CONFIG
 
 
 def cli(config: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, CREDITGUARD_ODOO_PASSWORD="admin", COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "creditguard", "--config", str(config), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return odoo_cli(config, *args, columns=200)
 
 
 @pytest.fixture(scope="module")

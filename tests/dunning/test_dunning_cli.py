@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,31 +11,15 @@ import pytest
 
 from adapters.odoo.sandbox import OdooSandbox
 
+from ..support.cli import ODOO_SANDBOX_CONFIG, odoo_cli
 from .conftest import ladder
 
 POLICY = 'version = 1\nname = "dunning cli"\nbase_currency = "USD"\n' + ladder(approval="true")
-CONFIG = """\
-[store]
-url = "sqlite:///{db}"
-
-[policy]
-path = "{policy}"
-
-[[source]]
-name = "odoo"
-kind = "odoo"
-url = "{url}"
-database = "demo"
-username = "admin"
-password_env = "CREDITGUARD_ODOO_PASSWORD"
-protocol = "jsonrpc"
-"""
+CONFIG = ODOO_SANDBOX_CONFIG
 
 
 def cli(config: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, CREDITGUARD_ODOO_PASSWORD="admin", COLUMNS="220")
-    return subprocess.run([sys.executable, "-m", "creditguard", "--config", str(config), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return odoo_cli(config, *args, columns=220)
 
 
 def ok(config: Path, *args: str) -> dict:

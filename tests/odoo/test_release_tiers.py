@@ -5,9 +5,6 @@ placed again, saying why); an addon from before the tiered release still syncs."
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import xmlrpc.client
 from types import SimpleNamespace
 
@@ -21,6 +18,7 @@ from connector.sync import SyncEngine
 from creditguard.http_api import Api
 from policy.loader import load_policy
 
+from ..support.cli import odoo_cli
 from .conftest import make_source
 from .test_enforce import Loop, target
 
@@ -120,9 +118,7 @@ def actions(report, order):
 
 
 def cli(config, *args):
-    env = dict(os.environ, CREDITGUARD_ODOO_PASSWORD="admin", COLUMNS="1000")
-    return subprocess.run([sys.executable, "-m", "creditguard", "--config", str(config), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return odoo_cli(config, *args, columns=1000)
 
 
 def test_release_with_tier_and_reason_is_honoured_and_shown(addon_sandbox, store, store_url, tmp_path, clock):
