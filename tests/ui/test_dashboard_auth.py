@@ -110,7 +110,9 @@ def test_a_forged_or_tampered_cookie_is_no_session(dashboard):
         login(c)
         good = c.cookies[auth.SESSION_COOKIE]
     forged = Sessions(lambda: b"not the server's key", lambda: 3600).issue("api")[0]
-    for value in (forged, good[:-2] + ("A" if good[-1] != "A" else "B") + good[-1], "garbage", "x" * 600):
+    tampered = good[:-2] + ("A" if good[-2] != "A" else "B") + good[-1]  # one signature character changed
+    assert tampered != good
+    for value in (forged, tampered, "garbage", "x" * 600):
         with httpx.Client(base_url=dashboard.url, cookies={auth.SESSION_COOKIE: value}) as c:
             assert c.get("/ui/groups").status_code == 303
 
