@@ -10,7 +10,7 @@ length of the group's history; projects sum their documents directly.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -210,17 +210,23 @@ def exposure_sums(
     exclude_erp_ids: Collection[str] = (),
     by_date: bool,
     base_currency: str | None = None,
+    invoice_sums: Callable[[Callable[[], list[InvoiceSum]]], list[InvoiceSum]] | None = None,
 ) -> tuple[list[InvoiceSum], list[OrderSum]]:
     """Invoice sums per credit group (all groups when ``groups`` is None) from the running totals the database
     keeps (``invoice_balances``: a few rows per group, whatever the length of its history), and order sums
     per group through each order's customer (``order_balances``), less the orders in ``exclude_erp_ids``
     (the order under check, and orders whose reservation counts instead).  A credit check's hot path, so
     hand-written SQL run on the driver itself (building and compiling an expression costs more than the
-    query), and on PostgreSQL both queries sent in one round trip (psycopg's pipeline)."""
+    query), and on PostgreSQL both queries sent in one round trip (psycopg's pipeline).  ``invoice_sums``:
+    given the read of the invoice sums, returns them (read, or kept from an earlier read: see
+    :mod:`connector.store.book_cache`)."""
     d = Dialect.of(conn)
     invoices = _invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency)
     orders = _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency)
     raw = conn.connection.driver_connection
+    if invoice_sums is not None:
+        return (invoice_sums(lambda: _invoice_sums_rows(d, raw.execute(*invoices).fetchall(), by_date)),
+                _order_sums_rows(d, raw.execute(*orders).fetchall(), by_date))
     if d.sqlite:
         return (_invoice_sums_rows(d, raw.execute(*invoices).fetchall(), by_date),
                 _order_sums_rows(d, raw.execute(*orders).fetchall(), by_date))

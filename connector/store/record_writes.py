@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Table, select, update
 
 from ..domain import SyncedRecord
 from .balances import sqlite_add_inserted
+from .book_cache import sqlite_move_generation
 from .rows import CONTENT_COLUMNS, content_values
 
 _CHUNK = 400  # ids per IN list
@@ -137,15 +138,20 @@ class SqliteRecordWriter(RecordWriter):
         self.upsert_sql = (self.insert_sql + ' ON CONFLICT ("source", "erp_model", "erp_id") DO UPDATE SET '
                            + self.content_update)
         self.add_to_totals = sqlite_add_inserted(name)  # see connector.store.balances
+        self.move_generation = sqlite_move_generation(name)  # see connector.store.book_cache
 
     def _insert(self, cursor, rows):
         cursor.executemany(self.insert_sql, rows)
         self._add_to_totals(cursor, rows)
 
     def _add_to_totals(self, cursor, rows) -> None:
+        """What triggers do for updates and deletions, done once for the rows inserted: the running totals,
+        the book's generation."""
         if self.add_to_totals and rows:
             cursor.execute(self.add_to_totals, {"source": rows[0][0], "model": rows[0][1],
                                                 "ids": json.dumps([row[2] for row in rows])})
+        if self.move_generation and rows:
+            cursor.execute(self.move_generation, {"source": rows[0][0]})
 
     def _write(self, cursor, source, model, rows, settle):
         end = 2 + len(self.content)

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from .. import crashpoints
 from ..domain import Company, Customer, CurrencyRate, Invoice, ReceivableItem, SalesOrder, SyncedRecord
 from ..ports import Cursor, Rejected, Scope, Stream
 from . import tables as t
+from .book_cache import BookCache, read_generation
 from .cases import CaseStore
 from .driver_sql import DriverStatement, PerDialect, column_list
 from .engine import create_store_engine, migrate, schema_status
@@ -32,6 +34,7 @@ from .scan_state import ScanState, ScanStateStore
 from .snapshots import SnapshotStore
 
 _CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
+_KEPT_GROUPS = 16  # sums of at most this many groups at once are kept between checks (see book_cache)
 # the column that says which part (Scope.key) of a snapshot stream a stored record belongs to
 SCOPE_COLUMNS = {"customers": "erp_id", "invoices": "customer_id", "orders": "customer_id", "receivables": "customer_id"}
 
@@ -138,6 +141,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         # the sources known to sync their receivable items: once one has, it always has (its successful runs are
         # kept), so a credit check asks the database only until then
         self._with_receivables: set[str] = set()
+        self._books = BookCache()  # sums of groups' documents kept between checks
 
     @classmethod
     def open(cls, url: str, *, apply_migrations: bool = True) -> "Store":
@@ -652,8 +656,24 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         from .aggregates import exposure_sums
 
         with self._reader() as conn:
+            kept = self._kept_sums(conn, "invoices", source, groups, overdue_before, by_date, base_currency)
             return exposure_sums(conn, source, groups, overdue_before=overdue_before, exclude_erp_ids=exclude_orders,
-                                 by_date=by_date, base_currency=base_currency)
+                                 by_date=by_date, base_currency=base_currency, invoice_sums=kept)
+
+    def kept_sums(self) -> tuple[int, int]:
+        """How often this store object served a group's sums from an earlier read, and how often it read them."""
+        return self._books.hits, self._books.misses
+
+    def _kept_sums(self, conn: Connection, book: str, source: str, groups, *args: Any):
+        """For the sums of a few credit groups on SQLite: a function that returns those kept from an earlier read
+        while ``book`` has not moved, else reads them (see :mod:`connector.store.book_cache`).  None otherwise:
+        the sums of every group are read as they are needed, and on PostgreSQL a check's reads go in one round
+        trip, which a counter read first would double."""
+        if self._dialect != "sqlite" or groups is None or len(groups) > _KEPT_GROUPS:
+            return None
+        generation = read_generation(conn, source, book)
+        key = (book, source, tuple(sorted(groups)), *args)
+        return lambda read: self._books.get_or_read(key, generation, read)
 
     def oldest_open_invoices(self, source: str, *, due_before: date | None = None,
                              groups: Iterable[str] | None = None):
@@ -689,8 +709,10 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         with self._reader() as conn:
             if not self._has_receivables(conn, source):
                 return None
-            return receivable_sums(conn, source, groups, overdue_before=overdue_before, by_date=by_date,
-                                   base_currency=base_currency)
+            kept = self._kept_sums(conn, "receivables", source, groups, overdue_before, by_date, base_currency)
+            read = partial(receivable_sums, conn, source, groups, overdue_before=overdue_before, by_date=by_date,
+                           base_currency=base_currency)
+            return read() if kept is None else kept(read)
 
     def iter_receivables(self, source: str | None = None, *, open_only: bool = False, customer: str | None = None,
                          kind: str | None = None, due_before: date | None = None) -> Iterator[ReceivableItem]:

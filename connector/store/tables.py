@@ -405,6 +405,18 @@ decision_versions = Table(
     sqlite_with_rowid=False,
 )
 
+# A counter per source and document table ("invoices", "receivables") that every write to the table moves, in its
+# own transaction (migration 0019: triggers, and the record writer on SQLite inserts): sums of a group's documents
+# read with one value of it hold for as long as it has not moved (connector.store.book_cache).
+book_generations = Table(
+    "book_generations",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("stream", String(32), primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 # One row a day per source, credit group and company: the group's ageing in that company, in the company's
 # currency and in the policy's base currency.  The row with ``company_id`` "" is the group's own (all its
 # companies): exposure, limit and overdue (the policy's overdue rule) in the base currency, and its

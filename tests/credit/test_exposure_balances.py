@@ -126,18 +126,20 @@ def _expected(store, source: str, exclude: str | None, overdue_before: date):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(steps, min_size=1, max_size=8), st.sampled_from([None, "1", "3"]), st.booleans())
 def test_running_totals_equal_the_documents(store, history, exclude, by_date):
+    """After every step, exposure of each group and of all three (the sums a process keeps between checks
+    included: they must be read again after every write) equals a document-by-document sum."""
     source = f"s{next(_sources)}"
+    settings_ = ExposureSettings(quotations=True, draft_invoices=True, conversion=Conversion.DOCUMENT_DATE if by_date else Conversion.TODAY)
+    order = OrderUnderCheck(exclude, Decimal(0), "USD", None, AS_OF) if exclude else None
     for step in history:
         _apply(store, source, step)
+        calculator = ExposureCalculator(store, settings_, "USD", AS_OF, T)
+        parts, overdue = _expected(store, source, exclude, AS_OF - timedelta(days=30))
+        figures = calculator.compute(source, list(GROUPS), overdue_days=30, order=order)
+        for group in GROUPS:
+            figures |= calculator.compute(source, [group], overdue_days=30, order=order) if group != "g2" else {}
+            exposure, late = figures[group]
+            got = {k: v for k, v in exposure.components.items() if v and k != "current_order"}
+            assert got == {k: v for k, v in parts[group].items() if v}, group
+            assert (late.amount, late.count, late.oldest_due) == tuple(overdue[group]), group
     _balances_match_documents(store, source)
-
-    settings_ = ExposureSettings(quotations=True, draft_invoices=True, conversion=Conversion.DOCUMENT_DATE if by_date else Conversion.TODAY)
-    calculator = ExposureCalculator(store, settings_, "USD", AS_OF, T)
-    order = OrderUnderCheck(exclude, Decimal(0), "USD", None, AS_OF) if exclude else None
-    figures = calculator.compute(source, list(GROUPS), overdue_days=30, order=order)
-    parts, overdue = _expected(store, source, exclude, AS_OF - timedelta(days=30))
-    for group in GROUPS:
-        exposure, late = figures[group]
-        got = {k: v for k, v in exposure.components.items() if v and k != "current_order"}
-        assert got == {k: v for k, v in parts[group].items() if v}, group
-        assert (late.amount, late.count, late.oldest_due) == tuple(overdue[group]), group
