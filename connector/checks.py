@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from policy.model import Grouping, Policy
 
@@ -89,6 +90,19 @@ class CreditChecker:
         self.clock = clock
         self.exposures = ExposureCalculator(store, policy.exposure, policy.base_currency, as_of, clock(),
                                             rate_tables)
+        self._documents: dict[int, tuple[CheckOutcome, dict[str, Any]]] = {}  # see document()
+
+    def document(self, outcome: CheckOutcome) -> dict[str, Any]:
+        """The JSON document of ``outcome`` (:func:`outcome_json`), built once: the decision log's entry and the
+        API's answer share it.  Do not change it."""
+        kept = self._documents.get(id(outcome))
+        if kept is not None and kept[0] is outcome:
+            return kept[1]
+        document = outcome_json(outcome)
+        if len(self._documents) >= 16:  # a checker lives for a request or a run: the last few suffice
+            self._documents.clear()
+        self._documents[id(outcome)] = (outcome, document)
+        return document
 
     def convert(self, source: str, amount: Decimal, currency: str) -> Decimal:
         return self.exposures.rates(source).convert(amount, currency, self.policy.base_currency, None, self.as_of)
@@ -289,9 +303,9 @@ class CreditChecker:
     def record(self, outcome: CheckOutcome, trigger: str, conn: Any = None,
                erp_release: dict[str, Any] | None = None) -> int:
         """Append the decision to the log; ``erp_release``: the release in the ERP it honoured or refused."""
-        document = outcome_json(outcome)
+        document = self.document(outcome)
         if erp_release is not None:
-            document["erp_release"] = erp_release
+            document = document | {"erp_release": erp_release}
         return self.store.record_decision({
             "taken_at": datetime.now(UTC),
             "trigger": trigger,
@@ -306,7 +320,7 @@ class CreditChecker:
             "policy_name": outcome.policy.name,
             "policy_version": outcome.policy.version,
             "policy_hash": outcome.policy.content_hash,
-            "record": json.dumps(document, sort_keys=True),
+            "record": orjson.dumps(document, option=orjson.OPT_SORT_KEYS).decode(),
         }, conn)
 
 

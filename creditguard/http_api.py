@@ -34,13 +34,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
+import orjson
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from connector.checks import CheckError, CreditChecker, outcome_json
+from connector.checks import CheckError, CreditChecker
 from connector.config import HttpConfig
 from connector.errors import CreditGuardError
 from connector.exposure import rate_tables
@@ -78,6 +79,11 @@ class ApiError(Exception):
 
 def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data, default=str), status=status, mimetype="application/json")
+
+
+def _document(document: dict[str, Any]) -> Response:
+    """A check's answer: its JSON document (text, numbers and lists only) serialised by orjson, on the hot path."""
+    return Response(orjson.dumps(document), status=200, mimetype="application/json")
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -266,7 +272,7 @@ class Api:
         checker = CreditChecker(self.daemon.store, policy, datetime.now(self.daemon.config.sync.tzinfo).date(),
                                 rate_tables=self.rate_tables)
         if is_facts_request(body):
-            return _json(outcome_json(self._check_facts(checker, body)))
+            return _document(checker.document(self._check_facts(checker, body)))
         source = _optional_text(body, "source")
         try:
             if "order" in body:
@@ -286,7 +292,7 @@ class Api:
             raise ApiError(404, "not_found", str(exc)) from None
         except CreditGuardError as exc:
             raise ApiError(422, "cannot_decide", str(exc)) from None
-        return _json(outcome_json(outcome))
+        return _document(checker.document(outcome))
 
     def _check_facts(self, checker: CreditChecker, body: dict[str, Any]):
         """The new form: the order's facts as the ERP has them now (see creditguard/check_request.py)."""

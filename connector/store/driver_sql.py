@@ -11,13 +11,13 @@ PostgreSQL in such SQL (lists of values, days), for the store's other hand-writt
 
 from __future__ import annotations
 
-import json
 import re
 from collections import namedtuple
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table
 
 _PARAMETER = re.compile(r"(?<!:):(\w+)")
@@ -44,7 +44,7 @@ class Dialect:
 
     def values(self, items: Collection[str]) -> Any:
         """A list of values as the parameter of :meth:`among` takes it."""
-        return json.dumps(sorted(items)) if self.sqlite else sorted(items)
+        return orjson.dumps(sorted(items)).decode() if self.sqlite else sorted(items)
 
     def day(self, value: date) -> Any:
         return value.isoformat() if self.sqlite else value
