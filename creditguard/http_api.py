@@ -175,6 +175,18 @@ class Api:
         self.registry.register(StoreCollector(daemon))
         self.rate_tables = getattr(daemon, "rate_tables", None) or rate_tables(daemon.store)
         self._ui: Any = None  # the web dashboard under /ui (docs/dashboard.md), built at its first request
+        self._outbox: tuple[Any, Any] | None = None  # (config, outbox): see outbox()
+
+    def outbox(self) -> Any:
+        """The outbox confirmations queue their holds in, built once per configuration (it holds only its
+        settings and a random source for retry delays, which threads may share)."""
+        config = self.daemon.config
+        kept = self._outbox
+        if kept is None or kept[0] is not config:
+            from .enforce_commands import make_outbox
+
+            kept = self._outbox = (config, make_outbox(config, self.daemon.store))
+        return kept[1]
 
     @property
     def ui(self) -> Any:
@@ -296,13 +308,11 @@ class Api:
 
     def _check_facts(self, checker: CreditChecker, body: dict[str, Any]):
         """The new form: the order's facts as the ERP has them now (see creditguard/check_request.py)."""
-        from .enforce_commands import make_outbox
-
         config = self.daemon.config
         try:
             facts = parse_check_request(body, {s.name for s in config.enabled_sources})
             return checker.check_live(facts.order, facts.customer, confirm=facts.confirm,
-                                      outbox=make_outbox(config, self.daemon.store),
+                                      outbox=self.outbox(),
                                       reservation_ttl=config.checks.reservation_ttl)
         except RequestError as exc:
             raise ApiError(exc.status, "bad_request" if exc.status == 400 else "unprocessable", str(exc)) from None
