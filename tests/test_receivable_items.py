@@ -97,3 +97,26 @@ def test_migration_0012_adds_the_table_and_keeps_the_running_totals(store_url):
         _migrate(store.engine, "head")
         assert _triggers(store.engine) == triggers
         assert store.count(Stream.INVOICES, "odoo") == 1 and store.count(Stream.RECEIVABLES, "odoo") == 0
+
+
+def test_a_source_that_starts_syncing_items_is_seen_by_another_process_within_a_second(tmp_path, monkeypatch):
+    """A check asks whether the source syncs receivable items; a "no" is believed for a second (the answer changes
+    once in a source's life), a "yes" for good; the process that writes the items knows at once."""
+    import connector.store.store as store_module
+
+    now = [1000.0]
+    monkeypatch.setattr(store_module.time, "monotonic", lambda: now[0])
+    url = f"sqlite:///{tmp_path}/shared.db"
+    with Store.open(url) as checks, Store.open(url) as sync:
+        sync.save_page("odoo", Stream.INVOICES, "account.move", [invoice(
+            "1", currency="USD", company_currency="USD", amount_total=Decimal("1000.00"),
+            amount_open=Decimal("1000.00"), amount_total_company=Decimal("1000.00"),
+            amount_open_company=Decimal("1000.00"), due_date=date(2026, 12, 30))], [], None)
+        assert not checks.has_receivables("odoo") and figures(checks)[1].amount == 0
+        page(sync, [item("1")])  # 300.00 due 1 October: overdue, seen only from the items
+        assert sync.has_receivables("odoo")  # the writing process knows at once
+        now[0] += 0.5
+        assert not checks.has_receivables("odoo")  # another process: within the second, still "no"
+        now[0] += 0.6
+        assert checks.has_receivables("odoo")
+        assert figures(checks)[1].amount == Decimal("300.00")

@@ -34,6 +34,7 @@ from .scan_state import ScanState, ScanStateStore
 from .snapshots import SnapshotStore
 
 _CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
+_RECEIVABLES_NO_SECONDS = 1.0  # how long "this source syncs no receivable items" is believed without asking again
 _KEPT_GROUPS = 16  # sums of at most this many groups at once are kept between checks (see book_cache)
 # the column that says which part (Scope.key) of a snapshot stream a stored record belongs to
 SCOPE_COLUMNS = {"customers": "erp_id", "invoices": "customer_id", "orders": "customer_id", "receivables": "customer_id"}
@@ -141,6 +142,9 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         # the sources known to sync their receivable items: once one has, it always has (its successful runs are
         # kept), so a credit check asks the database only until then
         self._with_receivables: set[str] = set()
+        # and those that did not, when last asked: a "no" holds for a second (a check asks on every call), or until
+        # this store writes receivable items or ends a run
+        self._without_receivables: dict[str, float] = {}
         self._books = BookCache()  # sums of groups' documents kept between checks
 
     @classmethod
@@ -322,6 +326,8 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         without looking first; should one be there already, the page is written the usual way.
         Returns the ids of the records that were new or changed.
         """
+        if stream is Stream.RECEIVABLES:
+            self._without_receivables.pop(source, None)
         if fresh:
             try:
                 return self._save_page(source, stream, model, records, rejected, cursor, run, now, scopes,
@@ -495,6 +501,11 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
                 .returning(t.sync_runs.c.id)
             ).scalar_one()
 
+    def set_scan_state(self, source: str, stream: Stream, state: ScanState, now: datetime) -> None:
+        if stream is Stream.RECEIVABLES:
+            self._without_receivables.pop(source, None)
+        super().set_scan_state(source, stream, state, now)
+
     def finish_run(
         self,
         run_id: int,
@@ -508,6 +519,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         error: str | None = None,
         now: datetime | None = None,
     ) -> None:
+        self._without_receivables.clear()
         with self.engine.begin() as conn:
             conn.execute(
                 update(t.sync_runs)
@@ -695,9 +707,13 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
 
         if source in self._with_receivables:
             return True
+        said_no = self._without_receivables.get(source)
+        if said_no is not None and time.monotonic() - said_no < _RECEIVABLES_NO_SECONDS:
+            return False
         if has_receivables(conn, source):
             self._with_receivables.add(source)
             return True
+        self._without_receivables[source] = time.monotonic()
         return False
 
     def receivable_sums(self, source: str, groups, *, overdue_before, by_date: bool,
