@@ -105,7 +105,7 @@ def test_a_source_that_starts_syncing_items_is_seen_by_another_process_within_a_
     import connector.store.store as store_module
 
     now = [1000.0]
-    monkeypatch.setattr(store_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(store_module, "_monotonic", lambda: now[0])
     url = f"sqlite:///{tmp_path}/shared.db"
     with Store.open(url) as checks, Store.open(url) as sync:
         sync.save_page("odoo", Stream.INVOICES, "account.move", [invoice(

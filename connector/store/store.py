@@ -34,6 +34,7 @@ from .scan_state import ScanState, ScanStateStore
 from .snapshots import SnapshotStore
 
 _CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
+_monotonic = time.monotonic  # the clock of the "no receivable items" memo (tests move it)
 _RECEIVABLES_NO_SECONDS = 1.0  # how long "this source syncs no receivable items" is believed without asking again
 _KEPT_GROUPS = 16  # sums of at most this many groups at once are kept between checks (see book_cache)
 # the column that says which part (Scope.key) of a snapshot stream a stored record belongs to
@@ -708,12 +709,12 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         if source in self._with_receivables:
             return True
         said_no = self._without_receivables.get(source)
-        if said_no is not None and time.monotonic() - said_no < _RECEIVABLES_NO_SECONDS:
+        if said_no is not None and _monotonic() - said_no < _RECEIVABLES_NO_SECONDS:
             return False
         if has_receivables(conn, source):
             self._with_receivables.add(source)
             return True
-        self._without_receivables[source] = time.monotonic()
+        self._without_receivables[source] = _monotonic()
         return False
 
     def receivable_sums(self, source: str, groups, *, overdue_before, by_date: bool,
