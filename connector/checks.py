@@ -90,19 +90,15 @@ class CreditChecker:
         self.clock = clock
         self.exposures = ExposureCalculator(store, policy.exposure, policy.base_currency, as_of, clock(),
                                             rate_tables)
-        self._documents: dict[int, tuple[CheckOutcome, dict[str, Any]]] = {}  # see document()
+        self._last_document: tuple[CheckOutcome, dict[str, Any]] | None = None  # see document()
 
     def document(self, outcome: CheckOutcome) -> dict[str, Any]:
-        """The JSON document of ``outcome`` (:func:`outcome_json`), built once: the decision log's entry and the
-        API's answer share it.  Do not change it."""
-        kept = self._documents.get(id(outcome))
-        if kept is not None and kept[0] is outcome:
-            return kept[1]
-        document = outcome_json(outcome)
-        if len(self._documents) >= 16:  # a checker lives for a request or a run: the last few suffice
-            self._documents.clear()
-        self._documents[id(outcome)] = (outcome, document)
-        return document
+        """The JSON document of ``outcome`` (:func:`outcome_json`), built once for the decision log's entry and
+        the API's answer about the same outcome (the last one is kept).  Do not change it."""
+        last = self._last_document
+        if last is None or last[0] is not outcome:
+            last = self._last_document = (outcome, outcome_json(outcome))
+        return last[1]
 
     def convert(self, source: str, amount: Decimal, currency: str) -> Decimal:
         return self.exposures.rates(source).convert(amount, currency, self.policy.base_currency, None, self.as_of)

@@ -24,6 +24,7 @@ from connector.errors import ConfigError
 from creditguard.cli import main
 from policy.loader import PolicyError, load_policy
 
+from .support.cli import run_cli
 from .support.net import free_port
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "examples" / "default.toml"
@@ -236,9 +237,7 @@ def rpc(sandbox, model: str, method: str, *args, **kwargs):
 
 
 def run(config: Path, *args: str, password: str = "admin") -> subprocess.CompletedProcess:
-    env = dict(os.environ, CREDITGUARD_ODOO_PASSWORD=password, COLUMNS="250")
-    return subprocess.run([sys.executable, "-m", "creditguard", "--config", str(config), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return run_cli(config, *args, env={"CREDITGUARD_ODOO_PASSWORD": password}, columns=250)
 
 
 def test_names_from_the_erp_are_printed_verbatim(sandbox, tmp_path):

@@ -12,6 +12,7 @@ import pytest
 
 from adapters.odoo.sandbox import OdooSandbox
 from adapters.odoo.sandbox.faults import AccessError
+from .support.cli import run_cli
 from .support.net import free_port
 
 CONFIG = """\
@@ -31,9 +32,7 @@ retry_attempts = 1
 
 
 def run(config: Path, *args: str, password: str = "admin") -> subprocess.CompletedProcess:
-    env = dict(os.environ, CREDITGUARD_ODOO_PASSWORD=password)
-    return subprocess.run([sys.executable, "-m", "creditguard", "--config", str(config), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return run_cli(config, *args, env={"CREDITGUARD_ODOO_PASSWORD": password}, columns=None)
 
 
 def write_config(tmp_path: Path, url: str, store_url: str | None = None, protocol: str = "xmlrpc") -> Path:

@@ -224,11 +224,11 @@ def exposure_sums(
     invoices = _invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency)
     orders = _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency)
     raw = conn.connection.driver_connection
-    if invoice_sums is not None:
-        return (invoice_sums(lambda: _invoice_sums_rows(d, raw.execute(*invoices).fetchall(), by_date)),
-                _order_sums_rows(d, raw.execute(*orders).fetchall(), by_date))
-    if d.sqlite:
-        return (_invoice_sums_rows(d, raw.execute(*invoices).fetchall(), by_date),
+    if d.sqlite or invoice_sums is not None:  # one after the other (the invoice sums perhaps kept)
+        def read() -> list[InvoiceSum]:
+            return _invoice_sums_rows(d, raw.execute(*invoices).fetchall(), by_date)
+
+        return (invoice_sums(read) if invoice_sums is not None else read(),
                 _order_sums_rows(d, raw.execute(*orders).fetchall(), by_date))
     with raw.pipeline():
         invoice_cursor, order_cursor = raw.execute(*invoices), raw.execute(*orders)

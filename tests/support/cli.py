@@ -26,11 +26,11 @@ protocol = "jsonrpc"
 """
 
 
-def run_cli(config: Path | str, *args: str, env: dict[str, str] | None = None, columns: int = 220,
+def run_cli(config: Path | str, *args: str, env: dict[str, str] | None = None, columns: int | None = 220,
             timeout: float = 120) -> subprocess.CompletedProcess:
     """``creditguard --config CONFIG ARGS…`` in a fresh process, its output captured; ``columns``: the width
-    tables are printed at."""
-    environ = dict(os.environ, COLUMNS=str(columns), **(env or {}))
+    tables are printed at (None: the environment's)."""
+    environ = dict(os.environ, **({"COLUMNS": str(columns)} if columns is not None else {}), **(env or {}))
     return subprocess.run([sys.executable, "-m", "creditguard", "--config", str(config), *args],
                           capture_output=True, text=True, env=environ, timeout=timeout)
 
