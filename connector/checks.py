@@ -158,6 +158,8 @@ class CreditChecker:
             customer = self.store.get_customer(order.source, order.customer_id)
             if customer is None:
                 raise CheckError(f"order {number}: customer {order.source}:{order.customer_id} is not in the store")
+            group = customer.credit_group_id
+            self._read_ahead(order.source, group, (group,) if group != customer.erp_id else (), order.erp_id)
             head = customer if customer.credit_group_id == customer.erp_id else \
                 self.store.get_customer(order.source, customer.credit_group_id) or customer
             outcome = self._outcome(order, customer, head, _order_amount(order))
@@ -203,6 +205,8 @@ class CreditChecker:
 
     def _check_live(self, order: LiveOrder, customer: LiveCustomer, confirm: bool, record: bool,
                     outbox: Outbox | None, reservation_ttl: timedelta, trigger: str) -> CheckOutcome:
+        self._read_ahead(order.source, customer.commercial_erp_id, (customer.commercial_erp_id, customer.erp_id),
+                         order.erp_id, confirm=confirm)
         head = self._live_head(order.source, customer)
         member = self.store.get_customer(order.source, customer.erp_id) if customer.erp_id != head.erp_id else head
         now = self.clock()
@@ -236,6 +240,18 @@ class CreditChecker:
                 return replace(outcome, reservation=reserved)
             self.store.drop_reservation(order.source, order.erp_id, conn)
             return replace(outcome, hold_key=self._hold_at_confirmation(outcome, outbox or Outbox(self.store), conn))
+
+    def _read_ahead(self, source: str, group: str, customers: tuple[str, ...], order_erp_id: str, *,
+                    confirm: bool = False) -> None:
+        """Let the store read at once what deciding on an order of ``group`` will read (see
+        :mod:`connector.store.check_reads`): the customers named, the group's exposure with the policy's own
+        overdue days, and at confirmation the group's decision version.  Not with a custom grouping, whose groups
+        are known only from the head's facts."""
+        if self.policy.grouping.key is Grouping.CUSTOM:
+            return
+        self.store.read_ahead(self.exposures.reads(
+            source, group, customers, order_erp_id, overdue_days=self.policy.rules.overdue.days,
+            disputed=self.policy.cases.exclude_disputed, version=confirm))
 
     def _live_head(self, source: str, customer: LiveCustomer) -> Customer:
         """The commercial entity of the order's customer: as the store has it, or a new buyer (no history, the

@@ -24,6 +24,7 @@ from policy.model import Conversion, ExposureSettings
 from .money import from_minor, quantize
 from .rates import RateTable, RateTables
 from .store import Store
+from .store.check_reads import CheckReads
 from .store.reservations import Reservation
 
 if TYPE_CHECKING:
@@ -114,6 +115,15 @@ class ExposureCalculator:
                                                base_currency=self.base)
         return self._fold(source, invoice_rows, order_rows, groups, order if groups is not None else None, reserved,
                           item_rows)
+
+    def reads(self, source: str, group: str, customers: tuple[str, ...], order_erp_id: str | None, *,
+              overdue_days: int, disputed: bool, version: bool = False) -> CheckReads:
+        """What :meth:`compute` of ``group`` for that order reads, with the customers, the disputed amount and the
+        decision version a check reads with it: for the store to read it all at once (see
+        :mod:`connector.store.check_reads`)."""
+        return CheckReads(source, customers, group, self.now, order_erp_id or None,
+                          self.as_of - timedelta(days=overdue_days), self.settings.conversion is Conversion.DOCUMENT_DATE,
+                          self.base, self.settings.uninvoiced_orders, disputed, version)
 
     def project(
         self, source: str, project: str, *, overdue_days: int = 0, order: OrderUnderCheck | None = None

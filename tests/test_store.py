@@ -4,9 +4,12 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import psycopg
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, select
+from sqlalchemy.engine import make_url
 
 from connector.domain import Customer, Invoice, InvoiceKind, InvoiceState, PaymentState
 from connector.ports import Cursor, Rejected, Scope, Stream
@@ -218,3 +221,24 @@ def test_migration_0011_keeps_an_existing_store(store_url):
         _migrate(store.engine, "head")
         assert _triggers(store.engine) == triggers
         assert store.hold("odoo", "7") == hold
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_the_server_dropped_is_replaced(postgres_server, monkeypatch):
+    """A connection that waited in the pool is pinged before use: one the server closed meanwhile (a restart, an
+    idle timeout) is replaced instead of failing the next read."""
+    from connector.store import engine as engine_module
+
+    url = postgres_server.create_database()
+    store = Store.open(url)
+    try:
+        assert store.count(Stream.INVOICES) == 0  # leaves a connection in the pool
+        with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
+                             autocommit=True) as admin:
+            dropped = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                    "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+        assert dropped == [(True,)]
+        monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has waited long enough
+        assert store.count(Stream.INVOICES) == 0
+    finally:
+        store.close()

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, case, func, literal, select
 
 from . import tables as t
 from .driver_sql import Dialect
+from .reservations import COUNTING_ORDERS_SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +170,7 @@ def _invoice_sums_rows(d: Dialect, result: Any, by_date: bool) -> list[InvoiceSu
 
 
 def _order_sums_query(d: Dialect, source: str, groups: Sequence[str] | None, exclude_erp_ids: Collection[str],
-                      by_date: bool, base_currency: str | None) -> tuple[str, dict[str, Any]]:
+                      by_date: bool, base_currency: str | None, reserved_at: Any = None) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"source": source, "no_day": d.day(t.NO_DAY), "base": base_currency}
     members = ""
     if groups is not None:
@@ -180,10 +181,19 @@ def _order_sums_query(d: Dialect, source: str, groups: Sequence[str] | None, exc
         members = (" AND customer_id IN (SELECT erp_id FROM customers WHERE source = :source AND "
                    f"{d.among('credit_group_id', 'groups')} UNION {named})")
     parts = _ORDER_PARTS.format(members=members)
+    excluded = ""
     if exclude_erp_ids:
         params["excluded"] = d.values(exclude_erp_ids)
+        excluded = d.among("erp_id", "excluded")
+    if reserved_at is not None and groups is not None:  # orders whose reservation in the groups counts instead
+        params["expires_at"] = reserved_at
+        reserved = f"{COUNTING_ORDERS_SQL} AND {d.among('x.credit_group_id', 'groups')}"
+        listed = ("SELECT value FROM json_each(:excluded)" if d.sqlite else "SELECT unnest(CAST(:excluded AS text[]))"
+                  ) + " UNION ALL " if exclude_erp_ids else ""
+        excluded = f"erp_id IN ({listed}{reserved})"  # one list of ids: looked up in the orders' index, not an OR
+    if excluded:
         parts += _ORDER_EXCLUDED.format(order_day="date(order_date)" if d.sqlite else "CAST(order_date AS date)",
-                                        excluded=d.among("erp_id", "excluded"), members=members)
+                                        excluded=excluded, members=members)
     text = _ORDER_SUMS.format(parts=parts, day_key=", day" if by_date else "",
                               day="\n       CASE WHEN r.currency = :base THEN NULL ELSE r.placed END AS day,"
                               if by_date else "")
@@ -199,6 +209,33 @@ def _order_sums_rows(d: Dialect, result: Any, by_date: bool) -> list[OrderSum]:
         if count or uninvoiced or total:
             rows.append(OrderSum(str(group), state, currency, company, day, uninvoiced, total, count))
     return rows
+
+
+def exposure_sums_queries(
+    d: Dialect,
+    source: str,
+    groups: Sequence[str] | None,
+    *,
+    overdue_before: date,
+    exclude_erp_ids: Collection[str] = (),
+    by_date: bool,
+    base_currency: str | None = None,
+    reserved_at: Any = None,
+) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]:
+    """The statements of :func:`exposure_sums` (SQL and parameters, invoices then orders), for a caller that sends
+    them with others.  ``reserved_at`` (with ``groups``; the time as the reservations' column stores it): the
+    orders whose reservation in the groups counts then are left out as well, in SQL, without reading the
+    reservations first."""
+    return (_invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency),
+            _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency, reserved_at))
+
+
+def invoice_sums_rows(d: Dialect, cursor: Any, by_date: bool) -> list[InvoiceSum]:
+    return _invoice_sums_rows(d, cursor.fetchall(), by_date)
+
+
+def order_sums_rows(d: Dialect, cursor: Any, by_date: bool) -> list[OrderSum]:
+    return _order_sums_rows(d, cursor.fetchall(), by_date)
 
 
 def exposure_sums(
@@ -221,8 +258,9 @@ def exposure_sums(
     given the read of the invoice sums, returns them (read, or kept from an earlier read: see
     :mod:`connector.store.book_cache`)."""
     d = Dialect.of(conn)
-    invoices = _invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency)
-    orders = _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency)
+    invoices, orders = exposure_sums_queries(d, source, groups, overdue_before=overdue_before,
+                                             exclude_erp_ids=exclude_erp_ids, by_date=by_date,
+                                             base_currency=base_currency)
     raw = conn.connection.driver_connection
     if d.sqlite or invoice_sums is not None:  # one after the other (the invoice sums perhaps kept)
         def read() -> list[InvoiceSum]:
@@ -349,14 +387,26 @@ def receivable_sums(conn: Connection, source: str, groups: Sequence[str] | None,
     partial index of open items.  ``overdue``: due before ``overdue_before``; ``documents``: how many distinct
     documents (an invoice with two late instalments is one overdue invoice)."""
     d = Dialect.of(conn)
+    query = receivable_sums_query(d, source, groups, overdue_before=overdue_before, by_date=by_date,
+                                  base_currency=base_currency)
+    return receivable_sums_rows(conn.connection.driver_connection.execute(*query), by_date)
+
+
+def receivable_sums_query(d: Dialect, source: str, groups: Sequence[str] | None, *, overdue_before: date,
+                          by_date: bool, base_currency: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The statement of :func:`receivable_sums` (SQL and parameters)."""
     text = _RECEIVABLE_SUMS.format(
         day=_RECEIVABLE_DAY if by_date else "", day_key=", day" if by_date else "",
         groups="" if groups is None else " AND " + d.among("credit_group_id", "groups"))
     params: dict[str, Any] = {"source": source, "cut": d.day(overdue_before), "base": base_currency}
     if groups is not None:
         params["groups"] = d.values(groups)
+    return d.sql(text), params
+
+
+def receivable_sums_rows(cursor: Any, by_date: bool) -> list[ItemSum]:
     rows = []
-    for row in conn.connection.driver_connection.execute(d.sql(text), params).fetchall():
+    for row in cursor.fetchall():
         group, kind, currency, company, company_currency, is_overdue, *rest = row
         day = rest.pop(0) if by_date else None
         open_minor, open_company, documents, oldest = rest

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from . import tables as t
+from .ahead import MISSING, key
 from .driver_sql import Dialect
 
 ACTIVE = "closed"  # a case is active while its state is not this
-_DISPUTED = ("SELECT dispute_amount_minor, currency FROM collection_cases WHERE source = :source AND credit_group_id = :group "
+DISPUTED_SQL = ("SELECT dispute_amount_minor, currency FROM collection_cases WHERE source = :source AND credit_group_id = :group "
              "AND state <> 'closed' AND dispute_amount_minor <> 0")
 
 
@@ -99,8 +100,10 @@ class CaseStore:
     def disputed_minor(self, source: str, group: str) -> tuple[int, str] | None:
         """The amount disputed in the group's active case and its currency, None when nothing is disputed (a credit
         check asks: SQL run on the driver, through the index of active cases)."""
+        if (ahead := self._ahead(key("disputed", source, group))) is not MISSING:  # type: ignore[attr-defined]
+            return ahead
         with self._reader() as conn:
-            row = conn.connection.driver_connection.execute(Dialect.of(conn).sql(_DISPUTED),
+            row = conn.connection.driver_connection.execute(Dialect.of(conn).sql(DISPUTED_SQL),
                                                             {"source": source, "group": group}).fetchone()
         return (int(row[0]), str(row[1])) if row else None
 

@@ -82,17 +82,24 @@ class DriverStatement:
                 values[position] = process(values[position])
         return self.row._make(values) if self.row is not None else tuple(values)
 
-    def _cursor(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+    def send(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """Run the statement; the driver's cursor (inside psycopg's pipeline: its answer comes with the others)."""
         if not conn.in_transaction():  # as SQLAlchemy's own execute would: its commit then commits this too
             conn.begin()
         return conn.connection.driver_connection.execute(self.sql, self._params(params))
 
+    def rows_of(self, cursor: Any) -> list[Any]:
+        return [self._row(raw) for raw in cursor.fetchall()]
+
+    def first_of(self, cursor: Any) -> Any | None:
+        raw = cursor.fetchone()
+        return self._row(raw) if raw is not None else None
+
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
-        return [self._row(raw) for raw in self._cursor(conn, params).fetchall()]
+        return self.rows_of(self.send(conn, params))
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> Any | None:
-        raw = self._cursor(conn, params).fetchone()
-        return self._row(raw) if raw is not None else None
+        return self.first_of(self.send(conn, params))
 
 
 def column_list(table: Table, alias: str = "", *, without: Sequence[str] = ()) -> tuple[tuple[str, ...], str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 from ..errors import ConfigError
 
@@ -35,8 +37,38 @@ def create_store_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.get_driver_name() not in ("psycopg", ""):
             raise ConfigError("store url: use postgresql+psycopg:// (psycopg 3)")
-        return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+        # READ COMMITTED whatever the server's default: a decision taken under a credit group's lock reads, in the
+        # transaction its reads began, what other decisions committed before the lock was granted
+        engine = create_engine(parsed.set(drivername="postgresql+psycopg"), isolation_level="READ COMMITTED")
+        _ping_when_idle(engine)
+        return engine
     raise ConfigError(f"store url: unsupported database {backend!r} (sqlite or postgresql)")
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+"""A pooled PostgreSQL connection idle this long is pinged before it is used again (a round trip)."""
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """A connection that waited in the pool is checked before it is handed out (else a server restart or a dropped
+    connection would fail the next statement on it); one used a moment ago is not: under load every check would
+    otherwise pay a round trip for the ping.  A dead connection is replaced (SQLAlchemy's pool takes another)."""
+
+    @event.listens_for(engine, "checkin")
+    def returned(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping(dbapi_connection, record, _proxy) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the driver's error for a connection the server closed
+            raise DisconnectionError(f"pooled connection lost: {exc.__class__.__name__}") from exc
+        if not alive:
+            raise DisconnectionError("pooled connection lost")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, bindparam, exists, select, update
 
 from ..money import from_minor, to_minor
 from . import tables as t
+from .ahead import MISSING, key
 from .driver_sql import Dialect, DriverStatement, PerDialect, column_list
 
 COUNTED_ORDER_STATES = ("confirmed", "done", "cancelled")  # a synced order in one of these replaces its reservation
@@ -47,6 +48,9 @@ class ReservationStore:
     def _writing(self, conn: Connection | None):  # provided by Store
         raise NotImplementedError
 
+    def _ahead(self, key: tuple) -> Any:  # provided by Store
+        raise NotImplementedError
+
     def put_reservation(self, r: Reservation, conn: Connection | None = None) -> None:
         """Record (or renew, for an order checked again) the reservation of an approved order."""
         values = {"source": r.source, "order_erp_id": r.order_erp_id, "order_number": r.order_number,
@@ -73,6 +77,8 @@ class ReservationStore:
 
     def decision_version(self, source: str, group: str, conn: Connection | None = None) -> int:
         """How many decisions at confirmation the credit group has had (see :meth:`advance_decision_version`)."""
+        if conn is None and (ahead := self._ahead(key("decision_version", source, group))) is not MISSING:
+            return ahead
         with (nullcontext(conn) if conn is not None else self._reader()) as c:  # type: ignore[attr-defined]
             found = c.execute(_VERSION, {"source": source, "group": group}).scalar()
         return int(found or 0)
@@ -90,14 +96,16 @@ class ReservationStore:
     def counting_reservations(self, source: str, groups: list[str] | None, now: datetime) -> list[Reservation]:
         """The reservations that count for ``groups`` (all groups when None): not expired, and their order not
         in the store confirmed or cancelled."""
+        if (ahead := self._ahead(key("reservations", source, groups, now))) is not MISSING:
+            return ahead
         params: dict[str, Any] = {"source": source, "expires_at": now}
         with self._reader() as conn:  # type: ignore[attr-defined]
             if groups is None:
                 statement = _COUNTING(conn)
             else:
-                statement = _COUNTING_IN_GROUPS(conn)
+                statement = COUNTING_IN_GROUPS(conn)
                 params["groups"] = Dialect.of(conn).values(groups)
-            return [_reservation(row, "active") for row in statement.rows(conn, params)]
+            return [reservation_of_row(row, "active") for row in statement.rows(conn, params)]
 
     def reservations(self, now: datetime, source: str | None = None) -> list[Reservation]:
         """Every reservation with its status, newest first."""
@@ -108,7 +116,7 @@ class ReservationStore:
         if source:
             query = query.where(x.c.source == source)
         with self._reader() as conn:  # type: ignore[attr-defined]
-            return [_reservation(row, "replaced" if row.replaced else "expired" if row.expires_at <= now else "active")
+            return [reservation_of_row(row, "replaced" if row.replaced else "expired" if row.expires_at <= now else "active")
                     for row in conn.execute(query)]
 
     def report_expired_reservations(self, now: datetime) -> list[Reservation]:
@@ -118,7 +126,7 @@ class ReservationStore:
                                   o.c.state.in_(COUNTED_ORDER_STATES))
         due = and_(x.c.expires_at <= now, x.c.expiry_reported_at.is_(None), ~replaced)
         with self.engine.begin() as conn:
-            rows = [_reservation(row, "expired") for row in conn.execute(select(x).where(due))]
+            rows = [reservation_of_row(row, "expired") for row in conn.execute(select(x).where(due))]
             if rows:
                 conn.execute(update(x).where(due).values(expiry_reported_at=now))
         return rows
@@ -127,18 +135,23 @@ class ReservationStore:
 _COLUMNS, _COLUMN_LIST = column_list(t.reservations, "x")
 _COUNTED = ", ".join(f"'{state}'" for state in COUNTED_ORDER_STATES)
 # not expired, and its order not in the store confirmed, done or cancelled (then the order counts instead)
-_COUNTING_SQL = (f"SELECT {_COLUMN_LIST} FROM reservations AS x WHERE x.source = :source AND x.expires_at > :expires_at"
-                 " AND NOT EXISTS (SELECT 1 FROM orders AS o WHERE o.source = x.source AND o.erp_id = x.order_erp_id"
-                 f" AND o.deleted_at IS NULL AND o.state IN ({_COUNTED}))")
+_COUNTING_WHERE = ("x.source = :source AND x.expires_at > :expires_at"
+                   " AND NOT EXISTS (SELECT 1 FROM orders AS o WHERE o.source = x.source AND o.erp_id = x.order_erp_id"
+                   f" AND o.deleted_at IS NULL AND o.state IN ({_COUNTED}))")
+_COUNTING_SQL = f"SELECT {_COLUMN_LIST} FROM reservations AS x WHERE {_COUNTING_WHERE}"
+COUNTING_ORDERS_SQL = f"SELECT x.order_erp_id FROM reservations AS x WHERE {_COUNTING_WHERE}"
+"""The orders whose reservation counts (parameters ``source`` and ``expires_at``: the time it counts at, as the
+column stores it); for a statement that leaves them out as :meth:`ReservationStore.counting_reservations` does."""
 _COUNTING = PerDialect(lambda dialect: DriverStatement(_COUNTING_SQL, t.reservations, dialect, _COLUMNS))
-_COUNTING_IN_GROUPS = PerDialect(lambda dialect: DriverStatement(
+COUNTING_IN_GROUPS = PerDialect(lambda dialect: DriverStatement(
     _COUNTING_SQL + " AND " + Dialect(dialect.name).among("x.credit_group_id", "groups"), t.reservations, dialect,
     _COLUMNS))
+VERSION_SQL = "SELECT version FROM decision_versions WHERE source = :source AND credit_group_id = :group"
 _VERSION = select(t.decision_versions.c.version).where(t.decision_versions.c.source == bindparam("source"),
                                                       t.decision_versions.c.credit_group_id == bindparam("group"))
 
 
-def _reservation(row: Any, status: str) -> Reservation:
+def reservation_of_row(row: Any, status: str) -> Reservation:
     return Reservation(row.source, row.order_erp_id, row.order_number, row.credit_group_id, row.company_id,
                        row.currency, from_minor(row.amount_minor, row.currency), row.base_currency,
                        Decimal(row.base_amount), row.created_at, row.expires_at, row.decision_id, status)

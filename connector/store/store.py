@@ -21,8 +21,10 @@ from .. import crashpoints
 from ..domain import Company, Customer, CurrencyRate, Invoice, ReceivableItem, SalesOrder, SyncedRecord
 from ..ports import Cursor, Rejected, Scope, Stream
 from . import tables as t
+from .ahead import MISSING, key
 from .book_cache import BookCache, read_generation
 from .cases import CaseStore
+from .check_reads import CheckReads, exposure_key, read_ahead, receivable_key
 from .driver_sql import DriverStatement, PerDialect, column_list
 from .engine import create_store_engine, migrate, schema_status
 from .outbox import OutboxStore
@@ -167,6 +169,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         """``conn`` (a transaction the caller commits), else a transaction of its own: on the connection this
         thread's reads share, if any (see :meth:`reading`; one connection per check), else a new one."""
         pinned = getattr(self._pinned, "conn", None)
+        self._pinned.ahead = None  # reads after a write read again
         if conn is not None:
             yield conn
         elif pinned is not None and not getattr(self._pinned, "locked", False):
@@ -199,7 +202,22 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
             try:
                 yield
             finally:
-                self._pinned.conn = None
+                self._pinned.conn = self._pinned.ahead = None
+
+    def read_ahead(self, reads: CheckReads) -> None:
+        """Inside :meth:`reading`, on PostgreSQL: a check's reads sent together, each answer kept for the store
+        method that reads it with the same arguments (see :mod:`connector.store.check_reads`).  Nothing on
+        SQLite, where a read costs no round trip."""
+        conn = getattr(self._pinned, "conn", None)
+        if self._dialect == "sqlite" or conn is None or getattr(self._pinned, "locked", False):
+            return
+        receivables = self._has_receivables(conn, reads.source)
+        self._pinned.ahead = read_ahead(conn, reads, _CUSTOMER(conn), receivables)
+
+    def _ahead(self, key: tuple) -> Any:
+        """The answer read ahead under ``key`` (taken: a second read reads again), else MISSING."""
+        ahead = getattr(self._pinned, "ahead", None)
+        return ahead.pop(key, MISSING) if ahead else MISSING
 
     @contextmanager
     def _reader(self) -> Iterator[Connection]:
@@ -218,13 +236,16 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         the group, for this transaction, so that checks of other groups, also from other processes sharing the
         database, go on).  Reads meant to see the other decisions come after entering; writes go through the
         connection yielded.  Inside :meth:`reading`, the decision's transaction runs on the reads' connection
-        (one connection per check, however many threads wait)."""
+        (one connection per check, however many threads wait); on PostgreSQL it is the reads' own transaction,
+        READ COMMITTED (see :func:`connector.store.engine.create_store_engine`): each statement after the lock
+        sees every decision committed before it."""
         stripe = self._group_locks[hash((source, group)) % len(self._group_locks)]
         pinned = getattr(self._pinned, "conn", None)
         with stripe, (nullcontext(pinned) if pinned is not None else self.engine.connect()) as conn:
-            if pinned is not None:
-                conn.rollback()  # the reads so far end here; the decision's own transaction begins
+            self._pinned.ahead = None  # reads under the lock see the decisions taken meanwhile
             if self._dialect == "sqlite":
+                if pinned is not None:
+                    conn.rollback()  # the reads so far end here; the decision's own transaction begins
                 _begin_immediate(conn)
             else:
                 digest = hashlib.sha256(f"creditguard:{source}:{group}".encode()).digest()
@@ -668,6 +689,10 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         """Grouped invoice and order sums for exposure (see :mod:`connector.store.aggregates`)."""
         from .aggregates import exposure_sums
 
+        ahead = self._ahead(exposure_key(source, groups, overdue_before, by_date, exclude_orders, base_currency)) \
+            if groups is not None else MISSING
+        if ahead is not MISSING:
+            return ahead
         with self._reader() as conn:
             kept = self._kept_sums(conn, "invoices", source, groups, overdue_before, by_date, base_currency)
             return exposure_sums(conn, source, groups, overdue_before=overdue_before, exclude_erp_ids=exclude_orders,
@@ -723,6 +748,10 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         works from its invoices)."""
         from .aggregates import receivable_sums
 
+        ahead = self._ahead(receivable_key(source, groups, overdue_before, by_date, base_currency)) \
+            if groups is not None else MISSING
+        if ahead is not MISSING:
+            return ahead
         with self._reader() as conn:
             if not self._has_receivables(conn, source):
                 return None
@@ -772,6 +801,9 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
             return [row_to_order(r) for r in rows]
 
     def get_customer(self, source: str, erp_id: str) -> Customer | None:
+        ahead = self._ahead(key("customer", source, erp_id))
+        if ahead is not MISSING:
+            return row_to_customer(ahead) if ahead else None
         with self._reader() as conn:
             row = _CUSTOMER(conn).first(conn, {"source": source, "erp_id": erp_id})
         return row_to_customer(row) if row else None
@@ -793,8 +825,25 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
 
     def record_decision(self, row: dict[str, Any], conn: Connection | None = None) -> int:
         """Append one decision (the log is append-only: nothing updates or deletes it)."""
+        values = {name: row[name] for name in _DECISION_COLUMNS}
+        pinned = getattr(self._pinned, "conn", None)
+        if conn is None and pinned is not None and self._dialect != "sqlite" and not getattr(self._pinned, "locked", False):
+            return self._record_and_commit(pinned, values)
         with self._writing(conn) as c:
-            return int(_DECISION(c).first(c, {name: row[name] for name in _DECISION_COLUMNS})[0])
+            return int(_DECISION(c).first(c, values)[0])
+
+    def _record_and_commit(self, pinned: Connection, values: dict[str, Any]) -> int:
+        """PostgreSQL, in the transaction of a check's reads: the decision and the commit in one round trip."""
+        self._pinned.ahead = None
+        try:
+            with pinned.connection.driver_connection.pipeline():
+                cursor = _DECISION(pinned).send(pinned, values)
+                pinned.commit()
+        except BaseException:
+            pinned.rollback()
+            raise
+        crashpoints.reached("store.commit")
+        return int(cursor.fetchone()[0])
 
     def decisions(self, *, customer: str | None = None, order: str | None = None, source: str | None = None,
                   limit: int = 1000) -> list[dict[str, Any]]:

@@ -153,6 +153,28 @@ def test_the_synced_order_replaces_its_reservation(synced, policy, clock):
     assert [r.status for r in synced.reservations(clock.now)] == ["replaced"]
 
 
+def test_a_check_counts_a_reserved_quotation_once_whatever_the_store_reads_first(synced, policy, clock):
+    """On PostgreSQL a check sends its reads together (the order sums cannot wait for the reservations): the
+    quotation synced for a reserved order is still left out, and the check decides as exposure figures it."""
+    confirm(synced, policy, clock, live("920", "6000"), buyer())
+    synced.save_page("odoo", Stream.ORDERS, "sale.order",
+                     [SalesOrder("odoo", "920", "S920", "11", OrderState.DRAFT, False, T, "USD", D("6000"), D("6000"),
+                                 "1", T),
+                      SalesOrder("odoo", "921", "S921", "10", OrderState.DRAFT, False, T, "USD", D("500"), D("500"),
+                                 "1", T)], [], None)
+    fits = checker(synced, policy, clock).check_live(live("922", "3500"), buyer())
+    components = fits.exposure.components
+    assert (components["reservations"], components["quotations"]) == (D("6000.00"), D("500.00"))
+    assert fits.decision.result is Result.APPROVE  # 6,000 + 500 + 3,500 of 10,000
+    assert components == exposure(synced, policy, clock).components | {"current_order": D("3500.00")}
+    over = checker(synced, policy, clock).check_live(live("923", "3500.01"), buyer("10"))
+    assert over.decision.result is Result.HOLD
+    # the stored quotation checked again: its own figures count once, as the order under check
+    again = checker(synced, policy, clock).check_live(live("921", "800"), buyer("10"))
+    assert again.exposure.components["quotations"] == D("0.00")
+    assert again.decision.result is Result.APPROVE  # 6,000 + 800 of 10,000
+
+
 def test_a_reservation_expires_and_is_reported_once(synced, policy, clock):
     confirm(synced, policy, clock, live("908", "6000"), buyer())
     clock.now += timedelta(hours=25)

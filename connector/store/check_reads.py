@@ -1,0 +1,113 @@
+"""A credit check's reads sent together to PostgreSQL: one round trip instead of one per read.
+
+A check reads the credit group's head and the order's customer, the reservations that count, the invoice,
+order and receivable sums, the amount disputed and, at confirmation, the group's decision version: each a
+small indexed statement, and on a database server each a round trip (with the server's and the driver's work
+around it, more than the statement itself).  Before deciding, the checker says what it is going to read
+(:class:`CheckReads`, from the order's facts and the policy's defaults); the store sends it all in one psycopg
+pipeline, in the check's transaction, and keeps each answer under the exact arguments of the store method that
+reads it (:func:`key`) until the check's reads end.  Asked with those arguments, the method takes the answer
+kept, once; asked with others (a customer file's own overdue days, a custom grouping, reads after a write), it
+reads as it always did.  So reading ahead saves round trips and never changes an answer.
+
+The order sums leave out the orders whose reservation counts (exposure counts the reservation instead) in
+SQL, so that they need not wait for the reservations to be read.  The check's transaction uses the generic
+plans of the statements (``plan_cache_mode``, PostgreSQL 12 or later): with its values, the server would plan
+each sums statement anew at every check, which costs more than running it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from . import tables as t
+from .ahead import key
+from .aggregates import exposure_sums_queries, invoice_sums_rows, order_sums_rows, receivable_sums_query, \
+    receivable_sums_rows
+from .cases import DISPUTED_SQL
+from .driver_sql import Dialect, DriverStatement
+from .reservations import COUNTING_IN_GROUPS, VERSION_SQL, reservation_of_row
+
+@dataclass(frozen=True, slots=True)
+class CheckReads:
+    """What a check of an order for one credit group reads (see :mod:`connector.exposure`)."""
+
+    source: str
+    customers: tuple[str, ...]  # ERP ids: the group's head, the order's customer
+    group: str
+    now: datetime  # reservations count at this time
+    order_erp_id: str | None  # the order under check: left out of the order sums
+    overdue_before: date
+    by_date: bool
+    base_currency: str
+    reservations: bool  # the policy counts uninvoiced orders, and so reservations
+    disputed: bool  # the policy leaves the amount disputed out of overdue
+    version: bool = False  # a decision at confirmation: the group's decision version
+
+
+def exposure_key(source: str, groups: Sequence[str], overdue_before: date, by_date: bool,
+                 exclude_orders: Collection[str], base_currency: str | None) -> tuple:
+    return key("exposure_sums", source, groups, overdue_before, by_date, frozenset(exclude_orders), base_currency)
+
+
+def receivable_key(source: str, groups: Sequence[str], overdue_before: date, by_date: bool,
+                   base_currency: str | None) -> tuple:
+    return key("receivable_sums", source, groups, overdue_before, by_date, base_currency)
+
+
+def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, receivables: bool) -> dict[tuple, Any]:
+    """Every read of ``reads`` in one round trip on ``conn`` (a PostgreSQL connection in the check's transaction);
+    the answers by :func:`key`.  ``customer``: the statement that reads a customer; ``receivables``: the source
+    syncs receivable items (then their sums are read too)."""
+    d = Dialect.of(conn)
+    raw = conn.connection.driver_connection
+    groups = [reads.group]
+    excluded = {reads.order_erp_id} if reads.order_erp_id else set()
+    reserved_at = None
+    if reads.reservations:
+        reserved_at = t.reservations.c.expires_at.type._cached_bind_processor(conn.dialect)(reads.now)
+    invoice_sql, order_sql = exposure_sums_queries(
+        d, reads.source, groups, overdue_before=reads.overdue_before, exclude_erp_ids=excluded, by_date=reads.by_date,
+        base_currency=reads.base_currency, reserved_at=reserved_at)
+    if not conn.in_transaction():
+        conn.begin()
+    with raw.pipeline():
+        # the statements are prepared (psycopg prepares what runs often): the server plans them once, for any
+        # group, instead of planning each execution anew for its values, which costs more than running them
+        raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        customers = {erp_id: customer.send(conn, {"source": reads.source, "erp_id": erp_id})
+                     for erp_id in dict.fromkeys(reads.customers)}
+        counting = COUNTING_IN_GROUPS(conn).send(conn, {"source": reads.source, "expires_at": reads.now,
+                                                        "groups": d.values(groups)}) if reads.reservations else None
+        invoice_cursor, order_cursor = raw.execute(*invoice_sql), raw.execute(*order_sql)
+        items = raw.execute(*receivable_sums_query(
+            d, reads.source, groups, overdue_before=reads.overdue_before, by_date=reads.by_date,
+            base_currency=reads.base_currency)) if receivables else None
+        disputed = raw.execute(d.sql(DISPUTED_SQL), {"source": reads.source, "group": reads.group}) \
+            if reads.disputed else None
+        version = raw.execute(d.sql(VERSION_SQL), {"source": reads.source, "group": reads.group}) \
+            if reads.version else None
+    answers: dict[tuple, Any] = {}
+    for erp_id, cursor in customers.items():
+        answers[key("customer", reads.source, erp_id)] = customer.first_of(cursor)
+    if counting is not None:
+        reserved = [reservation_of_row(row, "active") for row in COUNTING_IN_GROUPS(conn).rows_of(counting)]
+        answers[key("reservations", reads.source, groups, reads.now)] = reserved
+        excluded |= {r.order_erp_id for r in reserved}
+    answers[exposure_key(reads.source, groups, reads.overdue_before, reads.by_date, excluded, reads.base_currency)] = (
+        invoice_sums_rows(d, invoice_cursor, reads.by_date), order_sums_rows(d, order_cursor, reads.by_date))
+    if items is not None:
+        answers[receivable_key(reads.source, groups, reads.overdue_before, reads.by_date, reads.base_currency)] = \
+            receivable_sums_rows(items, reads.by_date)
+    if disputed is not None:
+        row = disputed.fetchone()
+        answers[key("disputed", reads.source, reads.group)] = (int(row[0]), str(row[1])) if row else None
+    if version is not None:
+        row = version.fetchone()
+        answers[key("decision_version", reads.source, reads.group)] = int(row[0] or 0) if row else 0
+    return answers
