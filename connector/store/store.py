@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import crashpoints
@@ -118,13 +118,22 @@ def _begin_immediate(conn: Connection, wait: float = 30.0) -> None:
 
 
 # statements of a credit check's hot path, built once (building one costs more than running it)
-_ORDERS_BY_NUMBER_ANY_SOURCE = (select(t.orders).where(t.orders.c.number == bindparam("number"),
-                                                      t.orders.c.deleted_at.is_(None)).order_by(t.orders.c.source))
-_ORDERS_BY_NUMBER = _ORDERS_BY_NUMBER_ANY_SOURCE.where(t.orders.c.source == bindparam("source"))
+_ORDER_COLUMNS, _ORDER_LIST = column_list(t.orders)
+_ORDERS_BY_NUMBER_SQL = f"SELECT {_ORDER_LIST} FROM orders WHERE number = :number AND deleted_at IS NULL"
+_ORDERS_BY_NUMBER_ANY_SOURCE = PerDialect(lambda dialect: DriverStatement(
+    _ORDERS_BY_NUMBER_SQL + " ORDER BY source", t.orders, dialect, _ORDER_COLUMNS))
+_ORDERS_BY_NUMBER = PerDialect(lambda dialect: DriverStatement(
+    _ORDERS_BY_NUMBER_SQL + " AND source = :source", t.orders, dialect, _ORDER_COLUMNS))
 _CUSTOMER_COLUMNS, _CUSTOMER_LIST = column_list(t.customers)
 _CUSTOMER = PerDialect(lambda dialect: DriverStatement(
     f"SELECT {_CUSTOMER_LIST} FROM customers WHERE source = :source AND erp_id = :erp_id", t.customers, dialect,
     _CUSTOMER_COLUMNS))
+_ORDERS_CUSTOMERS_SQL = (f"SELECT {column_list(t.customers, 'c')[1]} FROM customers AS c WHERE (c.source, c.erp_id) IN "
+                         "(SELECT source, customer_id FROM orders WHERE number = :number AND deleted_at IS NULL{source})")
+_ORDERS_CUSTOMERS = PerDialect(lambda dialect: DriverStatement(
+    _ORDERS_CUSTOMERS_SQL.format(source=""), t.customers, dialect, _CUSTOMER_COLUMNS))
+_ORDERS_CUSTOMERS_IN_SOURCE = PerDialect(lambda dialect: DriverStatement(
+    _ORDERS_CUSTOMERS_SQL.format(source=" AND source = :source"), t.customers, dialect, _CUSTOMER_COLUMNS))
 _DECISION_COLUMNS, _DECISION_LIST = column_list(t.decisions, without=("id",))
 _DECISION = PerDialect(lambda dialect: DriverStatement(
     f"INSERT INTO decisions ({_DECISION_LIST}) VALUES ({', '.join(':' + c for c in _DECISION_COLUMNS)}) RETURNING id",
@@ -795,10 +804,18 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
     # --------------------------------------------------------------- lookups
 
     def find_orders(self, number: str, source: str | None = None) -> list[SalesOrder]:
+        params = {"number": number, "source": source} if source else {"number": number}
         with self._reader() as conn:
-            rows = conn.execute(_ORDERS_BY_NUMBER if source else _ORDERS_BY_NUMBER_ANY_SOURCE,
-                                {"number": number, "source": source})
-            return [row_to_order(r) for r in rows]
+            orders = (_ORDERS_BY_NUMBER if source else _ORDERS_BY_NUMBER_ANY_SOURCE)(conn)
+            if self._dialect == "sqlite" or conn is not getattr(self._pinned, "conn", None):
+                return [row_to_order(r) for r in orders.rows(conn, params)]
+            # a check's reads on PostgreSQL: the orders' customers come in the same round trip, for the check to find
+            customers = (_ORDERS_CUSTOMERS_IN_SOURCE if source else _ORDERS_CUSTOMERS)(conn)
+            with conn.connection.driver_connection.pipeline():
+                order_rows, customer_rows = orders.send(conn, params), customers.send(conn, params)
+            found = [row_to_order(r) for r in orders.rows_of(order_rows)]
+            self._pinned.ahead = {key("customer", c.source, c.erp_id): c for c in customers.rows_of(customer_rows)}
+            return found
 
     def get_customer(self, source: str, erp_id: str) -> Customer | None:
         ahead = self._ahead(key("customer", source, erp_id))
@@ -835,13 +852,15 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
     def _record_and_commit(self, pinned: Connection, values: dict[str, Any]) -> int:
         """PostgreSQL, in the transaction of a check's reads: the decision and the commit in one round trip."""
         self._pinned.ahead = None
+        raw = pinned.connection.driver_connection
         try:
-            with pinned.connection.driver_connection.pipeline():
+            with raw.pipeline():  # one sync at the block's end (the driver's commit would sync once more)
                 cursor = _DECISION(pinned).send(pinned, values)
-                pinned.commit()
+                raw.execute("COMMIT")
         except BaseException:
             pinned.rollback()
             raise
+        pinned.commit()  # SQLAlchemy's transaction ends too; the driver has nothing left to commit
         crashpoints.reached("store.commit")
         return int(cursor.fetchone()[0])
 
