@@ -195,7 +195,7 @@ class CreditChecker:
         """The decision on an order as the ERP has it now, synced or not (see :mod:`.live_checks`).
 
         ``confirm``: the order is being confirmed.  The decision is then taken one at a time per credit group
-        (:meth:`Store.credit_group_lock`), and in the same transaction an approval reserves the order's amount
+        (:meth:`Store.decision_lock`), and in the same transaction an approval reserves the order's amount
         until the sync brings the order in, and a hold is registered with its write into the ERP (the key the
         answer gives, so that ``enforce`` finds it placed)."""
         if order.state is OrderState.CANCELLED:
@@ -227,10 +227,9 @@ class CreditChecker:
         # confirmation came in meanwhile (else decide again, now one at a time): the lock is held for the writes
         version = self.store.decision_version(order.source, group)
         outcome = self._outcome(sales_order, member or head, head, amount, order.order_type)
-        with self.store.credit_group_lock(order.source, group) as conn:
-            if self.store.decision_version(order.source, group, conn) != version:
+        with self.store.decision_lock(order.source, group) as (conn, before):
+            if before != version:
                 outcome = self._outcome(sales_order, member or head, head, amount, order.order_type)
-            self.store.advance_decision_version(order.source, group, conn)
             decision_id = self.record(outcome, "confirm", conn) if record else None
             if outcome.decision.result is Result.APPROVE:
                 reserved = self.convert(order.source, amount, order.currency)

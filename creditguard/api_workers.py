@@ -5,7 +5,7 @@ With ``[http] workers = N`` (N > 1) the daemon serves the API itself and starts 
 own socket with ``SO_REUSEPORT`` and the kernel spreads connections between them.  A worker only answers
 HTTP: it opens the same store, loads the same policy (again on SIGHUP, which the daemon forwards), keeps
 the ERP's rate tables for at most a minute, and stops on SIGTERM or when the daemon is gone.  Decisions
-stay one at a time per credit group across processes (the store's lock, see ``Store.credit_group_lock``).
+stay one at a time per credit group across processes (the store's lock, see ``Store.decision_lock``).
 A worker has no ERP connection of its own: its ``/readyz`` judges by the syncs recorded in the store, and
 its ``/metrics`` lack the daemon's in-memory error counters.
 """

@@ -87,6 +87,12 @@ class ReservationStore:
         """One more decision at confirmation for the group, in the decision's transaction."""
         conn.execute(self._upserts()[1], {"source": source, "credit_group_id": group, "version": 1})
 
+    def _count_decision(self, conn: Connection, source: str, group: str) -> int:
+        """The group's count of decisions at confirmation, then one more (see :meth:`Store.decision_lock`)."""
+        before = self.decision_version(source, group, conn)
+        self.advance_decision_version(source, group, conn)
+        return before
+
     def drop_reservation(self, source: str, order_erp_id: str, conn: Connection | None = None) -> None:
         """An order checked again and held: what it reserved is released."""
         x = t.reservations
@@ -147,6 +153,8 @@ COUNTING_IN_GROUPS = PerDialect(lambda dialect: DriverStatement(
     _COUNTING_SQL + " AND " + Dialect(dialect.name).among("x.credit_group_id", "groups"), t.reservations, dialect,
     _COLUMNS))
 VERSION_SQL = "SELECT version FROM decision_versions WHERE source = :source AND credit_group_id = :group"
+ADVANCE_VERSION_SQL = ("INSERT INTO decision_versions (source, credit_group_id, version) VALUES (:source, :group, 1) "
+                       "ON CONFLICT (source, credit_group_id) DO UPDATE SET version = decision_versions.version + 1")
 _VERSION = select(t.decision_versions.c.version).where(t.decision_versions.c.source == bindparam("source"),
                                                       t.decision_versions.c.credit_group_id == bindparam("group"))
 

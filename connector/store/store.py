@@ -25,13 +25,13 @@ from .ahead import MISSING, key
 from .book_cache import BookCache, read_generation
 from .cases import CaseStore
 from .check_reads import CheckReads, exposure_key, read_ahead, receivable_key
-from .driver_sql import DriverStatement, PerDialect, column_list
+from .driver_sql import Dialect, DriverStatement, PerDialect, column_list
 from .engine import create_store_engine, migrate, schema_status
 from .outbox import OutboxStore
 from .record_writes import RecordWriter, record_writer
 from .rows import row_to_customer, row_to_invoice, row_to_item, row_to_order, row_to_rate
 from .insurer_decisions import InsurerDecisionStore
-from .reservations import ReservationStore
+from .reservations import ADVANCE_VERSION_SQL, VERSION_SQL, ReservationStore
 from .scan_state import ScanState, ScanStateStore
 from .snapshots import SnapshotStore
 
@@ -96,6 +96,26 @@ def _utcnow() -> datetime:
 _SQLITE_BUSY_MS = 30_000  # the engine's own wait (connect_args timeout)
 
 
+def _lock_group_on_server(conn: Connection, source: str, group: str, count: bool) -> int:
+    """PostgreSQL: the group's advisory lock for this transaction and, with ``count``, its count of decisions at
+    confirmation read and moved on, in one round trip; the count before."""
+    digest = hashlib.sha256(f"creditguard:{source}:{group}".encode()).digest()
+    lock = int.from_bytes(digest[:8], "big", signed=True)
+    if not count:
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (lock,))
+        return 0
+    if not conn.in_transaction():
+        conn.begin()
+    raw = conn.connection.driver_connection
+    values = {"source": source, "group": group}
+    with raw.pipeline():  # in order: the count is read under the lock, then moved on
+        raw.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+        counted = raw.execute(_VERSION_SQL, values)
+        raw.execute(_ADVANCE_VERSION_SQL, values)
+    row = counted.fetchone()
+    return int(row[0]) if row else 0
+
+
 def _begin_immediate(conn: Connection, wait: float = 30.0) -> None:
     """Take SQLite's write lock, waiting for another process's write in steps of at most 2 ms (SQLite's own
     busy handler sleeps 1, 2, 5, 10, … 100 ms: short writes from several API processes would queue for tens
@@ -134,6 +154,7 @@ _ORDERS_CUSTOMERS = PerDialect(lambda dialect: DriverStatement(
     _ORDERS_CUSTOMERS_SQL.format(source=""), t.customers, dialect, _CUSTOMER_COLUMNS))
 _ORDERS_CUSTOMERS_IN_SOURCE = PerDialect(lambda dialect: DriverStatement(
     _ORDERS_CUSTOMERS_SQL.format(source=" AND source = :source"), t.customers, dialect, _CUSTOMER_COLUMNS))
+_VERSION_SQL, _ADVANCE_VERSION_SQL = (Dialect("postgresql").sql(sql) for sql in (VERSION_SQL, ADVANCE_VERSION_SQL))
 _DECISION_COLUMNS, _DECISION_LIST = column_list(t.decisions, without=("id",))
 _DECISION = PerDialect(lambda dialect: DriverStatement(
     f"INSERT INTO decisions ({_DECISION_LIST}) VALUES ({', '.join(':' + c for c in _DECISION_COLUMNS)}) RETURNING id",
@@ -239,6 +260,15 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
                 yield own
 
     @contextmanager
+    def decision_lock(self, source: str, group: str) -> Iterator[tuple[Connection, int]]:
+        """:meth:`credit_group_lock` for a decision at confirmation: with the lock, the group's count of such
+        decisions is read and moved on by one (on PostgreSQL in the lock's own round trip); yields the
+        connection and the count before this decision (see :meth:`decision_version`: when it moved since the
+        decision was first taken, another one came in meanwhile)."""
+        with self._group_lock(source, group, count=True) as (conn, before):
+            yield conn, before
+
+    @contextmanager
     def credit_group_lock(self, source: str, group: str) -> Iterator[Connection]:
         """A transaction in which one decision about a credit group is taken and recorded: a second one for the
         same group waits until it commits (SQLite: the database's write lock; PostgreSQL: an advisory lock on
@@ -248,6 +278,12 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         (one connection per check, however many threads wait); on PostgreSQL it is the reads' own transaction,
         READ COMMITTED (see :func:`connector.store.engine.create_store_engine`): each statement after the lock
         sees every decision committed before it."""
+        with self._group_lock(source, group, count=False) as (conn, _):
+            yield conn
+
+    @contextmanager
+    def _group_lock(self, source: str, group: str, count: bool) -> Iterator[tuple[Connection, int]]:
+        """:meth:`credit_group_lock`, and with ``count`` the count of :meth:`decision_lock`."""
         stripe = self._group_locks[hash((source, group)) % len(self._group_locks)]
         pinned = getattr(self._pinned, "conn", None)
         with stripe, (nullcontext(pinned) if pinned is not None else self.engine.connect()) as conn:
@@ -256,13 +292,12 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
                 if pinned is not None:
                     conn.rollback()  # the reads so far end here; the decision's own transaction begins
                 _begin_immediate(conn)
+                before = self._count_decision(conn, source, group) if count else 0
             else:
-                digest = hashlib.sha256(f"creditguard:{source}:{group}".encode()).digest()
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)",
-                                     (int.from_bytes(digest[:8], "big", signed=True),))
+                before = _lock_group_on_server(conn, source, group, count)
             self._pinned.conn, self._pinned.locked = conn, True  # reads inside see this transaction
             try:
-                yield conn
+                yield conn, before
             except BaseException:
                 conn.rollback()
                 raise
