@@ -148,13 +148,37 @@ GROUP BY grp, r.state, r.currency, r.company_id{day_key}"""
 
 
 def _invoice_sums_query(d: Dialect, source: str, groups: Sequence[str] | None, overdue_before: date,
-                        by_date: bool, base_currency: str | None) -> tuple[str, dict[str, Any]]:
+                        by_date: bool, base_currency: str | None, gate: str = "") -> tuple[str, dict[str, Any]]:
     text = _INVOICE_SUMS.format(day=_INVOICE_DAY if by_date else "", day_key=", day" if by_date else "",
-                                groups="" if groups is None else " AND " + d.among("credit_group_id", "groups"))
+                                groups=("" if groups is None else " AND " + d.among("credit_group_id", "groups")) + gate)
     params = {"source": source, "no_day": d.day(t.NO_DAY), "cut": d.day(overdue_before), "base": base_currency}
     if groups is not None:
         params["groups"] = d.values(groups)
     return d.sql(text), params
+
+
+# the source's invoices counter (connector.store.book_cache) in front of the invoice sums, in one statement (one
+# snapshot); the sums only when the counter is not the one the caller keeps sums for
+_COUNTED_INVOICE_SUMS = """
+SELECT g.generation, s.* FROM (SELECT COALESCE((SELECT generation FROM book_generations
+                                                WHERE source = :source AND stream = 'invoices'), 0) AS generation) AS g
+LEFT JOIN LATERAL ({sums}) AS s ON true"""
+
+
+def counted_invoice_sums_query(d: Dialect, source: str, groups: Sequence[str], overdue_before: date, by_date: bool,
+                               base_currency: str | None, kept: int) -> tuple[str, dict[str, Any]]:
+    """:func:`exposure_sums`' invoice sums with the invoices counter of the source on every row, for a caller that
+    keeps the sums it read with counter ``kept``: when the counter still is ``kept`` the sums are not computed
+    (one row: the counter and no sums).  See :func:`counted_invoice_sums_rows`."""
+    sums, params = _invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency,
+                                       gate=" AND g.generation <> :kept")
+    return d.sql(_COUNTED_INVOICE_SUMS).format(sums=sums), params | {"kept": kept}
+
+
+def counted_invoice_sums_rows(d: Dialect, cursor: Any, by_date: bool) -> tuple[int, list[InvoiceSum]]:
+    """The counter and the sums of :func:`counted_invoice_sums_query` (none when it was the one kept)."""
+    rows = cursor.fetchall()
+    return int(rows[0][0]), _invoice_sums_rows(d, [row[1:] for row in rows if row[1] is not None], by_date)
 
 
 def _invoice_sums_rows(d: Dialect, result: Any, by_date: bool) -> list[InvoiceSum]:
@@ -228,10 +252,6 @@ def exposure_sums_queries(
     reservations first."""
     return (_invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency),
             _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency, reserved_at))
-
-
-def invoice_sums_rows(d: Dialect, cursor: Any, by_date: bool) -> list[InvoiceSum]:
-    return _invoice_sums_rows(d, cursor.fetchall(), by_date)
 
 
 def order_sums_rows(d: Dialect, cursor: Any, by_date: bool) -> list[OrderSum]:

@@ -6,7 +6,9 @@ in ``book_generations`` in the same transaction (migration 0019: triggers on upd
 record writer on SQLite inserts).  So a process reads the counter — one row, one index seek — and reuses the
 sums it read with the same value; any write by any process sharing the store makes the next check read them
 again.  The counter is read before the sums, in the same connection: sums kept with a counter value are never
-older than that value.
+older than that value.  On PostgreSQL, where a check's reads go in one round trip, the counter is read in the
+same statement as the invoice sums, which the server computes only when the counter is not the one kept
+(:func:`connector.store.aggregates.counted_invoice_sums_query`).
 """
 
 from __future__ import annotations
@@ -61,6 +63,21 @@ class BookCache:
         self.misses = 0
 
     def get_or_read(self, key: Hashable, generation: int, read: Callable[[], S]) -> S:
+        kept = self.get(key, generation)
+        if kept is not None:
+            return kept
+        value = read()
+        self.put(key, generation, value)
+        return value
+
+    def generation(self, key: Hashable) -> int | None:
+        """The counter value the sums kept under ``key`` were read with, None when none are kept."""
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry[0] if entry is not None else None
+
+    def get(self, key: Hashable, generation: int) -> S | None:  # type: ignore[type-var]
+        """The sums kept under ``key`` if they were read with ``generation``, else None (counted as a miss)."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry[0] == generation:
@@ -68,7 +85,9 @@ class BookCache:
                 self.hits += 1
                 return entry[1]  # type: ignore[return-value]
             self.misses += 1
-        value = read()
+            return None
+
+    def put(self, key: Hashable, generation: int, value: Sized) -> None:
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
@@ -78,4 +97,3 @@ class BookCache:
             while self._rows > self._max_rows and self._entries:
                 _, (_, gone) = self._entries.popitem(last=False)
                 self._rows -= len(gone) + 1
-        return value

@@ -18,8 +18,8 @@ from .ahead import MISSING, key
 from .driver_sql import Dialect
 
 ACTIVE = "closed"  # a case is active while its state is not this
-DISPUTED_SQL = ("SELECT dispute_amount_minor, currency FROM collection_cases WHERE source = :source AND credit_group_id = :group "
-             "AND state <> 'closed' AND dispute_amount_minor <> 0")
+DISPUTED_SQL = ("SELECT dispute_amount_minor, currency FROM collection_cases WHERE source = :source "
+                "AND credit_group_id = :group AND state <> 'closed' AND dispute_amount_minor <> 0")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,15 @@ order and receivable sums, the amount disputed and, at confirmation, the group's
 small indexed statement, and on a database server each a round trip (with the server's and the driver's work
 around it, more than the statement itself).  Before deciding, the checker says what it is going to read
 (:class:`CheckReads`, from the order's facts and the policy's defaults); the store sends it all in one psycopg
-pipeline, in the check's transaction, and keeps each answer under the exact arguments of the store method that
+pipeline, in the check's transaction (one round trip after its BEGIN, which psycopg waits for on its own), and
+keeps each answer under the exact arguments of the store method that
 reads it (:func:`key`) until the check's reads end.  Asked with those arguments, the method takes the answer
 kept, once; asked with others (a customer file's own overdue days, a custom grouping, reads after a write), it
 reads as it always did.  So reading ahead saves round trips and never changes an answer.
 
-The order sums leave out the orders whose reservation counts (exposure counts the reservation instead) in
+The invoice sums come with the source's invoices counter and are computed only when it moved since the sums
+this process keeps were read (:mod:`connector.store.book_cache`), as SQLite's checks keep them.  The order sums
+leave out the orders whose reservation counts (exposure counts the reservation instead) in
 SQL, so that they need not wait for the reservations to be read.  The check's transaction uses the generic
 plans of the statements (``plan_cache_mode``, PostgreSQL 12 or later): with its values, the server would plan
 each sums statement anew at every check, which costs more than running it.
@@ -27,8 +30,9 @@ from sqlalchemy import Connection
 
 from . import tables as t
 from .ahead import key
-from .aggregates import exposure_sums_queries, invoice_sums_rows, order_sums_rows, receivable_sums_query, \
-    receivable_sums_rows
+from .aggregates import counted_invoice_sums_query, counted_invoice_sums_rows, exposure_sums_queries, \
+    order_sums_rows, receivable_sums_query, receivable_sums_rows
+from .book_cache import BookCache
 from .cases import DISPUTED_SQL
 from .driver_sql import Dialect, DriverStatement
 from .reservations import COUNTING_IN_GROUPS, VERSION_SQL, reservation_of_row
@@ -60,10 +64,13 @@ def receivable_key(source: str, groups: Sequence[str], overdue_before: date, by_
     return key("receivable_sums", source, groups, overdue_before, by_date, base_currency)
 
 
-def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, receivables: bool) -> dict[tuple, Any]:
+def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, receivables: bool,
+               books: BookCache) -> dict[tuple, Any]:
     """Every read of ``reads`` in one round trip on ``conn`` (a PostgreSQL connection in the check's transaction);
     the answers by :func:`key`.  ``customer``: the statement that reads a customer; ``receivables``: the source
-    syncs receivable items (then their sums are read too)."""
+    syncs receivable items (then their sums are read too); ``books``: the invoice sums kept between checks (see
+    :mod:`connector.store.book_cache`): the invoice sums are read with the source's counter, and computed only
+    when it moved since the sums kept were read."""
     d = Dialect.of(conn)
     raw = conn.connection.driver_connection
     groups = [reads.group]
@@ -71,9 +78,13 @@ def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, r
     reserved_at = None
     if reads.reservations:
         reserved_at = t.reservations.c.expires_at.type._cached_bind_processor(conn.dialect)(reads.now)
-    invoice_sql, order_sql = exposure_sums_queries(
+    _, order_sql = exposure_sums_queries(
         d, reads.source, groups, overdue_before=reads.overdue_before, exclude_erp_ids=excluded, by_date=reads.by_date,
         base_currency=reads.base_currency, reserved_at=reserved_at)
+    book = ("invoices", reads.source, tuple(groups), reads.overdue_before, reads.by_date, reads.base_currency)
+    kept = books.generation(book)
+    invoice_sql = counted_invoice_sums_query(d, reads.source, groups, reads.overdue_before, reads.by_date,
+                                             reads.base_currency, -1 if kept is None else kept)
     if not conn.in_transaction():
         conn.begin()
     with raw.pipeline():
@@ -99,8 +110,16 @@ def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, r
         reserved = [reservation_of_row(row, "active") for row in COUNTING_IN_GROUPS(conn).rows_of(counting)]
         answers[key("reservations", reads.source, groups, reads.now)] = reserved
         excluded |= {r.order_erp_id for r in reserved}
-    answers[exposure_key(reads.source, groups, reads.overdue_before, reads.by_date, excluded, reads.base_currency)] = (
-        invoice_sums_rows(d, invoice_cursor, reads.by_date), order_sums_rows(d, order_cursor, reads.by_date))
+    generation, invoices = counted_invoice_sums_rows(d, invoice_cursor, reads.by_date)
+    if (still := books.get(book, generation)) is not None:  # the book has not moved: the sums kept
+        invoices = still
+    elif generation != kept:  # read now
+        books.put(book, generation, invoices)
+    else:  # kept when the statement was sent, dropped from the cache since: exposure_sums reads them itself
+        invoices = None
+    if invoices is not None:
+        answers[exposure_key(reads.source, groups, reads.overdue_before, reads.by_date, excluded,
+                             reads.base_currency)] = (invoices, order_sums_rows(d, order_cursor, reads.by_date))
     if items is not None:
         answers[receivable_key(reads.source, groups, reads.overdue_before, reads.by_date, reads.base_currency)] = \
             receivable_sums_rows(items, reads.by_date)

@@ -122,7 +122,8 @@ class ReservationStore:
         if source:
             query = query.where(x.c.source == source)
         with self._reader() as conn:  # type: ignore[attr-defined]
-            return [reservation_of_row(row, "replaced" if row.replaced else "expired" if row.expires_at <= now else "active")
+            return [reservation_of_row(row, "replaced" if row.replaced
+                                       else "expired" if row.expires_at <= now else "active")
                     for row in conn.execute(query)]
 
     def report_expired_reservations(self, now: datetime) -> list[Reservation]:

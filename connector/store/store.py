@@ -242,7 +242,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         if self._dialect == "sqlite" or conn is None or getattr(self._pinned, "locked", False):
             return
         receivables = self._has_receivables(conn, reads.source)
-        self._pinned.ahead = read_ahead(conn, reads, _CUSTOMER(conn), receivables)
+        self._pinned.ahead = read_ahead(conn, reads, _CUSTOMER(conn), receivables, self._books)
 
     def _ahead(self, key: tuple) -> Any:
         """The answer read ahead under ``key`` (taken: a second read reads again), else MISSING."""
@@ -749,8 +749,9 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
     def _kept_sums(self, conn: Connection, book: str, source: str, groups, *args: Any):
         """For the sums of a few credit groups on SQLite: a function that returns those kept from an earlier read
         while ``book`` has not moved, else reads them (see :mod:`connector.store.book_cache`).  None otherwise:
-        the sums of every group are read as they are needed, and on PostgreSQL a check's reads go in one round
-        trip, which a counter read first would double."""
+        the sums of every group are read as they are needed, and on PostgreSQL a check's read-ahead reads the
+        counter with the invoice sums (see :mod:`connector.store.check_reads`), where a counter read first would
+        cost a round trip."""
         if self._dialect != "sqlite" or groups is None or len(groups) > _KEPT_GROUPS:
             return None
         generation = read_generation(conn, source, book)

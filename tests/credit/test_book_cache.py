@@ -8,20 +8,25 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from connector.domain import InvoiceKind, InvoiceState, PaymentState
+from connector.checks import CreditChecker
+from connector.domain import InvoiceKind, InvoiceState, OrderState, PaymentState
 from connector.exposure import ExposureCalculator
+from connector.live_checks import LiveCustomer, LiveOrder
 from connector.ports import Cursor, Stream
 from connector.store import Store
 from connector.store.store import FullRun
+from policy.loader import load_policy
 from policy.model import ExposureSettings
 
 from ..test_receivable_items import item
 from ..test_store import invoice
 
 AS_OF = date(2026, 12, 10)
+ROOT = Path(__file__).resolve().parents[2]
 T1 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
@@ -173,3 +178,35 @@ def test_migration_0019_down_and_up(store_url):
         assert exposure_of(store) == (Decimal("100.00"), Decimal("100.00"))
         store.save_page("odoo", Stream.INVOICES, "account.move", [usd("2", "50.00")], [], None)
         assert exposure_of(store) == (Decimal("150.00"), Decimal("150.00"))
+
+
+def test_a_check_sees_every_write_another_process_makes_to_the_book(store_url):
+    """The path of POST /v1/check, on both stores (on PostgreSQL the counter is read with the sums, in the check's
+    one round trip of reads, and the sums are computed only when it moved): a check after each write by another
+    store object sees it; checks with nothing written in between are served the sums kept."""
+    policy = load_policy(ROOT / "policy" / "examples" / "default.toml")
+    with Store.open(store_url) as checks, Store.open(store_url) as sync:
+        def open_invoices() -> Decimal:
+            outcome = CreditChecker(checks, policy, AS_OF).check_live(
+                LiveOrder("odoo", "900", "S900", OrderState.DRAFT, "USD", Decimal("1.00"), Decimal("1.00"), "1",
+                          AS_OF, None), LiveCustomer("10", "Customer 10", "10", "Customer 10", None, None, None),
+                record=False)
+            return outcome.exposure.components["open_invoices"]
+
+        sync.save_page("odoo", Stream.INVOICES, "account.move", [usd("1", "100.00"), usd("2", "250.00")], [], None,
+                       fresh=True)
+        assert open_invoices() == Decimal("350.00")
+        hits, misses = checks.kept_sums()
+        assert open_invoices() == Decimal("350.00")
+        assert checks.kept_sums() == (hits + 1, misses)  # nothing written: the sums kept
+        sync.save_page("odoo", Stream.INVOICES, "account.move", [usd("3", "1000.00")], [], None, fresh=True)
+        assert open_invoices() == Decimal("1350.00")  # an insert
+        sync.save_page("odoo", Stream.INVOICES, "account.move",
+                       [usd("1", "100.00", amount_open=Decimal("0.00"), amount_open_company=Decimal("0.00"),
+                            payment_state=PaymentState.PAID, changed_at=T1)], [], None)
+        assert open_invoices() == Decimal("1250.00")  # an update (a payment)
+        run = FullRun(sync.start_run("odoo", Stream.INVOICES, True), "odoo", Stream.INVOICES)
+        sync.save_page("odoo", Stream.INVOICES, "account.move", [usd("3", "1000.00")], [], None, run=run)
+        sync.sweep_unseen(run, "account.move")
+        assert open_invoices() == Decimal("1000.00")  # deletions by a full read
+        assert checks.kept_sums()[1] == misses + 3
