@@ -9,8 +9,9 @@ customers (a quarter overdue, credit notes, orders), and three probe credit grou
 the rest paid; one order in five per invoice, most of them invoiced).  Then, per probe group, times
 the in-process check of an order (decision with its decision-log entry) under
 policy/examples/default.toml: `check` of a stored order, and a check on the order's facts as the
-ERP sends them (`check_live`, the path of POST /v1/check), and prints p50/p99 and the growth from
-10 to 10,000 invoices; finally the time of `exposure` over every credit group.
+ERP sends them (`check_live`, the path of POST /v1/check) — the groups in turn, one check of each at
+a time — and prints p50/p99 and the growth from 10 to 10,000 invoices; finally the time of `exposure`
+over every credit group.
 """
 
 from __future__ import annotations
@@ -121,21 +122,25 @@ def _percentiles(latencies: list[float]) -> tuple[float, float]:
     return statistics.median(latencies), latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
 
 
-def time_checks(checker: CreditChecker, group: str, numbers: list[str], checks: int) -> dict[str, tuple]:
-    """p50/p99 of `check` on the group's stored orders and of `check_live` on facts as the ERP sends them."""
-    stored, live = [], []
-    customer = LiveCustomer(group, group, group, group)
+def time_checks(checker: CreditChecker, numbers: dict[int, list[str]], checks: int,
+                tag: str = "new") -> dict[int, dict[str, tuple]]:
+    """Per probe group, p50/p99 of `check` on the group's stored orders and of `check_live` on facts as the ERP sends
+    them.  The groups take turns, one check of each at a time, so that the machine's drift during the run (another
+    process, the database's own maintenance after the load) falls on all of them alike."""
+    stored: dict[int, list[float]] = {size: [] for size in numbers}
+    live: dict[int, list[float]] = {size: [] for size in numbers}
     for n in range(checks):
-        number = numbers[n % len(numbers)]
-        t = time.perf_counter()
-        checker.check(number, "odoo")
-        stored.append((time.perf_counter() - t) * 1000)
-        order = LiveOrder("odoo", f"{group}-new-{n}", f"{group}/NEW/{n}", OrderState.DRAFT, "USD", Decimal(1500),
-                          Decimal(1500), "1", AS_OF)
-        t = time.perf_counter()
-        checker.check_live(order, customer)
-        live.append((time.perf_counter() - t) * 1000)
-    return {"check": _percentiles(stored), "check_live": _percentiles(live)}
+        for size, group_numbers in numbers.items():
+            group = f"P{size}"
+            t = time.perf_counter()
+            checker.check(group_numbers[n % len(group_numbers)], "odoo")
+            stored[size].append((time.perf_counter() - t) * 1000)
+            order = LiveOrder("odoo", f"{group}-{tag}-{n}", f"{group}/{tag.upper()}/{n}", OrderState.DRAFT, "USD",
+                              Decimal(1500), Decimal(1500), "1", AS_OF)
+            t = time.perf_counter()
+            checker.check_live(order, LiveCustomer(group, group, group, group))
+            live[size].append((time.perf_counter() - t) * 1000)
+    return {size: {"check": _percentiles(stored[size]), "check_live": _percentiles(live[size])} for size in numbers}
 
 
 def bench(url: str, label: str, customers: int, invoices: int, checks: int) -> None:
@@ -147,9 +152,8 @@ def bench(url: str, label: str, customers: int, invoices: int, checks: int) -> N
         load_s = time.perf_counter() - t0
         policy = load_policy(ROOT / "policy" / "examples" / "default.toml")
         checker = CreditChecker(store, policy, AS_OF)
-        for size in PROBES:  # warm-up: rates, statement caches
-            time_checks(checker, f"P{size}", numbers[size], 20)
-        figures = {size: time_checks(checker, f"P{size}", numbers[size], checks) for size in PROBES}
+        time_checks(checker, numbers, 20, tag="warm")  # warm-up: rates, statement caches
+        figures = time_checks(checker, numbers, checks)
         t = time.perf_counter()
         groups = checker.exposures.compute("odoo", None, overdue_days=policy.rules.overdue.days)
         exposure_s = time.perf_counter() - t
