@@ -235,23 +235,12 @@ def _order_sums_rows(d: Dialect, result: Any, by_date: bool) -> list[OrderSum]:
     return rows
 
 
-def exposure_sums_queries(
-    d: Dialect,
-    source: str,
-    groups: Sequence[str] | None,
-    *,
-    overdue_before: date,
-    exclude_erp_ids: Collection[str] = (),
-    by_date: bool,
-    base_currency: str | None = None,
-    reserved_at: Any = None,
-) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]:
-    """The statements of :func:`exposure_sums` (SQL and parameters, invoices then orders), for a caller that sends
-    them with others.  ``reserved_at`` (with ``groups``; the time as the reservations' column stores it): the
-    orders whose reservation in the groups counts then are left out as well, in SQL, without reading the
-    reservations first."""
-    return (_invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency),
-            _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency, reserved_at))
+def order_sums_query(d: Dialect, source: str, groups: Sequence[str], *, exclude_erp_ids: Collection[str],
+                     by_date: bool, base_currency: str | None, reserved_at: Any) -> tuple[str, dict[str, Any]]:
+    """The order sums of :func:`exposure_sums` (SQL and parameters), for a caller that sends them with other reads:
+    the orders whose reservation in ``groups`` counts at ``reserved_at`` (as the reservations' column stores it)
+    are left out as well, in SQL, without reading the reservations first."""
+    return _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency, reserved_at)
 
 
 def order_sums_rows(d: Dialect, cursor: Any, by_date: bool) -> list[OrderSum]:
@@ -278,9 +267,8 @@ def exposure_sums(
     given the read of the invoice sums, returns them (read, or kept from an earlier read: see
     :mod:`connector.store.book_cache`)."""
     d = Dialect.of(conn)
-    invoices, orders = exposure_sums_queries(d, source, groups, overdue_before=overdue_before,
-                                             exclude_erp_ids=exclude_erp_ids, by_date=by_date,
-                                             base_currency=base_currency)
+    invoices = _invoice_sums_query(d, source, groups, overdue_before, by_date, base_currency)
+    orders = _order_sums_query(d, source, groups, exclude_erp_ids, by_date, base_currency)
     raw = conn.connection.driver_connection
     if d.sqlite or invoice_sums is not None:  # one after the other (the invoice sums perhaps kept)
         def read() -> list[InvoiceSum]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sized
+from collections.abc import Callable, Hashable, Sequence, Sized
 from typing import TypeVar
 
 from sqlalchemy import Connection
@@ -38,6 +38,11 @@ def sqlite_move_generation(table: str) -> str | None:
     return ("INSERT INTO book_generations (source, stream, generation) "
             f"VALUES (:source, '{BOOKS[table]}', 1) "
             "ON CONFLICT (source, stream) DO UPDATE SET generation = book_generations.generation + 1")
+
+
+def sums_key(book: str, source: str, groups: Sequence[str], *args: Hashable) -> tuple:
+    """What a group's sums are kept under: the book, the source, the groups and what else they were read for."""
+    return (book, source, tuple(sorted(groups)), *args)
 
 
 def read_generation(conn: Connection, source: str, book: str) -> int:

@@ -6,8 +6,8 @@ small indexed statement, and on a database server each a round trip (with the se
 around it, more than the statement itself).  Before deciding, the checker says what it is going to read
 (:class:`CheckReads`, from the order's facts and the policy's defaults); the store sends it all in one psycopg
 pipeline, in the check's transaction (one round trip after its BEGIN, which psycopg waits for on its own), and
-keeps each answer under the exact arguments of the store method that
-reads it (:func:`key`) until the check's reads end.  Asked with those arguments, the method takes the answer
+keeps each answer under the exact arguments of the store method that reads it (:func:`connector.store.ahead.key`)
+until the check's reads end.  Asked with those arguments, the method takes the answer
 kept, once; asked with others (a customer file's own overdue days, a custom grouping, reads after a write), it
 reads as it always did.  So reading ahead saves round trips and never changes an answer.
 
@@ -30,12 +30,13 @@ from sqlalchemy import Connection
 
 from . import tables as t
 from .ahead import key
-from .aggregates import counted_invoice_sums_query, counted_invoice_sums_rows, exposure_sums_queries, \
-    order_sums_rows, receivable_sums_query, receivable_sums_rows
-from .book_cache import BookCache
+from .aggregates import counted_invoice_sums_query, counted_invoice_sums_rows, order_sums_query, order_sums_rows, \
+    receivable_sums_query, receivable_sums_rows
+from .book_cache import BookCache, sums_key
 from .cases import DISPUTED_SQL
 from .driver_sql import Dialect, DriverStatement
 from .reservations import COUNTING_IN_GROUPS, VERSION_SQL, reservation_of_row
+
 
 @dataclass(frozen=True, slots=True)
 class CheckReads:
@@ -78,10 +79,9 @@ def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, r
     reserved_at = None
     if reads.reservations:
         reserved_at = t.reservations.c.expires_at.type._cached_bind_processor(conn.dialect)(reads.now)
-    _, order_sql = exposure_sums_queries(
-        d, reads.source, groups, overdue_before=reads.overdue_before, exclude_erp_ids=excluded, by_date=reads.by_date,
-        base_currency=reads.base_currency, reserved_at=reserved_at)
-    book = ("invoices", reads.source, tuple(groups), reads.overdue_before, reads.by_date, reads.base_currency)
+    order_sql = order_sums_query(d, reads.source, groups, exclude_erp_ids=excluded, by_date=reads.by_date,
+                                 base_currency=reads.base_currency, reserved_at=reserved_at)
+    book = sums_key("invoices", reads.source, groups, reads.overdue_before, reads.by_date, reads.base_currency)
     kept = books.generation(book)
     invoice_sql = counted_invoice_sums_query(d, reads.source, groups, reads.overdue_before, reads.by_date,
                                              reads.base_currency, -1 if kept is None else kept)

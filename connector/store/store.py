@@ -22,7 +22,7 @@ from ..domain import Company, Customer, CurrencyRate, Invoice, ReceivableItem, S
 from ..ports import Cursor, Rejected, Scope, Stream
 from . import tables as t
 from .ahead import MISSING, key
-from .book_cache import BookCache, read_generation
+from .book_cache import BookCache, read_generation, sums_key
 from .cases import CaseStore
 from .check_reads import CheckReads, exposure_key, read_ahead, receivable_key
 from .driver_sql import Dialect, DriverStatement, PerDialect, column_list
@@ -755,8 +755,8 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         if self._dialect != "sqlite" or groups is None or len(groups) > _KEPT_GROUPS:
             return None
         generation = read_generation(conn, source, book)
-        key = (book, source, tuple(sorted(groups)), *args)
-        return lambda read: self._books.get_or_read(key, generation, read)
+        kept = sums_key(book, source, groups, *args)
+        return lambda read: self._books.get_or_read(kept, generation, read)
 
     def oldest_open_invoices(self, source: str, *, due_before: date | None = None,
                              groups: Iterable[str] | None = None):
