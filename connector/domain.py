@@ -9,10 +9,39 @@ change time in UTC (timezone-aware).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
+
+R = TypeVar("R")
+
+
+def quick_init(cls: type[R]) -> type[R]:
+    """A frozen, slotted dataclass whose ``__init__`` fills the slots through their own descriptors: the same
+    signature and result as the dataclass's, in about half the time (its frozen ``__init__`` goes through
+    ``object.__setattr__`` per field).  For the records a sync makes by the hundred thousand; a class with
+    ``__post_init__``, keyword-only fields or default factories is refused."""
+    params = fields(cls)  # type: ignore[arg-type]
+    if hasattr(cls, "__post_init__") or any(f.kw_only or f.default_factory is not MISSING or not f.init
+                                            for f in params):
+        raise TypeError(f"{cls.__name__}: quick_init takes plain fields only")
+    namespace: dict[str, object] = {}
+    signature = []
+    for number, f in enumerate(params):
+        namespace[f"_set{number}"] = cls.__dict__[f.name].__set__  # the slot's member descriptor
+        if f.default is MISSING:
+            signature.append(f.name)
+        else:
+            namespace[f"_default{number}"] = f.default
+            signature.append(f"{f.name}=_default{number}")
+    body = "".join(f"    _set{number}(self, {f.name})\n" for number, f in enumerate(params))
+    exec(f"def __init__(self, {', '.join(signature)}):\n{body}", namespace)  # noqa: S102 - generated from field names
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    cls.__init__ = init  # type: ignore[misc]
+    return cls
 
 
 class InvoiceKind(StrEnum):
@@ -52,6 +81,7 @@ class Company:
     currency: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Customer:
     source: str
@@ -75,6 +105,7 @@ class Customer:
     registry: str | None = None  # the company registration number (Odoo company_registry), apart from the VAT
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Invoice:
     """A customer invoice or credit note.
@@ -118,6 +149,7 @@ class ReceivableKind(StrEnum):
     PAYMENT = "payment"  # a payment on account not matched to an invoice, or another receivable entry
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ReceivableItem:
     """One item of a customer's receivable as the ERP's ledger keeps it: an instalment of an invoice, an open
@@ -155,6 +187,7 @@ class ReceivableItem:
         return self.state is InvoiceState.POSTED and (self.amount_open != 0 or self.amount_open_company != 0)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SalesOrder:
     source: str
@@ -181,6 +214,7 @@ class SalesOrder:
     erp_release_reason: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CurrencyRate:
     """``rate`` units of ``currency`` buy one unit of the company's currency on ``day``."""

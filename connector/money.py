@@ -81,6 +81,26 @@ def money(value: object, currency: str) -> Decimal:
         raise TypeError(f"amount out of range: {value!r}") from None
 
 
+_FLOAT_SCALES: dict[str, tuple[float, int]] = {}  # code -> (10 ** places as a float, places)
+_EXACT_MINOR = 2**49  # below this many minor units a float is at most a thousandth of a unit from its neighbours
+
+
+def float_money(value: float, currency: str) -> Decimal:
+    """A finite float amount, as an ERP's JSON or XML-RPC carries it, as the ``Decimal`` it stands for rounded
+    half-up to ``currency``'s precision: the same as ``money(value, currency)``.  An amount that is already at
+    the currency's precision (every amount an ERP stores) is recognised without going through text: its minor
+    units times the unit give back the same float, and then ``repr`` would have given those digits too."""
+    try:
+        scale, places = _FLOAT_SCALES[currency]
+    except KeyError:
+        places = currency_precision(currency)
+        scale, places = _FLOAT_SCALES.setdefault(currency, (float(10**places), places))
+    minor = round(value * scale)
+    if -_EXACT_MINOR < minor < _EXACT_MINOR and minor / scale == value:
+        return Decimal(minor).scaleb(-places)
+    return Decimal(repr(value)).quantize(exponent(currency), rounding=ROUND_HALF_UP)
+
+
 _MINOR_UNITS: dict[str, tuple[Decimal, int]] = {}  # code -> (exponent, places): to_minor runs per stored amount
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from .domain import Company, SyncedRecord
+from .domain import Company, SyncedRecord, quick_init
 
 
 class Stream(StrEnum):
@@ -24,6 +24,7 @@ class Stream(StrEnum):
     RECEIVABLES = "receivables"  # open items: instalments, credit notes, unapplied payments (domain.ReceivableItem)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, order=True)
 class Cursor:
     """Position in a stream: the ERP change time (UTC) and id of a record.
@@ -51,6 +52,7 @@ class Rejected:
     changed_at: datetime | None = None  # its ERP change time, when it has a usable one
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Stamp:
     """One record as a cheap scan lists it: its ERP id and its change time as the ERP reports it."""
@@ -59,6 +61,7 @@ class Stamp:
     changed_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One raw record of a page: its stream position and what it mapped to."""

@@ -4,7 +4,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.money import UnknownCurrency, currency_precision, from_minor, money, quantize, to_decimal, to_minor
+from connector.money import (
+    UnknownCurrency,
+    currency_precision,
+    float_money,
+    from_minor,
+    money,
+    quantize,
+    to_decimal,
+    to_minor,
+)
 
 CURRENCIES = ["USD", "EUR", "GBP", "JPY", "KWD", "CHF"]
 
@@ -47,6 +56,31 @@ def test_minor_units_round_trip(amount, currency):
 @given(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False), st.sampled_from(CURRENCIES))
 def test_money_from_float_is_the_shortest_decimal_rounded(value, currency):
     assert money(value, currency) == quantize(Decimal(repr(value)), currency)
+
+
+def _same(fast: Decimal, reference: Decimal) -> bool:
+    """Equal, at the same precision (a negative zero may lose its sign: it is zero)."""
+    return fast == reference and fast.as_tuple().exponent == reference.as_tuple().exponent
+
+
+@given(st.floats(min_value=-1e20, max_value=1e20, allow_nan=False), st.sampled_from(CURRENCIES))
+def test_float_money_is_money_for_any_float(value, currency):
+    assert _same(float_money(value, currency), money(value, currency))
+
+
+@given(st.integers(min_value=-(2**52), max_value=2**52), st.sampled_from(CURRENCIES))
+def test_float_money_is_money_for_the_amounts_erps_store(minor, currency):
+    """Amounts at the currency's precision (what an ERP stores and sends as the nearest float), up to and beyond
+    the largest one read without going through text."""
+    value = float(Decimal(minor).scaleb(-currency_precision(currency)))
+    assert _same(float_money(value, currency), money(value, currency))
+
+
+def test_float_money_rounds_half_up_what_is_finer_than_the_currency():
+    assert float_money(2.675, "USD") == Decimal("2.68")
+    assert float_money(1234.5, "JPY") == Decimal("1235")
+    assert float_money(0.0005, "KWD") == Decimal("0.001")
+    assert str(float_money(-0.0, "USD")) == "0.00"
 
 
 @given(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -32,7 +32,7 @@ from connector.domain import (
     user_text,
 )
 from connector.errors import BadRecord
-from connector.money import UnknownCurrency, currency_precision, exponent, money, to_decimal
+from connector.money import UnknownCurrency, currency_precision, float_money, money, to_decimal
 
 MOVE_KINDS = {"out_invoice": InvoiceKind.INVOICE, "out_refund": InvoiceKind.CREDIT_NOTE}
 MOVE_STATES = {"draft": InvoiceState.DRAFT, "posted": InvoiceState.POSTED, "cancel": InvoiceState.CANCELLED}
@@ -149,7 +149,7 @@ class _Reader:
     def amount(self, field: str, currency: str) -> Decimal:
         value = self.get(field)
         if type(value) is float and math.isfinite(value) and -_LARGEST < value < _LARGEST:  # the common case
-            return Decimal(repr(value)).quantize(exponent(currency), rounding=ROUND_HALF_UP)
+            return float_money(value, currency)
         try:
             return money(value, currency)
         except TypeError:
@@ -239,10 +239,10 @@ def map_partner(ctx: MappingContext, raw: dict[str, Any]) -> Customer:
     )
 
 
-def _pair(value: Any) -> tuple[str, str] | None:
-    """A well-formed many2one ``[id, name]``, else None."""
+def _many2one_id(value: Any) -> str | None:
+    """The id of a well-formed many2one ``[id, name]``, else None."""
     if type(value) is list and len(value) == 2 and type(value[0]) is int:
-        return str(value[0]), str(value[1])
+        return str(value[0])
     return None
 
 
@@ -252,16 +252,9 @@ def _currency_pair(value: Any) -> str | None:
     return None
 
 
-@lru_cache(maxsize=4096)
-def _float_money(value: float, currency: str) -> Decimal:
-    """A float amount as Odoo sends it, exactly (through ``repr``) and rounded; cached, as open amounts
-    repeat totals, signed amounts repeat unsigned ones and paid documents are all at 0."""
-    return Decimal(repr(value)).quantize(exponent(currency), rounding=ROUND_HALF_UP)
-
-
 def _plain_money(value: Any, currency: str) -> Decimal | None:
-    if type(value) is float and math.isfinite(value) and -_LARGEST < value < _LARGEST:
-        return _float_money(value, currency)
+    if type(value) is float and -_LARGEST < value < _LARGEST:  # neither infinite nor NaN
+        return float_money(value, currency)
     return None
 
 
@@ -272,7 +265,8 @@ def _move_fast(ctx: MappingContext, raw: dict[str, Any]) -> Invoice | None:
         erp_id, name = raw["id"], raw["name"]
         currency = _currency_pair(raw["currency_id"])
         company_currency = _currency_pair(raw["company_currency_id"])
-        partner, commercial, company = _pair(raw["partner_id"]), raw["commercial_partner_id"], _pair(raw["company_id"])
+        partner, commercial = _many2one_id(raw["partner_id"]), raw["commercial_partner_id"]
+        company = _many2one_id(raw["company_id"])
         kind, state = MOVE_KINDS[raw["move_type"]], MOVE_STATES[raw["state"]]
         payment_state = PAYMENT_STATES[raw["payment_state"]]
         invoice_date, due, written = raw["invoice_date"], raw["invoice_date_due"], raw["write_date"]
@@ -290,11 +284,11 @@ def _move_fast(ctx: MappingContext, raw: dict[str, Any]) -> Invoice | None:
             return None
         if total < 0 or open_amount < 0:
             return None
-        group = _pair(commercial) if commercial is not False else None
+        group = _many2one_id(commercial) if commercial is not False else None
         if commercial is not False and group is None:
             return None
-        return Invoice(ctx.source, str(erp_id), name, partner[0], group[0] if group else partner[0], kind, state,
-                       payment_state, _day(invoice_date), _day(due), currency, total, open_amount, company[0],
+        return Invoice(ctx.source, str(erp_id), name, partner, group or partner, kind, state,
+                       payment_state, _day(invoice_date), _day(due), currency, total, open_amount, company,
                        company_currency, abs(total_company), abs(open_company), _timestamp(written),
                        (origin or None) if "invoice_origin" in raw else None)
     except (KeyError, TypeError, ValueError):
@@ -384,7 +378,7 @@ def _order_fast(ctx: MappingContext, raw: dict[str, Any]) -> SalesOrder | None:
     try:
         erp_id, name, written, ordered = raw["id"], raw["name"], raw["write_date"], raw["date_order"]
         currency = _currency_pair(raw["currency_id"])
-        partner, company = _pair(raw["partner_id"]), _pair(raw["company_id"])
+        partner, company = _many2one_id(raw["partner_id"]), _many2one_id(raw["company_id"])
         state = ORDER_STATES[raw["state"]]
         locked = raw["locked"] if "locked" in raw else state is OrderState.DONE
         if (type(erp_id) is not int or type(name) is not str or not name or currency is None or partner is None
@@ -395,8 +389,8 @@ def _order_fast(ctx: MappingContext, raw: dict[str, Any]) -> SalesOrder | None:
         if total is None or invoiced is None:
             return None
         uninvoiced = min(max(total - invoiced, _ZERO), max(total, _ZERO))
-        return SalesOrder(ctx.source, str(erp_id), name, partner[0], state, locked, _timestamp(ordered), currency,
-                          total, uninvoiced, company[0], _timestamp(written))
+        return SalesOrder(ctx.source, str(erp_id), name, partner, state, locked, _timestamp(ordered), currency,
+                          total, uninvoiced, company, _timestamp(written))
     except (KeyError, TypeError, ValueError):
         return None
 

@@ -44,8 +44,9 @@ SPECS = {"invoices": ("invoice_balances", INVOICES), "orders": ("order_balances"
 
 
 def sqlite_add_inserted(table: str) -> str | None:
-    """SQLite: the statement that adds to the totals the records of ``table`` just inserted, named by the
-    parameters ``source``, ``model`` and ``ids`` (a JSON list of erp ids); None for a table without totals."""
+    """SQLite: the statement that adds to the totals the records of ``table`` just inserted: those whose row id
+    is above the parameter ``after`` (the table's highest id before the insert; the writer holds the write
+    lock, so they are the insert's own), read in row-id order; None for a table without totals."""
     if table not in SPECS:
         return None
     balances, spec = SPECS[table]
@@ -53,8 +54,5 @@ def sqlite_add_inserted(table: str) -> str | None:
     sets = ", ".join(f"{v} = {balances}.{v} + excluded.{v}" for v in values)
     return (f"INSERT INTO {balances} ({', '.join([*keys, *values])}) "
             f"SELECT {', '.join(f'{e} AS {k}' for k, e in keys.items())}, {', '.join(values.values())} "
-            # the page's ids first, then each record by the unique index (CROSS JOIN keeps that order)
-            f"FROM json_each(:ids) AS page CROSS JOIN {table} AS d "
-            "ON d.source = :source AND d.erp_model = :model AND d.erp_id = page.value "
-            f"WHERE {spec['counts']} GROUP BY {', '.join(keys)} "
+            f"FROM {table} WHERE id > :after AND {spec['counts']} GROUP BY {', '.join(keys)} "
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}")

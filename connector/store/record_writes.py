@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from itertools import chain, repeat
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
@@ -30,6 +31,7 @@ from .book_cache import sqlite_move_generation
 from .rows import CONTENT_COLUMNS, content_values
 
 _CHUNK = 400  # ids per IN list
+ROWS_PER_STATEMENT_PARAMETERS = 32766  # SQLite's bound on a statement's parameters since 3.32 (999 before)
 TAIL = ("synced_at", "seen_run", "deleted_at")
 
 
@@ -135,21 +137,44 @@ class SqliteRecordWriter(RecordWriter):
         self.held_sql = (f'SELECT {held}, "deleted_at" FROM "{name}" WHERE "source" = ? AND "erp_model" = ? '
                          'AND "erp_id" IN (SELECT value FROM json_each(?))')
         self.insert_sql = f'INSERT INTO "{name}" ({self.names}) VALUES ({marks})'
+        self.insert_head = f'INSERT INTO "{name}" ({self.names}) VALUES '
+        self.row_marks = f"({marks})"
+        self.rows_per_statement = max(1, min(1000, ROWS_PER_STATEMENT_PARAMETERS // len(self.columns)))
+        self._values_sqls: dict[int, str] = {}
+        self.highest_id_sql = f'SELECT coalesce(max("id"), 0) FROM "{name}"'
         self.upsert_sql = (self.insert_sql + ' ON CONFLICT ("source", "erp_model", "erp_id") DO UPDATE SET '
                            + self.content_update)
         self.add_to_totals = sqlite_add_inserted(name)  # see connector.store.balances
         self.move_generation = sqlite_move_generation(name)  # see connector.store.book_cache
 
     def _insert(self, cursor, rows):
-        cursor.executemany(self.insert_sql, rows)
-        self._add_to_totals(cursor, rows)
+        after = self._highest_id(cursor)
+        self._insert_rows(cursor, rows)
+        self._add_to_totals(cursor, rows, after)
 
-    def _add_to_totals(self, cursor, rows) -> None:
-        """What triggers do for updates and deletions, done once for the rows inserted: the running totals,
-        the book's generation."""
+    def _insert_rows(self, cursor, rows) -> None:
+        """Many rows per statement: SQLite then works through them without the interpreter's lock, which a
+        statement per row would take back after every row (and wait for, while another thread maps)."""
+        per = self.rows_per_statement
+        for start in range(0, len(rows), per):
+            chunk = rows[start:start + per]
+            cursor.execute(self._values_sql(len(chunk)), list(chain.from_iterable(chunk)))
+
+    def _values_sql(self, count: int) -> str:
+        sql = self._values_sqls.get(count)
+        if sql is None:
+            sql = self._values_sqls[count] = self.insert_head + ", ".join(repeat(self.row_marks, count))
+        return sql
+
+    def _highest_id(self, cursor) -> int:
+        """The table's highest row id (the rows inserted next have higher ones); 0 for a table without totals."""
+        return cursor.execute(self.highest_id_sql).fetchone()[0] if self.add_to_totals else 0
+
+    def _add_to_totals(self, cursor, rows, after: int) -> None:
+        """What triggers do for updates and deletions, done once for the rows inserted (those with an id above
+        ``after``): the running totals, the book's generation."""
         if self.add_to_totals and rows:
-            cursor.execute(self.add_to_totals, {"source": rows[0][0], "model": rows[0][1],
-                                                "ids": json.dumps([row[2] for row in rows])})
+            cursor.execute(self.add_to_totals, {"after": after})
         if self.move_generation and rows:
             cursor.execute(self.move_generation, {"source": rows[0][0]})
 
@@ -164,8 +189,9 @@ class SqliteRecordWriter(RecordWriter):
             elif stored[-1] is not None or tuple(row[2:end]) != stored[:-1]:  # deleted, or its content moved
                 changed.append(row)
         if new:
-            cursor.executemany(self.insert_sql, new)
-            self._add_to_totals(cursor, new)
+            after = self._highest_id(cursor)
+            self._insert_rows(cursor, new)
+            self._add_to_totals(cursor, new, after)
         if changed:
             cursor.executemany(self.upsert_sql, changed)
         return [row[2] for row in new] + [row[2] for row in changed]
