@@ -101,15 +101,27 @@ def float_money(value: float, currency: str) -> Decimal:
     return Decimal(repr(value)).quantize(exponent(currency), rounding=ROUND_HALF_UP)
 
 
-_MINOR_UNITS: dict[str, tuple[Decimal, int]] = {}  # code -> (exponent, places): to_minor runs per stored amount
+_DECIMAL_LIMIT = 10**28  # decimal arithmetic's default precision: 28 digits
+_MINOR_UNITS: dict[str, tuple[Decimal, int, int]] = {}  # code -> (exponent, places, 10 ** places)
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
-    """Integer minor units (cents) of ``amount``; ``amount`` is rounded first."""
+    """Integer minor units (cents) of ``amount``; ``amount`` is rounded first.  An amount already at the
+    currency's precision (as every stored one is) is converted as a fraction, without rounding."""
     try:
-        quantum, places = _MINOR_UNITS[currency]
+        quantum, places, unit = _MINOR_UNITS[currency]
     except KeyError:
-        quantum, places = _MINOR_UNITS.setdefault(currency, (exponent(currency), currency_precision(currency)))
+        places = currency_precision(currency)
+        quantum, places, unit = _MINOR_UNITS.setdefault(currency, (exponent(currency), places, 10**places))
+    try:
+        numerator, denominator = amount.as_integer_ratio()
+    except (ValueError, OverflowError):  # not finite: quantize says so
+        pass
+    else:
+        if unit % denominator == 0:
+            minor = numerator * (unit // denominator)
+            if -_DECIMAL_LIMIT < minor < _DECIMAL_LIMIT:  # beyond, quantize refuses it
+                return minor
     return int(amount.quantize(quantum, ROUND_HALF_UP).scaleb(places))
 
 

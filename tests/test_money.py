@@ -1,4 +1,4 @@
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import pytest
 from hypothesis import given
@@ -74,6 +74,18 @@ def test_float_money_is_money_for_the_amounts_erps_store(minor, currency):
     the largest one read without going through text."""
     value = float(Decimal(minor).scaleb(-currency_precision(currency)))
     assert _same(float_money(value, currency), money(value, currency))
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False), st.sampled_from(CURRENCIES))
+def test_minor_units_are_the_amount_rounded_half_up(amount, currency):
+    places = currency_precision(currency)
+    try:
+        expected = int(amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP).scaleb(places))
+    except InvalidOperation:
+        with pytest.raises(InvalidOperation):
+            to_minor(amount, currency)
+    else:
+        assert to_minor(amount, currency) == expected
 
 
 def test_float_money_rounds_half_up_what_is_finer_than_the_currency():

@@ -258,6 +258,15 @@ def _plain_money(value: Any, currency: str) -> Decimal | None:
     return None
 
 
+def _company_money(signed: Any, unsigned: float, amount: Decimal, currency: str, company_currency: str) -> Decimal | None:
+    """The unsigned company-currency amount of a document from its signed field; the document-currency
+    ``amount`` itself when the two are the same number in the same currency (most documents)."""
+    if company_currency == currency and type(signed) is float and (signed == unsigned or signed == -unsigned):
+        return amount
+    value = _plain_money(signed, company_currency)
+    return None if value is None else abs(value)
+
+
 def _move_fast(ctx: MappingContext, raw: dict[str, Any]) -> Invoice | None:
     """A well-formed posted document, mapped without the reader's bookkeeping; None when anything is out
     of the ordinary (the reader then maps it, or names the bad field).  Accepts nothing the reader refuses."""
@@ -278,18 +287,20 @@ def _move_fast(ctx: MappingContext, raw: dict[str, Any]) -> Invoice | None:
             return None
         total = _plain_money(raw["amount_total"], currency)
         open_amount = _plain_money(raw["amount_residual"], currency)
-        total_company = _plain_money(raw["amount_total_signed"], company_currency)
-        open_company = _plain_money(raw["amount_residual_signed"], company_currency)
-        if total is None or open_amount is None or total_company is None or open_company is None:
+        if total is None or open_amount is None or total < 0 or open_amount < 0:
             return None
-        if total < 0 or open_amount < 0:
+        total_company = _company_money(raw["amount_total_signed"], raw["amount_total"], total, currency,
+                                       company_currency)
+        open_company = _company_money(raw["amount_residual_signed"], raw["amount_residual"], open_amount, currency,
+                                      company_currency)
+        if total_company is None or open_company is None:
             return None
         group = _many2one_id(commercial) if commercial is not False else None
         if commercial is not False and group is None:
             return None
         return Invoice(ctx.source, str(erp_id), name, partner, group or partner, kind, state,
                        payment_state, _day(invoice_date), _day(due), currency, total, open_amount, company,
-                       company_currency, abs(total_company), abs(open_company), _timestamp(written),
+                       company_currency, total_company, open_company, _timestamp(written),
                        (origin or None) if "invoice_origin" in raw else None)
     except (KeyError, TypeError, ValueError):
         return None

@@ -6,7 +6,9 @@ is unchanged when its content columns (:data:`connector.store.rows.CONTENT_COLUM
 values; nothing is hashed.
 
 * SQLite: one query reads what the store holds of the page's records (their content columns, as the
-  driver stores them), then one ``executemany`` inserts the new records and one upserts the changed.
+  driver stores them), then one multi-row ``INSERT`` adds the new records (a statement per row costs
+  SQLite a virtual-machine run and the driver the interpreter's lock per row) and one ``executemany``
+  upserts the changed.  The running totals of the inserted documents are added from their row ids.
 * PostgreSQL: the page is ``COPY``-ed into a temporary table, then one ``INSERT … SELECT … ON CONFLICT
   DO UPDATE … WHERE the content columns differ RETURNING`` writes it: the conflict is resolved on the
   unique index, whatever the planner knows of a table a first sync is still filling.
