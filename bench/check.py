@@ -151,6 +151,7 @@ def bench(url: str, label: str, customers: int, invoices: int, checks: int) -> N
         store.analyze()
         load_s = time.perf_counter() - t0
         policy = load_policy(ROOT / "policy" / "examples" / "default.toml")
+        store.checkpoint_in_background()  # as the processes serving the API do
         checker = CreditChecker(store, policy, AS_OF)
         time_checks(checker, numbers, 20, tag="warm")  # warm-up: rates, statement caches
         figures = time_checks(checker, numbers, checks)

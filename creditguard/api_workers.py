@@ -99,6 +99,7 @@ def run_worker(config_path: str, parent: int) -> int:
     config, policy = _load(config_path)
     configure_logging(config.logging.level, config.logging.format)
     store = Store.open(config.store.url_with_password(), apply_migrations=False)
+    store.checkpoint_in_background()  # SQLite: not in the commit of a credit check
     daemon = SimpleNamespace(store=store, config=config, policy=policy, breakers={}, error_counts={},
                              rate_tables=rate_tables(store, RATE_TABLE_SECONDS))
     http = config.http

@@ -82,6 +82,7 @@ class Daemon:
 
             http = self.config.http
             http.token()  # a missing token is a configuration error now, not a 500 later
+            self.store.checkpoint_in_background()  # SQLite: not in the commit of a credit check
             self.http = serve(Api(self, http.token), http.host, http.port, workers=http.workers, threads=http.threads)
             if http.workers > 1:
                 from .api_workers import Workers

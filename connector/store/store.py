@@ -168,6 +168,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         self.engine = engine
         self._dialect = engine.dialect.name
         self._writers: dict[tuple[str, type], RecordWriter] = {}
+        self._checkpoints: Any = None  # see checkpoint_in_background
         # decisions of this process's threads queue here rather than in the database's busy wait: SQLite has
         # one writer anyway (one lock); PostgreSQL locks per group (striped)
         self._group_locks = tuple(threading.Lock() for _ in range(1 if self._dialect == "sqlite" else 64))
@@ -318,7 +319,20 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         return self._dialect == "postgresql"
 
     def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
+            self._checkpoints = None
         self.engine.dispose()
+
+    def checkpoint_in_background(self) -> None:
+        """SQLite: checkpoint the write-ahead log from a thread of this store's own rather than in the commit that
+        fills it (see :mod:`connector.store.checkpoints`): for a process answering credit checks.  Nothing on
+        PostgreSQL; until :meth:`close`."""
+        if self._dialect != "sqlite" or self._checkpoints is not None:
+            return
+        from .checkpoints import BackgroundCheckpoints
+
+        self._checkpoints = BackgroundCheckpoints(self.engine).start()
 
     def __enter__(self) -> "Store":
         return self
