@@ -149,6 +149,24 @@ def test_sqlite_store_uses_wal_and_creates_its_directory(tmp_path):
     assert (tmp_path / "deep" / "dir" / "cg.db").exists()
 
 
+def test_a_page_is_written_whole_where_sqlite_takes_few_parameters_per_statement(tmp_path):
+    """SQLite builds before 3.32 take 999 parameters per statement (a build can set fewer): a page of new records
+    goes in as several statements then, every record of it, read back as written."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    with Store.open(f"sqlite:///{tmp_path / 'cg.db'}") as s:
+        event.listen(s.engine, "connect",
+                     lambda dbapi_connection, _record: dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100))
+        s.engine.dispose()
+        page = [invoice(str(n)) for n in range(1, 31)]  # 24 columns a row: four rows per statement
+        assert s.save_page("odoo", Stream.INVOICES, "account.move", page, [], None, fresh=True).written_ids == \
+            {str(n) for n in range(1, 31)}
+        assert {i.erp_id: i for i in s.iter_invoices("odoo")} == {i.erp_id: i for i in page}
+        assert s.open_receivables("odoo") == {"JPY": 30 * 125000}
+
+
 def _triggers(engine, prefix: str = "") -> set[str]:
     """The store's triggers whose names start with ``prefix``; without one, those of the running totals (0010)."""
     sql = ("SELECT name FROM sqlite_master WHERE type = 'trigger'" if engine.dialect.name == "sqlite"

@@ -20,6 +20,7 @@ in the same transaction.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from itertools import chain, repeat
@@ -33,7 +34,7 @@ from .book_cache import sqlite_move_generation
 from .rows import CONTENT_COLUMNS, content_values
 
 _CHUNK = 400  # ids per IN list
-ROWS_PER_STATEMENT_PARAMETERS = 32766  # SQLite's bound on a statement's parameters since 3.32 (999 before)
+ROWS_PER_STATEMENT = 1000  # at most, and as SQLite's bound on a statement's parameters allows (999 before 3.32)
 TAIL = ("synced_at", "seen_run", "deleted_at")
 
 
@@ -141,7 +142,6 @@ class SqliteRecordWriter(RecordWriter):
         self.insert_sql = f'INSERT INTO "{name}" ({self.names}) VALUES ({marks})'
         self.insert_head = f'INSERT INTO "{name}" ({self.names}) VALUES '
         self.row_marks = f"({marks})"
-        self.rows_per_statement = max(1, min(1000, ROWS_PER_STATEMENT_PARAMETERS // len(self.columns)))
         self._values_sqls: dict[int, str] = {}
         self.highest_id_sql = f'SELECT coalesce(max("id"), 0) FROM "{name}"'
         self.upsert_sql = (self.insert_sql + ' ON CONFLICT ("source", "erp_model", "erp_id") DO UPDATE SET '
@@ -157,7 +157,8 @@ class SqliteRecordWriter(RecordWriter):
     def _insert_rows(self, cursor, rows) -> None:
         """Many rows per statement: SQLite then works through them without the interpreter's lock, which a
         statement per row would take back after every row (and wait for, while another thread maps)."""
-        per = self.rows_per_statement
+        parameters = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # as this library was built
+        per = max(1, min(ROWS_PER_STATEMENT, parameters // len(self.columns)))
         for start in range(0, len(rows), per):
             chunk = rows[start:start + per]
             cursor.execute(self._values_sql(len(chunk)), list(chain.from_iterable(chunk)))

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, select, update
+from sqlalchemy import Connection, and_, exists, select, update
 
 from ..money import from_minor, to_minor
 from . import tables as t
@@ -59,38 +59,32 @@ class ReservationStore:
                   "base_amount": str(r.base_amount), "created_at": r.created_at, "expires_at": r.expires_at,
                   "decision_id": r.decision_id, "expiry_reported_at": None}
         with self._writing(conn) as c:
-            c.execute(self._upserts()[0], values)
+            c.execute(self._reservation_upsert(), values)
 
-    def _upserts(self) -> tuple[Any, Any]:
-        """The reservation and decision-version upserts, built once per store (a decision's hot path)."""
-        built = getattr(self, "_built_upserts", None)
+    def _reservation_upsert(self) -> Any:
+        """The reservation upsert, built once per store (a decision's hot path)."""
+        built = getattr(self, "_built_reservation_upsert", None)
         if built is None:
-            x, v = t.reservations, t.decision_versions
+            x = t.reservations
             insert = self._insert(x)
-            reservation = insert.on_conflict_do_update(
+            built = self._built_reservation_upsert = insert.on_conflict_do_update(
                 index_elements=["source", "order_erp_id"],
                 set_={c.name: insert.excluded[c.name] for c in x.c if c.name not in ("id", "source", "order_erp_id")})
-            version = self._insert(v).on_conflict_do_update(index_elements=["source", "credit_group_id"],
-                                                            set_={"version": v.c.version + 1})
-            built = self._built_upserts = (reservation, version)
         return built
 
     def decision_version(self, source: str, group: str, conn: Connection | None = None) -> int:
-        """How many decisions at confirmation the credit group has had (see :meth:`advance_decision_version`)."""
+        """How many decisions at confirmation the credit group has had (see :meth:`Store.decision_lock`)."""
         if conn is None and (ahead := self._ahead(key("decision_version", source, group))) is not MISSING:
             return ahead
         with (nullcontext(conn) if conn is not None else self._reader()) as c:  # type: ignore[attr-defined]
-            found = c.execute(_VERSION, {"source": source, "group": group}).scalar()
+            found = c.exec_driver_sql(Dialect.of(c).sql(VERSION_SQL), {"source": source, "group": group}).scalar()
         return int(found or 0)
 
-    def advance_decision_version(self, source: str, group: str, conn: Connection) -> None:
-        """One more decision at confirmation for the group, in the decision's transaction."""
-        conn.execute(self._upserts()[1], {"source": source, "credit_group_id": group, "version": 1})
-
     def _count_decision(self, conn: Connection, source: str, group: str) -> int:
-        """The group's count of decisions at confirmation, then one more (see :meth:`Store.decision_lock`)."""
+        """The group's count of decisions at confirmation, then one more, in the decision's transaction (see
+        :meth:`Store.decision_lock`; PostgreSQL sends the same two statements in the lock's round trip)."""
         before = self.decision_version(source, group, conn)
-        self.advance_decision_version(source, group, conn)
+        conn.exec_driver_sql(Dialect.of(conn).sql(ADVANCE_VERSION_SQL), {"source": source, "group": group})
         return before
 
     def drop_reservation(self, source: str, order_erp_id: str, conn: Connection | None = None) -> None:
@@ -156,8 +150,6 @@ COUNTING_IN_GROUPS = PerDialect(lambda dialect: DriverStatement(
 VERSION_SQL = "SELECT version FROM decision_versions WHERE source = :source AND credit_group_id = :group"
 ADVANCE_VERSION_SQL = ("INSERT INTO decision_versions (source, credit_group_id, version) VALUES (:source, :group, 1) "
                        "ON CONFLICT (source, credit_group_id) DO UPDATE SET version = decision_versions.version + 1")
-_VERSION = select(t.decision_versions.c.version).where(t.decision_versions.c.source == bindparam("source"),
-                                                      t.decision_versions.c.credit_group_id == bindparam("group"))
 
 
 def reservation_of_row(row: Any, status: str) -> Reservation:
