@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, exists, func, select, update
 
 from . import tables as t
+from .driver_sql import DriverStatement, PerDialect, column_list
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,25 @@ class HoldRecord:
     release_reason: str | None = None
 
 
+# the statements a decision at confirmation runs when it holds the order (under the credit group's lock), written
+# once as SQL (see connector.store.driver_sql): building them with their values cost more than running them
+_HOLD_COLUMNS, _HOLD_LIST = column_list(t.holds)
+_HOLD = PerDialect(lambda dialect: DriverStatement(
+    f"SELECT {_HOLD_LIST} FROM holds WHERE source = :source AND order_erp_id = :order_erp_id",
+    t.holds, dialect, _HOLD_COLUMNS))
+_SAVE_HOLD = PerDialect(lambda dialect: DriverStatement(
+    f"INSERT INTO holds ({_HOLD_LIST}) VALUES ({', '.join(':' + c for c in _HOLD_COLUMNS)}) "
+    "ON CONFLICT (source, order_erp_id) DO UPDATE SET "
+    + ", ".join(f'"{c}" = excluded."{c}"' for c in _HOLD_COLUMNS if c not in ("source", "order_erp_id")),
+    t.holds, dialect))
+_QUEUED_COLUMNS = ("source", "kind", "target_model", "target_id", "key", "payload", "state", "attempts",
+                   "next_attempt_at", "created_at")
+_QUEUED_LIST = ", ".join(f'"{c}"' for c in _QUEUED_COLUMNS)
+_ENQUEUE = PerDialect(lambda dialect: DriverStatement(
+    f"INSERT INTO outbox ({_QUEUED_LIST}) VALUES ({', '.join(':' + c for c in _QUEUED_COLUMNS)}) "
+    'ON CONFLICT ("key") DO NOTHING RETURNING id', t.outbox, dialect))
+
+
 def _entry(row: Any) -> OutboxEntry:
     data = dict(row._mapping)
     data["payload"] = json.loads(data["payload"])
@@ -56,20 +76,17 @@ def _entry(row: Any) -> OutboxEntry:
 
 
 class OutboxStore:
-    """Outbox entries and holds. Needs ``self.engine`` and ``self._insert`` from :class:`Store`."""
+    """Outbox entries and holds. Needs ``self.engine``, ``self._reader`` and ``self._writing`` from :class:`Store`."""
 
     def outbox_enqueue(self, *, source: str, kind: str, target_model: str, target_id: str, key: str,
                        payload: dict[str, Any], now: datetime, conn: Connection | None = None) -> bool:
         """Queue a write; False when an entry with this key exists already (the write is known).  ``conn``: in
         the caller's transaction (with the decision that calls for the write)."""
-        o = t.outbox
-        stmt = self._insert(o).values(
-            source=source, kind=kind, target_model=target_model, target_id=target_id, key=key,
-            payload=json.dumps(payload, sort_keys=True), state="pending", attempts=0, next_attempt_at=now,
-            created_at=now,
-        ).on_conflict_do_nothing(index_elements=["key"]).returning(o.c.id)
+        values = {"source": source, "kind": kind, "target_model": target_model, "target_id": target_id, "key": key,
+                  "payload": json.dumps(payload, sort_keys=True), "state": "pending", "attempts": 0,
+                  "next_attempt_at": now, "created_at": now}
         with self._writing(conn) as c:
-            return c.execute(stmt).first() is not None
+            return _ENQUEUE(c).first(c, values) is not None
 
     def outbox_due(self, source: str, now: datetime, limit: int = 100) -> list[OutboxEntry]:
         o = t.outbox
@@ -147,12 +164,11 @@ class OutboxStore:
     # ------------------------------------------------------------------ holds
 
     def hold(self, source: str, order_erp_id: str) -> HoldRecord | None:
-        h = t.holds
         with self._reader() as conn:  # type: ignore[attr-defined]
-            row = conn.execute(select(h).where(h.c.source == source, h.c.order_erp_id == order_erp_id)).first()
+            row = _HOLD(conn).first(conn, {"source": source, "order_erp_id": order_erp_id})
         if row is None:
             return None
-        data = dict(row._mapping)
+        data = row._asdict()
         data["reasons"] = json.loads(data["reasons"])
         return HoldRecord(**data)
 
@@ -172,7 +188,6 @@ class OutboxStore:
         return [HoldRecord(**(r | {"reasons": json.loads(r["reasons"])})) for r in rows]
 
     def save_hold(self, record: HoldRecord, conn: Connection | None = None) -> None:
-        h = t.holds
         values = {
             "source": record.source, "order_erp_id": record.order_erp_id, "order_number": record.order_number,
             "state": record.state, "revision": record.revision, "reasons": json.dumps(record.reasons),
@@ -180,10 +195,5 @@ class OutboxStore:
             "released_by": record.released_by, "updated_at": record.updated_at,
             "released_tier": record.released_tier, "release_reason": record.release_reason,
         }
-        stmt = self._insert(h).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["source", "order_erp_id"],
-            set_={k: v for k, v in values.items() if k not in ("source", "order_erp_id")},
-        )
         with self._writing(conn) as c:
-            c.execute(stmt)
+            _SAVE_HOLD(c).send(c, values)

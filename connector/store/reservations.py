@@ -89,9 +89,8 @@ class ReservationStore:
 
     def drop_reservation(self, source: str, order_erp_id: str, conn: Connection | None = None) -> None:
         """An order checked again and held: what it reserved is released."""
-        x = t.reservations
         with self._writing(conn) as c:
-            c.execute(x.delete().where(x.c.source == source, x.c.order_erp_id == order_erp_id))
+            _DROP(c).send(c, {"source": source, "order_erp_id": order_erp_id})
 
     def counting_reservations(self, source: str, groups: list[str] | None, now: datetime) -> list[Reservation]:
         """The reservations that count for ``groups`` (all groups when None): not expired, and their order not
@@ -156,3 +155,5 @@ def reservation_of_row(row: Any, status: str) -> Reservation:
     return Reservation(row.source, row.order_erp_id, row.order_number, row.credit_group_id, row.company_id,
                        row.currency, from_minor(row.amount_minor, row.currency), row.base_currency,
                        Decimal(row.base_amount), row.created_at, row.expires_at, row.decision_id, status)
+_DROP = PerDialect(lambda dialect: DriverStatement(
+    "DELETE FROM reservations WHERE source = :source AND order_erp_id = :order_erp_id", t.reservations, dialect))
