@@ -227,18 +227,21 @@ class CreditChecker:
         # confirmation came in meanwhile (else decide again, now one at a time): the lock is held for the writes
         version = self.store.decision_version(order.source, group)
         outcome = self._outcome(sales_order, member or head, head, amount, order.order_type)
-        with self.store.decision_lock(order.source, group) as (conn, before):
+        with self.store.decision_lock(order.source, group, order.erp_id) as (conn, before):
             if before != version:
                 outcome = self._outcome(sales_order, member or head, head, amount, order.order_type)
-            decision_id = self.record(outcome, "confirm", conn) if record else None
-            if outcome.decision.result is Result.APPROVE:
-                reserved = self.convert(order.source, amount, order.currency)
-                self.store.put_reservation(Reservation(
-                    order.source, order.erp_id, order.number, group, order.company_id, order.currency, amount,
-                    self.policy.base_currency, reserved, now, now + reservation_ttl, decision_id), conn)
-                return replace(outcome, reservation=reserved)
-            self.store.drop_reservation(order.source, order.erp_id, conn)
-            return replace(outcome, hold_key=self._hold_at_confirmation(outcome, outbox or Outbox(self.store), conn))
+            approved = outcome.decision.result is Result.APPROVE
+            reserved = self.convert(order.source, amount, order.currency) if approved else None
+            with self.store.commit_together(conn):  # the writes only: what they need is read by now
+                decision_id = self.record(outcome, "confirm", conn) if record else None
+                if reserved is not None:
+                    self.store.put_reservation(Reservation(
+                        order.source, order.erp_id, order.number, group, order.company_id, order.currency, amount,
+                        self.policy.base_currency, reserved, now, now + reservation_ttl, decision_id), conn)
+                    return replace(outcome, reservation=reserved)
+                self.store.drop_reservation(order.source, order.erp_id, conn)
+                key = self._hold_at_confirmation(outcome, outbox or Outbox(self.store), conn)
+            return replace(outcome, hold_key=key)
 
     def _read_ahead(self, source: str, group: str, customers: tuple[str, ...], order_erp_id: str, *,
                     confirm: bool = False) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, exists, func, select, update
 
 from . import tables as t
+from .ahead import MISSING
 from .driver_sql import DriverStatement, PerDialect, column_list
 
 
@@ -53,7 +54,7 @@ class HoldRecord:
 # the statements a decision at confirmation runs when it holds the order (under the credit group's lock), written
 # once as SQL (see connector.store.driver_sql): building them with their values cost more than running them
 _HOLD_COLUMNS, _HOLD_LIST = column_list(t.holds)
-_HOLD = PerDialect(lambda dialect: DriverStatement(
+HOLD = PerDialect(lambda dialect: DriverStatement(
     f"SELECT {_HOLD_LIST} FROM holds WHERE source = :source AND order_erp_id = :order_erp_id",
     t.holds, dialect, _HOLD_COLUMNS))
 _SAVE_HOLD = PerDialect(lambda dialect: DriverStatement(
@@ -67,6 +68,15 @@ _QUEUED_LIST = ", ".join(f'"{c}"' for c in _QUEUED_COLUMNS)
 _ENQUEUE = PerDialect(lambda dialect: DriverStatement(
     f"INSERT INTO outbox ({_QUEUED_LIST}) VALUES ({', '.join(':' + c for c in _QUEUED_COLUMNS)}) "
     'ON CONFLICT ("key") DO NOTHING RETURNING id', t.outbox, dialect))
+
+
+def hold_of_row(row: Any) -> HoldRecord | None:
+    """A row of :data:`HOLD` as a hold."""
+    if row is None:
+        return None
+    data = row._asdict()
+    data["reasons"] = json.loads(data["reasons"])
+    return HoldRecord(**data)
 
 
 def _entry(row: Any) -> OutboxEntry:
@@ -164,13 +174,10 @@ class OutboxStore:
     # ------------------------------------------------------------------ holds
 
     def hold(self, source: str, order_erp_id: str) -> HoldRecord | None:
+        if (locked := self._locked_hold(source, order_erp_id)) is not MISSING:  # type: ignore[attr-defined]
+            return locked
         with self._reader() as conn:  # type: ignore[attr-defined]
-            row = _HOLD(conn).first(conn, {"source": source, "order_erp_id": order_erp_id})
-        if row is None:
-            return None
-        data = row._asdict()
-        data["reasons"] = json.loads(data["reasons"])
-        return HoldRecord(**data)
+            return hold_of_row(HOLD(conn).first(conn, {"source": source, "order_erp_id": order_erp_id}))
 
     def holds(self, source: str | None = None, state: str | None = None,
               order: str | None = None) -> list[HoldRecord]:

@@ -59,18 +59,7 @@ class ReservationStore:
                   "base_amount": str(r.base_amount), "created_at": r.created_at, "expires_at": r.expires_at,
                   "decision_id": r.decision_id, "expiry_reported_at": None}
         with self._writing(conn) as c:
-            c.execute(self._reservation_upsert(), values)
-
-    def _reservation_upsert(self) -> Any:
-        """The reservation upsert, built once per store (a decision's hot path)."""
-        built = getattr(self, "_built_reservation_upsert", None)
-        if built is None:
-            x = t.reservations
-            insert = self._insert(x)
-            built = self._built_reservation_upsert = insert.on_conflict_do_update(
-                index_elements=["source", "order_erp_id"],
-                set_={c.name: insert.excluded[c.name] for c in x.c if c.name not in ("id", "source", "order_erp_id")})
-        return built
+            _RESERVE(c).send(c, values)
 
     def decision_version(self, source: str, group: str, conn: Connection | None = None) -> int:
         """How many decisions at confirmation the credit group has had (see :meth:`Store.decision_lock`)."""
@@ -81,11 +70,11 @@ class ReservationStore:
         return int(found or 0)
 
     def _count_decision(self, conn: Connection, source: str, group: str) -> int:
-        """The group's count of decisions at confirmation, then one more, in the decision's transaction (see
-        :meth:`Store.decision_lock`; PostgreSQL sends the same two statements in the lock's round trip)."""
-        before = self.decision_version(source, group, conn)
-        conn.exec_driver_sql(Dialect.of(conn).sql(ADVANCE_VERSION_SQL), {"source": source, "group": group})
-        return before
+        """The group's count of decisions at confirmation moved on by one, in the decision's transaction; the
+        count before (see :meth:`Store.decision_lock`; PostgreSQL sends the same statement in the lock's round
+        trip)."""
+        counted = conn.exec_driver_sql(Dialect.of(conn).sql(COUNT_DECISION_SQL), {"source": source, "group": group})
+        return int(counted.scalar()) - 1
 
     def drop_reservation(self, source: str, order_erp_id: str, conn: Connection | None = None) -> None:
         """An order checked again and held: what it reserved is released."""
@@ -147,8 +136,9 @@ COUNTING_IN_GROUPS = PerDialect(lambda dialect: DriverStatement(
     _COUNTING_SQL + " AND " + Dialect(dialect.name).among("x.credit_group_id", "groups"), t.reservations, dialect,
     _COLUMNS))
 VERSION_SQL = "SELECT version FROM decision_versions WHERE source = :source AND credit_group_id = :group"
-ADVANCE_VERSION_SQL = ("INSERT INTO decision_versions (source, credit_group_id, version) VALUES (:source, :group, 1) "
-                       "ON CONFLICT (source, credit_group_id) DO UPDATE SET version = decision_versions.version + 1")
+COUNT_DECISION_SQL = ("INSERT INTO decision_versions (source, credit_group_id, version) VALUES (:source, :group, 1) "
+                      "ON CONFLICT (source, credit_group_id) DO UPDATE SET version = decision_versions.version + 1 "
+                      "RETURNING version")  # the count after this decision
 
 
 def reservation_of_row(row: Any, status: str) -> Reservation:
@@ -157,3 +147,9 @@ def reservation_of_row(row: Any, status: str) -> Reservation:
                        Decimal(row.base_amount), row.created_at, row.expires_at, row.decision_id, status)
 _DROP = PerDialect(lambda dialect: DriverStatement(
     "DELETE FROM reservations WHERE source = :source AND order_erp_id = :order_erp_id", t.reservations, dialect))
+_RESERVED_COLUMNS, _RESERVED_LIST = column_list(t.reservations, without=("id",))
+_RESERVE = PerDialect(lambda dialect: DriverStatement(
+    f"INSERT INTO reservations ({_RESERVED_LIST}) VALUES ({', '.join(':' + c for c in _RESERVED_COLUMNS)}) "
+    "ON CONFLICT (source, order_erp_id) DO UPDATE SET "
+    + ", ".join(f'"{c}" = excluded."{c}"' for c in _RESERVED_COLUMNS if c not in ("source", "order_erp_id")),
+    t.reservations, dialect))

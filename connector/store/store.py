@@ -27,11 +27,11 @@ from .cases import CaseStore
 from .check_reads import CheckReads, exposure_key, read_ahead, receivable_key
 from .driver_sql import Dialect, DriverStatement, PerDialect, column_list
 from .engine import create_store_engine, migrate, schema_status
-from .outbox import OutboxStore
+from .outbox import HOLD, OutboxStore, hold_of_row
 from .record_writes import RecordWriter, record_writer
 from .rows import row_to_customer, row_to_invoice, row_to_item, row_to_order, row_to_rate
 from .insurer_decisions import InsurerDecisionStore
-from .reservations import ADVANCE_VERSION_SQL, VERSION_SQL, ReservationStore
+from .reservations import COUNT_DECISION_SQL, ReservationStore
 from .scan_state import ScanState, ScanStateStore
 from .snapshots import SnapshotStore
 
@@ -96,24 +96,42 @@ def _utcnow() -> datetime:
 _SQLITE_BUSY_MS = 30_000  # the engine's own wait (connect_args timeout)
 
 
-def _lock_group_on_server(conn: Connection, source: str, group: str, count: bool) -> int:
-    """PostgreSQL: the group's advisory lock for this transaction and, with ``count``, its count of decisions at
-    confirmation read and moved on, in one round trip; the count before."""
+def _advisory_lock(source: str, group: str) -> int:
     digest = hashlib.sha256(f"creditguard:{source}:{group}".encode()).digest()
-    lock = int.from_bytes(digest[:8], "big", signed=True)
-    if not count:
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (lock,))
-        return 0
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _lock_group_on_server(conn: Connection, source: str, group: str) -> None:
+    """PostgreSQL: the group's advisory lock, for this transaction."""
+    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_advisory_lock(source, group),))
+
+
+@dataclass(frozen=True, slots=True)
+class _LockedForDecision:
+    """What the round trip that takes a group's lock for a decision at confirmation brings back (PostgreSQL)."""
+
+    before: int  # the group's count of such decisions, before this one
+    decision_id: int  # the id the decision will be recorded under
+    hold: tuple[tuple[str, str], Any] | None  # the order's hold, as the store has it under the lock
+
+
+def _lock_for_decision_on_server(conn: Connection, source: str, group: str,
+                                 order_erp_id: str | None) -> _LockedForDecision:
+    """PostgreSQL, in one round trip and in this order: the group's advisory lock and the id of the decision to
+    record; the group's count of decisions at confirmation moved on; the order's hold (read under the lock, so
+    that it is the one the decision replaces)."""
     if not conn.in_transaction():
         conn.begin()
     raw = conn.connection.driver_connection
     values = {"source": source, "group": group}
-    with raw.pipeline():  # in order: the count is read under the lock, then moved on
-        raw.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
-        counted = raw.execute(_VERSION_SQL, values)
-        raw.execute(_ADVANCE_VERSION_SQL, values)
-    row = counted.fetchone()
-    return int(row[0]) if row else 0
+    with raw.pipeline():
+        locked = raw.execute(_LOCK_AND_NEXT_DECISION_ID_SQL, (_advisory_lock(source, group),))
+        counted = raw.execute(_COUNT_DECISION_SQL, values)
+        held = HOLD(conn).send(conn, {"source": source, "order_erp_id": order_erp_id}) if order_erp_id else None
+    decision_id = int(locked.fetchone()[1])
+    before = int(counted.fetchone()[0]) - 1
+    hold = ((source, order_erp_id), hold_of_row(HOLD(conn).first_of(held))) if order_erp_id else None
+    return _LockedForDecision(before, decision_id, hold)
 
 
 def _begin_immediate(conn: Connection, wait: float = 30.0) -> None:
@@ -154,11 +172,16 @@ _ORDERS_CUSTOMERS = PerDialect(lambda dialect: DriverStatement(
     _ORDERS_CUSTOMERS_SQL.format(source=""), t.customers, dialect, _CUSTOMER_COLUMNS))
 _ORDERS_CUSTOMERS_IN_SOURCE = PerDialect(lambda dialect: DriverStatement(
     _ORDERS_CUSTOMERS_SQL.format(source=" AND source = :source"), t.customers, dialect, _CUSTOMER_COLUMNS))
-_VERSION_SQL, _ADVANCE_VERSION_SQL = (Dialect("postgresql").sql(sql) for sql in (VERSION_SQL, ADVANCE_VERSION_SQL))
+_COUNT_DECISION_SQL = Dialect("postgresql").sql(COUNT_DECISION_SQL)
 _DECISION_COLUMNS, _DECISION_LIST = column_list(t.decisions, without=("id",))
 _DECISION = PerDialect(lambda dialect: DriverStatement(
     f"INSERT INTO decisions ({_DECISION_LIST}) VALUES ({', '.join(':' + c for c in _DECISION_COLUMNS)}) RETURNING id",
     t.decisions, dialect))
+_DECISION_WITH_ID = PerDialect(lambda dialect: DriverStatement(
+    f"INSERT INTO decisions (id, {_DECISION_LIST}) VALUES (:id, {', '.join(':' + c for c in _DECISION_COLUMNS)})",
+    t.decisions, dialect))
+# the group's lock, then the id of the decision to be recorded under it (a target list is computed in order)
+_LOCK_AND_NEXT_DECISION_ID_SQL = "SELECT pg_advisory_xact_lock(%s), nextval(pg_get_serial_sequence('decisions', 'id'))"
 
 
 class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseStore, InsurerDecisionStore):
@@ -261,13 +284,31 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
                 yield own
 
     @contextmanager
-    def decision_lock(self, source: str, group: str) -> Iterator[tuple[Connection, int]]:
+    def decision_lock(self, source: str, group: str, order_erp_id: str | None = None
+                      ) -> Iterator[tuple[Connection, int]]:
         """:meth:`credit_group_lock` for a decision at confirmation: with the lock, the group's count of such
-        decisions is read and moved on by one (on PostgreSQL in the lock's own round trip); yields the
-        connection and the count before this decision (see :meth:`decision_version`: when it moved since the
-        decision was first taken, another one came in meanwhile)."""
-        with self._group_lock(source, group, count=True) as (conn, before):
+        decisions is read and moved on by one; yields the connection and the count before this decision (see
+        :meth:`decision_version`: when it moved since the decision was first taken, another one came in
+        meanwhile).  On PostgreSQL the lock's round trip also brings the id the decision will be recorded under
+        and, given ``order_erp_id``, the order's hold (:meth:`hold` then reads it from there), so that the writes
+        need not wait for answers (see :meth:`commit_together`)."""
+        with self._group_lock(source, group, count=True, order_erp_id=order_erp_id) as (conn, before):
             yield conn, before
+
+    @contextmanager
+    def commit_together(self, conn: Connection) -> Iterator[None]:
+        """Inside :meth:`decision_lock`, around the decision's writes (nothing else: no reads through
+        SQLAlchemy): on PostgreSQL they are sent without waiting for their answers and committed with them, in
+        one round trip at the block's end (a write whose answer is used, such as an outbox entry's, waits for
+        it); an error in the block commits nothing.  On SQLite the block is the lock's own transaction, which
+        commits when the lock ends."""
+        if self._dialect == "sqlite":
+            yield
+            return
+        raw = conn.connection.driver_connection
+        with raw.pipeline():
+            yield
+            raw.execute("COMMIT")
 
     @contextmanager
     def credit_group_lock(self, source: str, group: str) -> Iterator[Connection]:
@@ -283,7 +324,8 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
             yield conn
 
     @contextmanager
-    def _group_lock(self, source: str, group: str, count: bool) -> Iterator[tuple[Connection, int]]:
+    def _group_lock(self, source: str, group: str, count: bool,
+                    order_erp_id: str | None = None) -> Iterator[tuple[Connection, int]]:
         """:meth:`credit_group_lock`, and with ``count`` the count of :meth:`decision_lock`."""
         stripe = self._group_locks[hash((source, group)) % len(self._group_locks)]
         pinned = getattr(self._pinned, "conn", None)
@@ -294,8 +336,13 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
                     conn.rollback()  # the reads so far end here; the decision's own transaction begins
                 _begin_immediate(conn)
                 before = self._count_decision(conn, source, group) if count else 0
+            elif count:
+                locked = _lock_for_decision_on_server(conn, source, group, order_erp_id)
+                before = locked.before
+                self._pinned.decision_id, self._pinned.locked_hold = locked.decision_id, locked.hold
             else:
-                before = _lock_group_on_server(conn, source, group, count)
+                _lock_group_on_server(conn, source, group)
+                before = 0
             self._pinned.conn, self._pinned.locked = conn, True  # reads inside see this transaction
             try:
                 yield conn, before
@@ -304,8 +351,17 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
                 raise
             finally:
                 self._pinned.conn, self._pinned.locked = pinned, False
-            conn.commit()
+                self._pinned.decision_id = self._pinned.locked_hold = None
+            conn.commit()  # (nothing left to commit after commit_together)
         crashpoints.reached("store.commit")
+
+    def _locked_hold(self, source: str, order_erp_id: str) -> Any:
+        """The order's hold as the lock's round trip read it (taken: a second read reads again), else MISSING."""
+        locked = getattr(self._pinned, "locked_hold", None)
+        if locked is None or locked[0] != (source, order_erp_id):
+            return MISSING
+        self._pinned.locked_hold = None
+        return locked[1]
 
     @property
     def _integrity_errors(self) -> tuple[type[BaseException], ...]:
@@ -896,7 +952,12 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         pinned = getattr(self._pinned, "conn", None)
         if conn is None and pinned is not None and self._dialect != "sqlite" and not getattr(self._pinned, "locked", False):
             return self._record_and_commit(pinned, values)
+        decision_id = getattr(self._pinned, "decision_id", None) if conn is not None else None
         with self._writing(conn) as c:
+            if decision_id is not None:  # under decision_lock on PostgreSQL: its id is known, no answer awaited
+                self._pinned.decision_id = None
+                _DECISION_WITH_ID(c).send(c, values | {"id": decision_id})
+                return decision_id
             return int(_DECISION(c).first(c, values)[0])
 
     def _record_and_commit(self, pinned: Connection, values: dict[str, Any]) -> int:

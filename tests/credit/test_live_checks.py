@@ -224,3 +224,37 @@ def test_concurrent_confirmations_approve_only_what_fits(synced, policy, clock):
     assert len(results) == 50
     assert results.count(Result.APPROVE) == 10
     assert exposure(synced, policy, clock).components["reservations"] == D("10000.00")
+
+
+def test_an_approval_reserves_under_the_decision_it_was_given_by(synced, policy, clock):
+    outcome = confirm(synced, policy, clock, live("920", "4000"), buyer())
+    [decision] = synced.decisions(order="S920")
+    [reservation] = synced.reservations(clock.now)
+    assert outcome.decision.result is Result.APPROVE and reservation.decision_id == decision["id"]
+
+
+def test_an_order_held_at_confirmation_and_confirmed_again_keeps_its_one_hold(synced, policy, clock):
+    first = confirm(synced, policy, clock, live("921", "12000"), buyer())
+    held_at = clock.now
+    clock.now += timedelta(minutes=1)
+    again = confirm(synced, policy, clock, live("921", "12000"), buyer())
+    assert first.decision.result is again.decision.result is Result.HOLD
+    assert again.hold_key == first.hold_key
+    assert [e.key for e in synced.outbox_entries(source="odoo")] == [first.hold_key]
+    hold = synced.hold("odoo", "921")
+    assert (hold.revision, hold.since) == (1, held_at) and len(synced.decisions(order="S921")) == 2
+
+
+def test_a_failure_among_the_writes_of_a_decision_at_confirmation_leaves_nothing(synced, policy, clock,
+                                                                                  monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(synced, "save_hold", broken)
+    with pytest.raises(RuntimeError):
+        confirm(synced, policy, clock, live("922", "12000"), buyer())
+    monkeypatch.undo()
+    assert synced.decisions(order="S922") == [] and synced.hold("odoo", "922") is None
+    assert synced.outbox_entries(source="odoo") == [] and synced.decision_version("odoo", "10") == 0
+    later = confirm(synced, policy, clock, live("922", "12000"), buyer())  # the store is usable, the lock free
+    assert later.decision.result is Result.HOLD and synced.decision_version("odoo", "10") == 1
