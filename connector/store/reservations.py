@@ -66,15 +66,14 @@ class ReservationStore:
         if conn is None and (ahead := self._ahead(key("decision_version", source, group))) is not MISSING:
             return ahead
         with (nullcontext(conn) if conn is not None else self._reader()) as c:  # type: ignore[attr-defined]
-            found = c.exec_driver_sql(Dialect.of(c).sql(VERSION_SQL), {"source": source, "group": group}).scalar()
-        return int(found or 0)
+            found = _VERSION(c).first(c, {"source": source, "group": group})
+        return int(found[0] or 0) if found else 0
 
     def _count_decision(self, conn: Connection, source: str, group: str) -> int:
         """The group's count of decisions at confirmation moved on by one, in the decision's transaction; the
         count before (see :meth:`Store.decision_lock`; PostgreSQL sends the same statement in the lock's round
         trip)."""
-        counted = conn.exec_driver_sql(Dialect.of(conn).sql(COUNT_DECISION_SQL), {"source": source, "group": group})
-        return int(counted.scalar()) - 1
+        return int(_COUNT_DECISION(conn).first(conn, {"source": source, "group": group})[0]) - 1
 
     def drop_reservation(self, source: str, order_erp_id: str, conn: Connection | None = None) -> None:
         """An order checked again and held: what it reserved is released."""
@@ -153,3 +152,5 @@ _RESERVE = PerDialect(lambda dialect: DriverStatement(
     "ON CONFLICT (source, order_erp_id) DO UPDATE SET "
     + ", ".join(f'"{c}" = excluded."{c}"' for c in _RESERVED_COLUMNS if c not in ("source", "order_erp_id")),
     t.reservations, dialect))
+_VERSION = PerDialect(lambda dialect: DriverStatement(VERSION_SQL, t.decision_versions, dialect))
+_COUNT_DECISION = PerDialect(lambda dialect: DriverStatement(COUNT_DECISION_SQL, t.decision_versions, dialect))
