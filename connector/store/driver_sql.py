@@ -109,6 +109,15 @@ def column_list(table: Table, alias: str = "", *, without: Sequence[str] = ()) -
     return names, ", ".join(f'{prefix}"{name}"' for name in names)
 
 
+def upsert_sql(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    """An insert of ``columns`` (parameters named as they are) that updates the row holding the same ``key``
+    instead: the same SQL on SQLite and PostgreSQL."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join(f":{c}" for c in columns)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
+    return f'INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT ({", ".join(key)}) DO UPDATE SET {updates}'
+
+
 class PerDialect:
     """A statement built once per dialect a store meets (normally one), by ``build(dialect)``."""
 

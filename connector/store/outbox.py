@@ -11,7 +11,7 @@ from sqlalchemy import Connection, exists, func, select, update
 
 from . import tables as t
 from .ahead import MISSING
-from .driver_sql import DriverStatement, PerDialect, column_list
+from .driver_sql import DriverStatement, PerDialect, column_list, upsert_sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +58,7 @@ HOLD = PerDialect(lambda dialect: DriverStatement(
     f"SELECT {_HOLD_LIST} FROM holds WHERE source = :source AND order_erp_id = :order_erp_id",
     t.holds, dialect, _HOLD_COLUMNS))
 _SAVE_HOLD = PerDialect(lambda dialect: DriverStatement(
-    f"INSERT INTO holds ({_HOLD_LIST}) VALUES ({', '.join(':' + c for c in _HOLD_COLUMNS)}) "
-    "ON CONFLICT (source, order_erp_id) DO UPDATE SET "
-    + ", ".join(f'"{c}" = excluded."{c}"' for c in _HOLD_COLUMNS if c not in ("source", "order_erp_id")),
-    t.holds, dialect))
+    upsert_sql("holds", _HOLD_COLUMNS, ("source", "order_erp_id")), t.holds, dialect))
 _QUEUED_COLUMNS = ("source", "kind", "target_model", "target_id", "key", "payload", "state", "attempts",
                    "next_attempt_at", "created_at")
 _QUEUED_LIST = ", ".join(f'"{c}"' for c in _QUEUED_COLUMNS)

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, exists, select, update
 from ..money import from_minor, to_minor
 from . import tables as t
 from .ahead import MISSING, key
-from .driver_sql import Dialect, DriverStatement, PerDialect, column_list
+from .driver_sql import Dialect, DriverStatement, PerDialect, column_list, upsert_sql
 
 COUNTED_ORDER_STATES = ("confirmed", "done", "cancelled")  # a synced order in one of these replaces its reservation
 
@@ -138,19 +138,16 @@ VERSION_SQL = "SELECT version FROM decision_versions WHERE source = :source AND 
 COUNT_DECISION_SQL = ("INSERT INTO decision_versions (source, credit_group_id, version) VALUES (:source, :group, 1) "
                       "ON CONFLICT (source, credit_group_id) DO UPDATE SET version = decision_versions.version + 1 "
                       "RETURNING version")  # the count after this decision
+_DROP = PerDialect(lambda dialect: DriverStatement(
+    "DELETE FROM reservations WHERE source = :source AND order_erp_id = :order_erp_id", t.reservations, dialect))
+_RESERVE = PerDialect(lambda dialect: DriverStatement(
+    upsert_sql("reservations", column_list(t.reservations, without=("id",))[0], ("source", "order_erp_id")),
+    t.reservations, dialect))
+_VERSION = PerDialect(lambda dialect: DriverStatement(VERSION_SQL, t.decision_versions, dialect))
+_COUNT_DECISION = PerDialect(lambda dialect: DriverStatement(COUNT_DECISION_SQL, t.decision_versions, dialect))
 
 
 def reservation_of_row(row: Any, status: str) -> Reservation:
     return Reservation(row.source, row.order_erp_id, row.order_number, row.credit_group_id, row.company_id,
                        row.currency, from_minor(row.amount_minor, row.currency), row.base_currency,
                        Decimal(row.base_amount), row.created_at, row.expires_at, row.decision_id, status)
-_DROP = PerDialect(lambda dialect: DriverStatement(
-    "DELETE FROM reservations WHERE source = :source AND order_erp_id = :order_erp_id", t.reservations, dialect))
-_RESERVED_COLUMNS, _RESERVED_LIST = column_list(t.reservations, without=("id",))
-_RESERVE = PerDialect(lambda dialect: DriverStatement(
-    f"INSERT INTO reservations ({_RESERVED_LIST}) VALUES ({', '.join(':' + c for c in _RESERVED_COLUMNS)}) "
-    "ON CONFLICT (source, order_erp_id) DO UPDATE SET "
-    + ", ".join(f'"{c}" = excluded."{c}"' for c in _RESERVED_COLUMNS if c not in ("source", "order_erp_id")),
-    t.reservations, dialect))
-_VERSION = PerDialect(lambda dialect: DriverStatement(VERSION_SQL, t.decision_versions, dialect))
-_COUNT_DECISION = PerDialect(lambda dialect: DriverStatement(COUNT_DECISION_SQL, t.decision_versions, dialect))
