@@ -81,8 +81,18 @@ def money(value: object, currency: str) -> Decimal:
         raise TypeError(f"amount out of range: {value!r}") from None
 
 
-_FLOAT_SCALES: dict[str, tuple[float, int]] = {}  # code -> (10 ** places as a float, places)
 _EXACT_MINOR = 2**49  # below this many minor units a float is at most a thousandth of a unit from its neighbours
+_DECIMAL_LIMIT = 10**28  # decimal arithmetic's default precision: 28 digits
+# code -> (exponent, places, 10 ** places, the same as a float): float_money and to_minor run per synced amount
+_UNITS: dict[str, tuple[Decimal, int, int, float]] = {}
+
+
+def _units(currency: str) -> tuple[Decimal, int, int, float]:
+    try:
+        return _UNITS[currency]
+    except KeyError:
+        places = currency_precision(currency)
+        return _UNITS.setdefault(currency, (exponent(currency), places, 10**places, float(10**places)))
 
 
 def float_money(value: float, currency: str) -> Decimal:
@@ -90,29 +100,17 @@ def float_money(value: float, currency: str) -> Decimal:
     half-up to ``currency``'s precision: the same as ``money(value, currency)``.  An amount that is already at
     the currency's precision (every amount an ERP stores) is recognised without going through text: its minor
     units times the unit give back the same float, and then ``repr`` would have given those digits too."""
-    try:
-        scale, places = _FLOAT_SCALES[currency]
-    except KeyError:
-        places = currency_precision(currency)
-        scale, places = _FLOAT_SCALES.setdefault(currency, (float(10**places), places))
+    quantum, places, _, scale = _units(currency)
     minor = round(value * scale)
     if -_EXACT_MINOR < minor < _EXACT_MINOR and minor / scale == value:
         return Decimal(minor).scaleb(-places)
-    return Decimal(repr(value)).quantize(exponent(currency), rounding=ROUND_HALF_UP)
-
-
-_DECIMAL_LIMIT = 10**28  # decimal arithmetic's default precision: 28 digits
-_MINOR_UNITS: dict[str, tuple[Decimal, int, int]] = {}  # code -> (exponent, places, 10 ** places)
+    return Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
     """Integer minor units (cents) of ``amount``; ``amount`` is rounded first.  An amount already at the
     currency's precision (as every stored one is) is converted as a fraction, without rounding."""
-    try:
-        quantum, places, unit = _MINOR_UNITS[currency]
-    except KeyError:
-        places = currency_precision(currency)
-        quantum, places, unit = _MINOR_UNITS.setdefault(currency, (exponent(currency), places, 10**places))
+    quantum, places, unit, _ = _units(currency)
     try:
         numerator, denominator = amount.as_integer_ratio()
     except (ValueError, OverflowError):  # not finite: quantize says so

@@ -167,6 +167,36 @@ def test_a_page_is_written_whole_where_sqlite_takes_few_parameters_per_statement
         assert s.open_receivables("odoo") == {"JPY": 30 * 125000}
 
 
+def test_a_page_is_written_under_the_write_lock_from_its_first_read(tmp_path, monkeypatch):
+    """The running totals of a page's new records count the rows above the table's highest id read before the
+    insert: no other process (another source's sync, a `sync --once` beside the daemon) may insert in between."""
+    import sqlite3
+
+    from connector.store.record_writes import SqliteRecordWriter
+
+    path = tmp_path / "cg.db"
+    probes = []
+    highest_id = SqliteRecordWriter._highest_id
+
+    def probe(self, cursor):
+        other = sqlite3.connect(path, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            probes.append("another process could write")
+        except sqlite3.OperationalError:
+            probes.append("locked")
+        finally:
+            other.close()
+        return highest_id(self, cursor)
+
+    with Store.open(f"sqlite:///{path}") as s:
+        monkeypatch.setattr(SqliteRecordWriter, "_highest_id", probe)
+        s.save_page("odoo", Stream.INVOICES, "account.move", [invoice("1")], [], None, fresh=True)
+        s.save_page("odoo", Stream.INVOICES, "account.move", [invoice("2")], [], None)
+        assert probes == ["locked", "locked"]
+        assert s.open_receivables("odoo") == {"JPY": 2 * 125000}
+
+
 def _triggers(engine, prefix: str = "") -> set[str]:
     """The store's triggers whose names start with ``prefix``; without one, those of the running totals (0010)."""
     sql = ("SELECT name FROM sqlite_master WHERE type = 'trigger'" if engine.dialect.name == "sqlite"

@@ -8,7 +8,6 @@ negative ``_signed`` amounts.  Anything that does not fit raises
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -148,8 +147,8 @@ class _Reader:
 
     def amount(self, field: str, currency: str) -> Decimal:
         value = self.get(field)
-        if type(value) is float and math.isfinite(value) and -_LARGEST < value < _LARGEST:  # the common case
-            return float_money(value, currency)
+        if (plain := _plain_money(value, currency)) is not None:  # the common case
+            return plain
         try:
             return money(value, currency)
         except TypeError:

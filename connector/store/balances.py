@@ -45,8 +45,8 @@ SPECS = {"invoices": ("invoice_balances", INVOICES), "orders": ("order_balances"
 
 def sqlite_add_inserted(table: str) -> str | None:
     """SQLite: the statement that adds to the totals the records of ``table`` just inserted: those whose row id
-    is above the parameter ``after`` (the table's highest id before the insert; the writer holds the write
-    lock, so they are the insert's own), read in row-id order; None for a table without totals."""
+    is above the parameter ``after`` (the table's highest id before the insert, read under the write lock that
+    the page's transaction takes first: they are the insert's own), read in row-id order; None for a table without totals."""
     if table not in SPECS:
         return None
     balances, spec = SPECS[table]

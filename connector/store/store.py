@@ -478,6 +478,10 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         now = now or _utcnow()
         table = t.SYNCED_TABLES[stream.value]
         with self.engine.begin() as conn:
+            if self._dialect == "sqlite":
+                # the write lock from the page's first read: what the store holds of the page, and the highest row
+                # id that the running totals of the inserted records count from, are the store's as it is written
+                _begin_immediate(conn)
             written: list[str] = []
             if records:
                 writer = self._record_writer(table, type(records[0]))
