@@ -91,6 +91,11 @@ def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, r
         # the statements are prepared (psycopg prepares what runs often): the server plans them once, for any
         # group, instead of planning each execution anew for its values, which costs more than running them
         raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        # the decision version first: each statement sees what was committed before it, and a decision of the
+        # group committed after this read makes the check decide again under the lock (read last, a decision
+        # committed among the reads would be in the version and missing from the reservations read before it)
+        version = raw.execute(d.sql(VERSION_SQL), {"source": reads.source, "group": reads.group}) \
+            if reads.version else None
         customers = {erp_id: customer.send(conn, {"source": reads.source, "erp_id": erp_id})
                      for erp_id in dict.fromkeys(reads.customers)}
         counting = COUNTING_IN_GROUPS(conn).send(conn, {"source": reads.source, "expires_at": reads.now,
@@ -101,8 +106,6 @@ def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, r
             base_currency=reads.base_currency)) if receivables else None
         disputed = raw.execute(d.sql(DISPUTED_SQL), {"source": reads.source, "group": reads.group}) \
             if reads.disputed else None
-        version = raw.execute(d.sql(VERSION_SQL), {"source": reads.source, "group": reads.group}) \
-            if reads.version else None
     answers: dict[tuple, Any] = {}
     for erp_id, cursor in customers.items():
         answers[key("customer", reads.source, erp_id)] = customer.first_of(cursor)

@@ -16,6 +16,7 @@ from connector.enforce import Enforcer
 from connector.live_checks import LiveCustomer, LiveOrder
 from connector.outbox import Outbox
 from connector.ports import Stream
+from connector.store.reservations import Reservation
 from policy.loader import load_policy
 
 D = Decimal
@@ -258,3 +259,36 @@ def test_a_failure_among_the_writes_of_a_decision_at_confirmation_leaves_nothing
     assert synced.outbox_entries(source="odoo") == [] and synced.decision_version("odoo", "10") == 0
     later = confirm(synced, policy, clock, live("922", "12000"), buyer())  # the store is usable, the lock free
     assert later.decision.result is Result.HOLD and synced.decision_version("odoo", "10") == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)  # SQLite's checks read under its write lock
+def test_a_decision_committed_among_the_reads_of_a_confirmation_is_seen_by_it(synced, policy, clock):
+    """PostgreSQL reads a check's figures as separate statements, each seeing what was committed before it: a
+    confirmation of the same group committed among them (here: while the read of the group's decision count
+    waits for a table lock) must make the check decide again under the group's lock, not keep an approval
+    decided on reservations read before that confirmation."""
+    other = synced.engine.connect()
+    other.exec_driver_sql("LOCK TABLE decision_versions IN ACCESS EXCLUSIVE MODE")
+    results: list = []
+    checking = threading.Thread(target=lambda: results.append(
+        confirm(synced, policy, clock, live("931", "1000"), buyer())))
+    checking.start()
+    with synced.engine.connect() as watch:
+        for _ in range(500):  # until the check's read of the count waits for the lock
+            waiting = watch.exec_driver_sql(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'decision_versions'::regclass"
+            ).scalar()
+            if waiting:
+                break
+            threading.Event().wait(0.01)
+        assert waiting, "the check never waited for the count"
+    # another confirmation of the same group commits meanwhile: it reserves 9,500 of the 10,000 limit
+    other.exec_driver_sql("INSERT INTO decision_versions (source, credit_group_id, version) VALUES ('odoo', '10', 1)")
+    synced.put_reservation(Reservation("odoo", "930", "S930", "10", "1", "USD", D("9500"), "USD", D("9500"),
+                                       clock.now, clock.now + timedelta(hours=24)), other)
+    other.commit()
+    other.close()
+    checking.join(timeout=60)
+    [outcome] = results
+    assert outcome.decision.result is Result.HOLD and outcome.exposure.total == D("10500.00")
