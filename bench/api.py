@@ -4,7 +4,8 @@
 
 Fills a fresh store (SQLite file, and a throw-away PostgreSQL server started with initdb/pg_ctl) with
 bench/check.py's book (--invoices invoices over --customers customers, and the probe credit groups of
-10, 1,000 and 10,000 invoices), starts `creditguard run` on it with its HTTP API on loopback, then load
+10, 1,000 and 10,000 invoices) and --confirmed decisions at confirmation taken on it in-process (a store in
+use: reservations, holds and the decision log hold rows when the API's connections plan their statements), starts `creditguard run` on it with its HTTP API on loopback, then load
 processes send /v1/check requests from --clients concurrent keep-alive connections for --seconds:
 the facts of a new order (as the Odoo addon sends them) of a random synced customer, first as a
 check (`"event": "check"`: decided and logged), then at confirmation (`"event": "confirm"`: decided
@@ -19,11 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,18 +135,31 @@ protocol = "xmlrpc"
 """
 
 
-def fill(url: str, customers: int, invoices: int) -> list[str]:
-    """bench/check.py's book; the commercial entities a check may name."""
+def fill(url: str, customers: int, invoices: int, confirmed: int) -> list[str]:
+    """bench/check.py's book, and ``confirmed`` decisions at confirmation taken on it before (as in a store
+    in use: its decision log, reservations, holds, outbox and decision counts hold rows, and the planner's
+    statistics know it); the commercial entities a check may name."""
     import check as book
 
+    from connector.checks import CreditChecker
+    from connector.domain import OrderState
+    from connector.live_checks import LiveCustomer, LiveOrder
     from connector.store import Store
+    from policy.loader import load_policy
 
+    names = [str(i) for i in range(1, customers + 1)] + [f"P{size}" for size in book.PROBES]
     with Store.open(url) as store:
         book.generate(store, customers, invoices - sum(book.PROBES))
         for size in book.PROBES:
             book.probe_group(store, size)
+        checker = CreditChecker(store, load_policy(ROOT / "policy" / "examples" / "default.toml"), book.AS_OF)
+        rng = random.Random(3)
+        for n in range(confirmed):
+            customer, amount = rng.choice(names), Decimal(rng.randint(100, 5000))
+            order = LiveOrder("odoo", f"day-{n}", f"SBDAY{n}", OrderState.DRAFT, "USD", amount, amount, "1", book.AS_OF)
+            checker.check_live(order, LiveCustomer(customer, customer, customer, customer), confirm=True)
         store.analyze()
-    return [str(i) for i in range(1, customers + 1)] + [f"P{size}" for size in book.PROBES]
+    return names
 
 
 def load(port: int, seconds: float, clients: int, event: str, customers: list[str], seed: int) -> dict:
@@ -168,7 +184,7 @@ def load(port: int, seconds: float, clients: int, event: str, customers: list[st
 
 def bench(store_url: str, label: str, args: argparse.Namespace, tmp: Path) -> None:
     t0 = time.perf_counter()
-    customers = fill(store_url, args.customers, args.invoices)
+    customers = fill(store_url, args.customers, args.invoices, args.confirmed)
     load_s = time.perf_counter() - t0
     port = free_port()
     config = tmp / f"config-{label}.toml"
@@ -187,7 +203,8 @@ def bench(store_url: str, label: str, args: argparse.Namespace, tmp: Path) -> No
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)
-    print(f"\n{label}: {args.invoices:,} invoices, {args.customers:,} customers (loaded in {load_s:.0f} s); "
+    print(f"\n{label}: {args.invoices:,} invoices, {args.customers:,} customers, {args.confirmed:,} decisions at "
+          f"confirmation before (loaded in {load_s:.0f} s); "
           f"{args.clients} concurrent clients, {args.workers} API process(es) × {args.threads} threads, "
           f"{args.seconds:.0f} s each")
     for event, r in figures.items():
@@ -206,6 +223,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--confirmed", type=int, default=2000,
+                        help="decisions at confirmation taken on the book before the run (a store in use)")
     args = parser.parse_args()
     from connector.logs import configure_logging
 

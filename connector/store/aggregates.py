@@ -150,7 +150,8 @@ GROUP BY grp, r.state, r.currency, r.company_id{day_key}"""
 def _invoice_sums_query(d: Dialect, source: str, groups: Sequence[str] | None, overdue_before: date,
                         by_date: bool, base_currency: str | None, gate: str = "") -> tuple[str, dict[str, Any]]:
     text = _INVOICE_SUMS.format(day=_INVOICE_DAY if by_date else "", day_key=", day" if by_date else "",
-                                groups=("" if groups is None else " AND " + d.among("credit_group_id", "groups")) + gate)
+                                groups=("" if groups is None else " AND " + d.among("credit_group_id", "groups", groups))
+                                + gate)
     params = {"source": source, "no_day": d.day(t.NO_DAY), "cut": d.day(overdue_before), "base": base_currency}
     if groups is not None:
         params["groups"] = d.values(groups)
@@ -201,19 +202,20 @@ def _order_sums_query(d: Dialect, source: str, groups: Sequence[str] | None, exc
         # the groups' members (customers index), and the groups' own ids: orders whose customer is not in the
         # store yet count for the group their customer id names
         params["groups"] = d.values(groups)
-        named = "SELECT value FROM json_each(:groups)" if d.sqlite else "SELECT unnest(CAST(:groups AS text[]))"
-        members = (" AND customer_id IN (SELECT erp_id FROM customers WHERE source = :source AND "
-                   f"{d.among('credit_group_id', 'groups')} UNION {named})")
+        listed = f"SELECT erp_id FROM customers WHERE source = :source AND " \
+                 f"{d.among('credit_group_id', 'groups', groups)} UNION {d.listed('groups', groups)}"
+        # PostgreSQL: the members as an array, looked up in the balances' and orders' indexes (its generic plan
+        # for IN (subquery) expects a dozen members and hash-joins a scan of every order balance of the source)
+        members = f" AND customer_id IN ({listed})" if d.sqlite else f" AND customer_id = ANY(ARRAY({listed}))"
     parts = _ORDER_PARTS.format(members=members)
     excluded = ""
     if exclude_erp_ids:
         params["excluded"] = d.values(exclude_erp_ids)
-        excluded = d.among("erp_id", "excluded")
+        excluded = d.among("erp_id", "excluded", exclude_erp_ids)
     if reserved_at is not None and groups is not None:  # orders whose reservation in the groups counts instead
         params["expires_at"] = reserved_at
-        reserved = f"{COUNTING_ORDERS_SQL} AND {d.among('x.credit_group_id', 'groups')}"
-        listed = ("SELECT value FROM json_each(:excluded)" if d.sqlite else "SELECT unnest(CAST(:excluded AS text[]))"
-                  ) + " UNION ALL " if exclude_erp_ids else ""
+        reserved = f"{COUNTING_ORDERS_SQL} AND {d.among('x.credit_group_id', 'groups', groups)}"
+        listed = d.listed("excluded", exclude_erp_ids) + " UNION ALL " if exclude_erp_ids else ""
         excluded = f"erp_id IN ({listed}{reserved})"  # one list of ids: looked up in the orders' index, not an OR
     if excluded:
         parts += _ORDER_EXCLUDED.format(order_day="date(order_date)" if d.sqlite else "CAST(order_date AS date)",
@@ -405,7 +407,7 @@ def receivable_sums_query(d: Dialect, source: str, groups: Sequence[str] | None,
     """The statement of :func:`receivable_sums` (SQL and parameters)."""
     text = _RECEIVABLE_SUMS.format(
         day=_RECEIVABLE_DAY if by_date else "", day_key=", day" if by_date else "",
-        groups="" if groups is None else " AND " + d.among("credit_group_id", "groups"))
+        groups="" if groups is None else " AND " + d.among("credit_group_id", "groups", groups))
     params: dict[str, Any] = {"source": source, "cut": d.day(overdue_before), "base": base_currency}
     if groups is not None:
         params["groups"] = d.values(groups)

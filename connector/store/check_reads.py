@@ -35,7 +35,7 @@ from .aggregates import counted_invoice_sums_query, counted_invoice_sums_rows, o
 from .book_cache import BookCache, sums_key
 from .cases import DISPUTED_SQL
 from .driver_sql import Dialect, DriverStatement
-from .reservations import COUNTING_IN_GROUPS, VERSION_SQL, reservation_of_row
+from .reservations import VERSION_SQL, counting_in, reservation_of_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +98,7 @@ def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, r
             if reads.version else None
         customers = {erp_id: customer.send(conn, {"source": reads.source, "erp_id": erp_id})
                      for erp_id in dict.fromkeys(reads.customers)}
-        counting = COUNTING_IN_GROUPS(conn).send(conn, {"source": reads.source, "expires_at": reads.now,
+        counting = counting_in(groups)(conn).send(conn, {"source": reads.source, "expires_at": reads.now,
                                                         "groups": d.values(groups)}) if reads.reservations else None
         invoice_cursor, order_cursor = raw.execute(*invoice_sql), raw.execute(*order_sql)
         items = raw.execute(*receivable_sums_query(
@@ -110,7 +110,7 @@ def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, r
     for erp_id, cursor in customers.items():
         answers[key("customer", reads.source, erp_id)] = customer.first_of(cursor)
     if counting is not None:
-        reserved = [reservation_of_row(row, "active") for row in COUNTING_IN_GROUPS(conn).rows_of(counting)]
+        reserved = [reservation_of_row(row, "active") for row in counting_in(groups)(conn).rows_of(counting)]
         answers[key("reservations", reads.source, groups, reads.now)] = reserved
         excluded |= {r.order_erp_id for r in reserved}
     generation, invoices = counted_invoice_sums_rows(d, invoice_cursor, reads.by_date)

@@ -38,12 +38,26 @@ class Dialect:
         """``text`` with its ``:name`` parameters in the driver's style."""
         return text if self.sqlite else _PARAMETER.sub(r"%(\1)s", text)
 
-    def among(self, column: str, name: str) -> str:
-        """``column`` is one of the list given as parameter ``name`` (see :meth:`values`)."""
+    def among(self, column: str, name: str, items: Collection[str]) -> str:
+        """``column`` is one of ``items``, given as parameter ``name`` (see :meth:`values`).  One item is compared
+        as itself: a statement planned once for any values (PostgreSQL's generic plans) would expect a list to
+        hold about ten and could prefer a scan of the table to its index."""
+        return f"{column} = :{name}" if len(items) == 1 else self.among_list(column, name)
+
+    def among_list(self, column: str, name: str) -> str:
+        """:meth:`among` for a list of more than one item (or of any length, in a statement built once)."""
         return f"{column} IN (SELECT value FROM json_each(:{name}))" if self.sqlite else f"{column} = ANY(:{name})"
 
+    def listed(self, name: str, items: Collection[str]) -> str:
+        """A ``SELECT`` of ``items``, given as parameter ``name`` (see :meth:`values`)."""
+        if len(items) == 1:
+            return f"SELECT :{name}" if self.sqlite else f"SELECT CAST(:{name} AS text)"
+        return f"SELECT value FROM json_each(:{name})" if self.sqlite else f"SELECT unnest(CAST(:{name} AS text[]))"
+
     def values(self, items: Collection[str]) -> Any:
-        """A list of values as the parameter of :meth:`among` takes it."""
+        """``items`` as the parameter of :meth:`among` and :meth:`listed` takes them."""
+        if len(items) == 1:
+            return next(iter(items))
         return orjson.dumps(sorted(items)).decode() if self.sqlite else sorted(items)
 
     def day(self, value: date) -> Any:

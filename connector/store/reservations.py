@@ -6,6 +6,7 @@ order counts), or cancelled — or until it expires; it is never counted togethe
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -90,7 +91,7 @@ class ReservationStore:
             if groups is None:
                 statement = _COUNTING(conn)
             else:
-                statement = COUNTING_IN_GROUPS(conn)
+                statement = counting_in(groups)(conn)
                 params["groups"] = Dialect.of(conn).values(groups)
             return [reservation_of_row(row, "active") for row in statement.rows(conn, params)]
 
@@ -131,9 +132,20 @@ COUNTING_ORDERS_SQL = f"SELECT x.order_erp_id FROM reservations AS x WHERE {_COU
 """The orders whose reservation counts (parameters ``source`` and ``expires_at``: the time it counts at, as the
 column stores it); for a statement that leaves them out as :meth:`ReservationStore.counting_reservations` does."""
 _COUNTING = PerDialect(lambda dialect: DriverStatement(_COUNTING_SQL, t.reservations, dialect, _COLUMNS))
-COUNTING_IN_GROUPS = PerDialect(lambda dialect: DriverStatement(
-    _COUNTING_SQL + " AND " + Dialect(dialect.name).among("x.credit_group_id", "groups"), t.reservations, dialect,
-    _COLUMNS))
+_COUNTING_IN = {  # by whether the groups are more than one
+    False: PerDialect(lambda dialect: DriverStatement(
+        _COUNTING_SQL + " AND x.credit_group_id = :groups", t.reservations, dialect, _COLUMNS)),
+    True: PerDialect(lambda dialect: DriverStatement(
+        _COUNTING_SQL + " AND " + Dialect(dialect.name).among_list("x.credit_group_id", "groups"), t.reservations,
+        dialect, _COLUMNS))}
+
+
+def counting_in(groups: Collection[str]) -> PerDialect:
+    """The statement that reads the reservations counting for ``groups`` (parameters ``source``, ``expires_at``, and
+    ``groups`` as :meth:`Dialect.values` gives them)."""
+    return _COUNTING_IN[len(groups) != 1]
+
+
 VERSION_SQL = "SELECT version FROM decision_versions WHERE source = :source AND credit_group_id = :group"
 COUNT_DECISION_SQL = ("INSERT INTO decision_versions (source, credit_group_id, version) VALUES (:source, :group, 1) "
                       "ON CONFLICT (source, credit_group_id) DO UPDATE SET version = decision_versions.version + 1 "

@@ -398,9 +398,21 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
 
     def analyze(self, stream: Stream | None = None) -> None:
         """Refresh the planner's statistics (after a bulk load: a first sync, before autovacuum gets to it),
-        of one stream's table or of the whole database."""
-        target = f' "{t.SYNCED_TABLES[stream.value].name}"' if stream is not None else ""
+        of one stream's table or of every table that holds rows.  An empty table is left alone: analyzed, it
+        would be known as empty until autovacuum analyzes it again (after 50 changed rows at the soonest), and a
+        statement planned meanwhile for the API's connections (generic plans, kept per connection) could pick
+        any of its indexes, all equally cheap on no rows; unanalyzed, PostgreSQL plans it on its actual size."""
         with self.engine.begin() as conn:
+            if stream is not None:
+                target = f' "{t.SYNCED_TABLES[stream.value].name}"'
+            elif self._dialect == "postgresql":
+                held = [table.name for table in t.metadata.sorted_tables
+                        if conn.execute(select(1).select_from(table).limit(1)).first() is not None]
+                if not held:
+                    return
+                target = " " + ", ".join(f'"{name}"' for name in held)
+            else:  # (SQLite keeps no statistics of an empty table)
+                target = ""
             conn.exec_driver_sql(f"ANALYZE{target}")
 
     def schema_status(self) -> tuple[str | None, str]:
