@@ -247,13 +247,14 @@ class CreditChecker:
                     confirm: bool = False) -> None:
         """Let the store read at once what deciding on an order of ``group`` will read (see
         :mod:`connector.store.check_reads`): the customers named, the group's exposure with the policy's own
-        overdue days, and at confirmation the group's decision version.  Not with a custom grouping, whose groups
-        are known only from the head's facts."""
+        overdue days, and at confirmation the group's lock for the decision (PostgreSQL: the decision is then taken
+        under it from its first read).  Not with a custom grouping, whose groups are known only from the head's
+        facts."""
         if self.policy.grouping.key is Grouping.CUSTOM:
             return
         self.store.read_ahead(self.exposures.reads(
             source, group, customers, order_erp_id, overdue_days=self.policy.rules.overdue.days,
-            disputed=self.policy.cases.exclude_disputed, version=confirm))
+            disputed=self.policy.cases.exclude_disputed, lock=confirm))
 
     def _live_head(self, source: str, customer: LiveCustomer) -> Customer:
         """The commercial entity of the order's customer: as the store has it, or a new buyer (no history, the

@@ -117,13 +117,13 @@ class ExposureCalculator:
                           item_rows)
 
     def reads(self, source: str, group: str, customers: tuple[str, ...], order_erp_id: str | None, *,
-              overdue_days: int, disputed: bool, version: bool = False) -> CheckReads:
-        """What :meth:`compute` of ``group`` for that order reads, with the customers, the disputed amount and the
-        decision version a check reads with it: for the store to read it all at once (see
-        :mod:`connector.store.check_reads`)."""
+              overdue_days: int, disputed: bool, lock: bool = False) -> CheckReads:
+        """What :meth:`compute` of ``group`` for that order reads, with the customers and the disputed amount a
+        check reads with it, and at confirmation (``lock``) the group's lock for the decision: for the store to
+        read it all at once (see :mod:`connector.store.check_reads`)."""
         return CheckReads(source, customers, group, self.now, order_erp_id or None,
                           self.as_of - timedelta(days=overdue_days), self.settings.conversion is Conversion.DOCUMENT_DATE,
-                          self.base, self.settings.uninvoiced_orders, disputed, version)
+                          self.base, self.settings.uninvoiced_orders, disputed, lock)
 
     def project(
         self, source: str, project: str, *, overdue_days: int = 0, order: OrderUnderCheck | None = None

@@ -1,8 +1,9 @@
 """A credit check's reads sent together to PostgreSQL: one round trip instead of one per read.
 
 A check reads the credit group's head and the order's customer, the reservations that count, the invoice,
-order and receivable sums, the amount disputed and, at confirmation, the group's decision version: each a
-small indexed statement, and on a database server each a round trip (with the server's and the driver's work
+order and receivable sums and the amount disputed, each a
+small indexed statement (and at confirmation, first, the group's lock for the decision: see
+:mod:`connector.store.decision_locks`), and on a database server each a round trip (with the server's and the driver's work
 around it, more than the statement itself).  Before deciding, the checker says what it is going to read
 (:class:`CheckReads`, from the order's facts and the policy's defaults); the store sends it all in one psycopg
 pipeline, in the check's transaction (one round trip after its BEGIN, which psycopg waits for on its own), and
@@ -35,7 +36,8 @@ from .aggregates import counted_invoice_sums_query, counted_invoice_sums_rows, o
 from .book_cache import BookCache, sums_key
 from .cases import DISPUTED_SQL
 from .driver_sql import Dialect, DriverStatement
-from .reservations import VERSION_SQL, counting_in, reservation_of_row
+from .decision_locks import PendingLock
+from .reservations import counting_in, reservation_of_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,10 @@ class CheckReads:
     base_currency: str
     reservations: bool  # the policy counts uninvoiced orders, and so reservations
     disputed: bool  # the policy leaves the amount disputed out of overdue
-    version: bool = False  # a decision at confirmation: the group's decision version
+    lock: bool = False  # a decision at confirmation: the group's lock is taken first (see .decision_locks)
+
+
+LOCK_TAKEN = ("lock_taken",)  # the answers' key of the lock taken (a LockedForDecision)
 
 
 def exposure_key(source: str, groups: Sequence[str], overdue_before: date, by_date: bool,
@@ -91,11 +96,9 @@ def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, r
         # the statements are prepared (psycopg prepares what runs often): the server plans them once, for any
         # group, instead of planning each execution anew for its values, which costs more than running them
         raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        # the decision version first: each statement sees what was committed before it, and a decision of the
-        # group committed after this read makes the check decide again under the lock (read last, a decision
-        # committed among the reads would be in the version and missing from the reservations read before it)
-        version = raw.execute(d.sql(VERSION_SQL), {"source": reads.source, "group": reads.group}) \
-            if reads.version else None
+        # at confirmation the group's lock first: each statement sees what was committed before it, so every
+        # read after the lock sees every decision of the group taken before this one, and none is taken meanwhile
+        lock = PendingLock(conn, reads.source, reads.group, reads.order_erp_id) if reads.lock else None
         customers = {erp_id: customer.send(conn, {"source": reads.source, "erp_id": erp_id})
                      for erp_id in dict.fromkeys(reads.customers)}
         counting = counting_in(groups)(conn).send(conn, {"source": reads.source, "expires_at": reads.now,
@@ -129,7 +132,7 @@ def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, r
     if disputed is not None:
         row = disputed.fetchone()
         answers[key("disputed", reads.source, reads.group)] = (int(row[0]), str(row[1])) if row else None
-    if version is not None:
-        row = version.fetchone()
-        answers[key("decision_version", reads.source, reads.group)] = int(row[0] or 0) if row else 0
+    if lock is not None:
+        locked = answers[LOCK_TAKEN] = lock.result()
+        answers[key("decision_version", reads.source, reads.group)] = locked.before  # none came in meanwhile
     return answers

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -24,14 +23,15 @@ from . import tables as t
 from .ahead import MISSING, key
 from .book_cache import BookCache, read_generation, sums_key
 from .cases import CaseStore
-from .check_reads import CheckReads, exposure_key, read_ahead, receivable_key
-from .driver_sql import Dialect, DriverStatement, PerDialect, column_list
+from .decision_locks import LockedForDecision, lock_for_decision, lock_group
+from .check_reads import LOCK_TAKEN, CheckReads, exposure_key, read_ahead, receivable_key
+from .driver_sql import DriverStatement, PerDialect, column_list
 from .engine import create_store_engine, migrate, schema_status
-from .outbox import HOLD, OutboxStore, hold_of_row
+from .outbox import OutboxStore
 from .record_writes import RecordWriter, record_writer
 from .rows import row_to_customer, row_to_invoice, row_to_item, row_to_order, row_to_rate
 from .insurer_decisions import InsurerDecisionStore
-from .reservations import COUNT_DECISION_SQL, ReservationStore
+from .reservations import ReservationStore
 from .scan_state import ScanState, ScanStateStore
 from .snapshots import SnapshotStore
 
@@ -96,44 +96,6 @@ def _utcnow() -> datetime:
 _SQLITE_BUSY_MS = 30_000  # the engine's own wait (connect_args timeout)
 
 
-def _advisory_lock(source: str, group: str) -> int:
-    digest = hashlib.sha256(f"creditguard:{source}:{group}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def _lock_group_on_server(conn: Connection, source: str, group: str) -> None:
-    """PostgreSQL: the group's advisory lock, for this transaction."""
-    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_advisory_lock(source, group),))
-
-
-@dataclass(frozen=True, slots=True)
-class _LockedForDecision:
-    """What the round trip that takes a group's lock for a decision at confirmation brings back (PostgreSQL)."""
-
-    before: int  # the group's count of such decisions, before this one
-    decision_id: int  # the id the decision will be recorded under
-    hold: tuple[tuple[str, str], Any] | None  # the order's hold, as the store has it under the lock
-
-
-def _lock_for_decision_on_server(conn: Connection, source: str, group: str,
-                                 order_erp_id: str | None) -> _LockedForDecision:
-    """PostgreSQL, in one round trip and in this order: the group's advisory lock and the id of the decision to
-    record; the group's count of decisions at confirmation moved on; the order's hold (read under the lock, so
-    that it is the one the decision replaces)."""
-    if not conn.in_transaction():
-        conn.begin()
-    raw = conn.connection.driver_connection
-    values = {"source": source, "group": group}
-    with raw.pipeline():
-        locked = raw.execute(_LOCK_AND_NEXT_DECISION_ID_SQL, (_advisory_lock(source, group),))
-        counted = raw.execute(_COUNT_DECISION_SQL, values)
-        held = HOLD(conn).send(conn, {"source": source, "order_erp_id": order_erp_id}) if order_erp_id else None
-    decision_id = int(locked.fetchone()[1])
-    before = int(counted.fetchone()[0]) - 1
-    hold = ((source, order_erp_id), hold_of_row(HOLD(conn).first_of(held))) if order_erp_id else None
-    return _LockedForDecision(before, decision_id, hold)
-
-
 def _begin_immediate(conn: Connection, wait: float = 30.0) -> None:
     """Take SQLite's write lock, waiting for another process's write in steps of at most 2 ms (SQLite's own
     busy handler sleeps 1, 2, 5, 10, … 100 ms: short writes from several API processes would queue for tens
@@ -172,7 +134,6 @@ _ORDERS_CUSTOMERS = PerDialect(lambda dialect: DriverStatement(
     _ORDERS_CUSTOMERS_SQL.format(source=""), t.customers, dialect, _CUSTOMER_COLUMNS))
 _ORDERS_CUSTOMERS_IN_SOURCE = PerDialect(lambda dialect: DriverStatement(
     _ORDERS_CUSTOMERS_SQL.format(source=" AND source = :source"), t.customers, dialect, _CUSTOMER_COLUMNS))
-_COUNT_DECISION_SQL = Dialect("postgresql").sql(COUNT_DECISION_SQL)
 _DECISION_COLUMNS, _DECISION_LIST = column_list(t.decisions, without=("id",))
 _DECISION = PerDialect(lambda dialect: DriverStatement(
     f"INSERT INTO decisions ({_DECISION_LIST}) VALUES ({', '.join(':' + c for c in _DECISION_COLUMNS)}) RETURNING id",
@@ -180,8 +141,6 @@ _DECISION = PerDialect(lambda dialect: DriverStatement(
 _DECISION_WITH_ID = PerDialect(lambda dialect: DriverStatement(
     f"INSERT INTO decisions (id, {_DECISION_LIST}) VALUES (:id, {', '.join(':' + c for c in _DECISION_COLUMNS)})",
     t.decisions, dialect))
-# the group's lock, then the id of the decision to be recorded under it (a target list is computed in order)
-_LOCK_AND_NEXT_DECISION_ID_SQL = "SELECT pg_advisory_xact_lock(%s), nextval(pg_get_serial_sequence('decisions', 'id'))"
 
 
 class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseStore, InsurerDecisionStore):
@@ -227,6 +186,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         if conn is not None:
             yield conn
         elif pinned is not None and not getattr(self._pinned, "locked", False):
+            self._release_lock_taken_ahead(pinned)  # not committed with this write: the decision takes it again
             if self._dialect == "sqlite":
                 pinned.rollback()  # the reads so far end here: the write takes the write lock from the start
                 _begin_immediate(pinned)
@@ -256,7 +216,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
             try:
                 yield
             finally:
-                self._pinned.conn = self._pinned.ahead = None
+                self._pinned.conn = self._pinned.ahead = self._pinned.lock_taken = None  # (closing rolls back)
 
     def read_ahead(self, reads: CheckReads) -> None:
         """Inside :meth:`reading`, on PostgreSQL: a check's reads sent together, each answer kept for the store
@@ -265,8 +225,10 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         conn = getattr(self._pinned, "conn", None)
         if self._dialect == "sqlite" or conn is None or getattr(self._pinned, "locked", False):
             return
+        self._release_lock_taken_ahead(conn)
         receivables = self._has_receivables(conn, reads.source)
         self._pinned.ahead = read_ahead(conn, reads, _CUSTOMER(conn), receivables, self._books)
+        self._pinned.lock_taken = self._pinned.ahead.pop(LOCK_TAKEN, None)
 
     def _ahead(self, key: tuple) -> Any:
         """The answer read ahead under ``key`` (taken: a second read reads again), else MISSING."""
@@ -291,7 +253,9 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
         :meth:`decision_version`: when it moved since the decision was first taken, another one came in
         meanwhile).  On PostgreSQL the lock's round trip also brings the id the decision will be recorded under
         and, given ``order_erp_id``, the order's hold (:meth:`hold` then reads it from there), so that the writes
-        need not wait for answers (see :meth:`commit_together`)."""
+        need not wait for answers (see :meth:`commit_together`); when the check's reads took that lock already
+        (:meth:`read_ahead` at confirmation), it is the one used, and the decision version they gave is its
+        count."""
         with self._group_lock(source, group, count=True, order_erp_id=order_erp_id) as (conn, before):
             yield conn, before
 
@@ -327,8 +291,11 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
     def _group_lock(self, source: str, group: str, count: bool,
                     order_erp_id: str | None = None) -> Iterator[tuple[Connection, int]]:
         """:meth:`credit_group_lock`, and with ``count`` the count of :meth:`decision_lock`."""
-        stripe = self._group_locks[hash((source, group)) % len(self._group_locks)]
         pinned = getattr(self._pinned, "conn", None)
+        taken = self._lock_taken_ahead(source, group, count, pinned)
+        # a group whose lock this thread holds already takes no stripe: a thread holding an advisory lock must never
+        # wait for a stripe, which another thread may hold while it waits for that advisory lock
+        stripe = nullcontext() if taken is not None else self._group_locks[hash((source, group)) % len(self._group_locks)]
         with stripe, (nullcontext(pinned) if pinned is not None else self.engine.connect()) as conn:
             self._pinned.ahead = None  # reads under the lock see the decisions taken meanwhile
             if self._dialect == "sqlite":
@@ -337,11 +304,11 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
                 _begin_immediate(conn)
                 before = self._count_decision(conn, source, group) if count else 0
             elif count:
-                locked = _lock_for_decision_on_server(conn, source, group, order_erp_id)
+                locked = taken or lock_for_decision(conn, source, group, order_erp_id)
                 before = locked.before
                 self._pinned.decision_id, self._pinned.locked_hold = locked.decision_id, locked.hold
             else:
-                _lock_group_on_server(conn, source, group)
+                lock_group(conn, source, group)
                 before = 0
             self._pinned.conn, self._pinned.locked = conn, True  # reads inside see this transaction
             try:
@@ -354,6 +321,25 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
                 self._pinned.decision_id = self._pinned.locked_hold = None
             conn.commit()  # (nothing left to commit after commit_together)
         crashpoints.reached("store.commit")
+
+    def _lock_taken_ahead(self, source: str, group: str, count: bool, pinned: Connection | None
+                          ) -> LockedForDecision | None:
+        """The lock a check's reads took for a decision at confirmation (see :meth:`read_ahead`), if it is the one
+        asked for; else None, and a lock taken for another group (the head's group was not the one the request
+        named) is let go first, so that no thread holds one group's lock while it waits for another's."""
+        taken = getattr(self._pinned, "lock_taken", None)
+        if taken is not None and count and (taken.source, taken.group) == (source, group):
+            self._pinned.lock_taken = None
+            return taken
+        self._release_lock_taken_ahead(pinned)
+        return None
+
+    def _release_lock_taken_ahead(self, pinned: Connection | None) -> None:
+        """The reads' transaction, which took a group's lock and moved its count on, rolled back (both undone)."""
+        if getattr(self._pinned, "lock_taken", None) is not None:
+            self._pinned.lock_taken = None
+            if pinned is not None:
+                pinned.rollback()
 
     def _locked_hold(self, source: str, order_erp_id: str) -> Any:
         """The order's hold as the lock's round trip read it (taken: a second read reads again), else MISSING."""

@@ -265,9 +265,9 @@ def test_a_failure_among_the_writes_of_a_decision_at_confirmation_leaves_nothing
 @pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)  # SQLite's checks read under its write lock
 def test_a_decision_committed_among_the_reads_of_a_confirmation_is_seen_by_it(synced, policy, clock):
     """PostgreSQL reads a check's figures as separate statements, each seeing what was committed before it: a
-    confirmation of the same group committed among them (here: while the read of the group's decision count
-    waits for a table lock) must make the check decide again under the group's lock, not keep an approval
-    decided on reservations read before that confirmation."""
+    confirmation of the same group committed among them (here: while the check's statement on the group's
+    decision count waits for a table lock) must be in the figures it decides on, not missing from reservations
+    read before it."""
     other = synced.engine.connect()
     other.exec_driver_sql("LOCK TABLE decision_versions IN ACCESS EXCLUSIVE MODE")
     results: list = []
@@ -292,3 +292,27 @@ def test_a_decision_committed_among_the_reads_of_a_confirmation_is_seen_by_it(sy
     checking.join(timeout=60)
     [outcome] = results
     assert outcome.decision.result is Result.HOLD and outcome.exposure.total == D("10500.00")
+
+
+def advisory_locks(store) -> int:
+    if store.engine.dialect.name != "postgresql":
+        return 0
+    with store.engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").scalar()
+
+
+def test_refused_facts_at_confirmation_leave_no_lock_and_no_count(synced, policy, clock):
+    """The request names a contact (11, of group 10) as its commercial entity: refused once the reads show it.  On
+    PostgreSQL those reads took the named group's lock and moved its count on: both are undone with them."""
+    with pytest.raises(BadFacts):
+        confirm(synced, policy, clock, live("942", "10"), buyer("99", "11"))
+    assert advisory_locks(synced) == 0 and synced.decision_version("odoo", "11") == 0
+    done = threading.Event()
+
+    def lock_the_group() -> None:
+        with synced.credit_group_lock("odoo", "11"):
+            done.set()
+
+    threading.Thread(target=lock_the_group, daemon=True).start()
+    assert done.wait(30), "the group's lock was left behind"
+    assert confirm(synced, policy, clock, live("943", "10"), buyer()).decision.result is Result.APPROVE
