@@ -225,6 +225,7 @@ class CreditChecker:
         group = head.credit_group_id  # the group the decision is about (facts(head).credit_group)
         # decide first without the group's lock; under it, keep that decision only if no other decision at
         # confirmation came in meanwhile (else decide again, now one at a time): the lock is held for the writes
+        # (PostgreSQL, reading ahead: the reads took the group's lock first, so none can have come in)
         version = self.store.decision_version(order.source, group)
         outcome = self._outcome(sales_order, member or head, head, amount, order.order_type)
         with self.store.decision_lock(order.source, group, order.erp_id) as (conn, before):

@@ -7,7 +7,6 @@ order counts), or cancelled — or until it expires; it is never counted togethe
 from __future__ import annotations
 
 from collections.abc import Collection
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -62,11 +61,11 @@ class ReservationStore:
         with self._writing(conn) as c:
             _RESERVE(c).send(c, values)
 
-    def decision_version(self, source: str, group: str, conn: Connection | None = None) -> int:
+    def decision_version(self, source: str, group: str) -> int:
         """How many decisions at confirmation the credit group has had (see :meth:`Store.decision_lock`)."""
-        if conn is None and (ahead := self._ahead(key("decision_version", source, group))) is not MISSING:
+        if (ahead := self._ahead(key("decision_version", source, group))) is not MISSING:
             return ahead
-        with (nullcontext(conn) if conn is not None else self._reader()) as c:  # type: ignore[attr-defined]
+        with self._reader() as c:  # type: ignore[attr-defined]
             found = _VERSION(c).first(c, {"source": source, "group": group})
         return int(found[0] or 0) if found else 0
 
@@ -146,7 +145,6 @@ def counting_in(groups: Collection[str]) -> PerDialect:
     return _COUNTING_IN[len(groups) != 1]
 
 
-VERSION_SQL = "SELECT version FROM decision_versions WHERE source = :source AND credit_group_id = :group"
 COUNT_DECISION_SQL = ("INSERT INTO decision_versions (source, credit_group_id, version) VALUES (:source, :group, 1) "
                       "ON CONFLICT (source, credit_group_id) DO UPDATE SET version = decision_versions.version + 1 "
                       "RETURNING version")  # the count after this decision
@@ -155,7 +153,9 @@ _DROP = PerDialect(lambda dialect: DriverStatement(
 _RESERVE = PerDialect(lambda dialect: DriverStatement(
     upsert_sql("reservations", column_list(t.reservations, without=("id",))[0], ("source", "order_erp_id")),
     t.reservations, dialect))
-_VERSION = PerDialect(lambda dialect: DriverStatement(VERSION_SQL, t.decision_versions, dialect))
+_VERSION = PerDialect(lambda dialect: DriverStatement(
+    "SELECT version FROM decision_versions WHERE source = :source AND credit_group_id = :group", t.decision_versions,
+    dialect))
 _COUNT_DECISION = PerDialect(lambda dialect: DriverStatement(COUNT_DECISION_SQL, t.decision_versions, dialect))
 
 
