@@ -290,3 +290,52 @@ def test_a_pooled_connection_the_server_dropped_is_replaced(postgres_server, mon
         assert store.count(Stream.INVOICES) == 0
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_a_pipeline_begins_its_transaction_without_a_round_trip_of_its_own(postgres_server, tmp_path):
+    """The store's pipelines send BEGIN with their statements (psycopg alone would wait for the answer to BEGIN
+    first): the statements still run in one transaction, which goes on after the pipeline, and the connection is
+    left as psycopg leaves one it began a transaction on, a failed statement included."""
+    from psycopg.pq import Trace, TransactionStatus
+
+    from connector.store.pipelines import pipeline
+
+    dsn = make_url(postgres_server.create_database()).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as raw:
+        raw.execute("CREATE TABLE counted (n int)")
+        raw.commit()
+        trace = tmp_path / "protocol.txt"
+        with trace.open("w") as out:  # what libpq sends and receives
+            raw.pgconn.trace(out.fileno())
+            raw.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS)
+            with pipeline(raw):
+                raw.execute("INSERT INTO counted VALUES (1)")
+                raw.execute("INSERT INTO counted VALUES (2)")
+            raw.pgconn.untrace()
+        sent = [line.split("\t")[2] for line in trace.read_text().splitlines() if line.split("\t")[0] == "F"]
+        assert sent.count("Sync") == 1  # one round trip: BEGIN went with the statements
+        assert raw.info.transaction_status == TransactionStatus.INTRANS
+        assert raw.autocommit is False
+        raw.execute("INSERT INTO counted VALUES (3)")  # the same transaction
+        raw.rollback()
+        assert raw.execute("SELECT count(*) FROM counted").fetchone()[0] == 0
+        raw.rollback()
+
+        with pytest.raises(psycopg.errors.UndefinedTable), pipeline(raw):
+            raw.execute("INSERT INTO counted VALUES (3)")
+            raw.execute("INSERT INTO missing VALUES (3)")
+        assert raw.autocommit is False
+        assert raw.info.transaction_status == TransactionStatus.INERROR
+        raw.rollback()
+        with pipeline(raw):
+            raw.execute("INSERT INTO counted VALUES (4)")
+        raw.commit()
+        assert raw.execute("SELECT n FROM counted").fetchall() == [(4,)]
+        raw.rollback()
+
+        raw.autocommit = True  # a connection in autocommit gets a plain pipeline: each statement on its own
+        with pipeline(raw):
+            raw.execute("INSERT INTO counted VALUES (5)")
+        assert raw.info.transaction_status == TransactionStatus.IDLE
+        assert raw.execute("SELECT count(*) FROM counted").fetchone()[0] == 2

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, case, func, literal, select
 
 from . import tables as t
 from .driver_sql import Dialect
+from .pipelines import pipeline
 from .reservations import COUNTING_ORDERS_SQL
 
 
@@ -278,7 +279,7 @@ def exposure_sums(
 
         return (invoice_sums(read) if invoice_sums is not None else read(),
                 _order_sums_rows(d, raw.execute(*orders).fetchall(), by_date))
-    with raw.pipeline():
+    with pipeline(raw):
         invoice_cursor, order_cursor = raw.execute(*invoices), raw.execute(*orders)
     return (_invoice_sums_rows(d, invoice_cursor.fetchall(), by_date),
             _order_sums_rows(d, order_cursor.fetchall(), by_date))

@@ -37,6 +37,7 @@ from .book_cache import BookCache, sums_key
 from .cases import DISPUTED_SQL
 from .driver_sql import Dialect, DriverStatement
 from .decision_locks import PendingLock
+from .pipelines import pipeline
 from .reservations import counting_in, reservation_of_row
 
 
@@ -92,7 +93,7 @@ def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, r
                                              reads.base_currency, -1 if kept is None else kept)
     if not conn.in_transaction():
         conn.begin()
-    with raw.pipeline():
+    with pipeline(raw):
         # the statements are prepared (psycopg prepares what runs often): the server plans them once, for any
         # group, instead of planning each execution anew for its values, which costs more than running them
         raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")

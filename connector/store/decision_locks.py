@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from .driver_sql import Dialect
 from .outbox import HOLD, hold_of_row
+from .pipelines import pipeline
 from .reservations import COUNT_DECISION_SQL
 
 _LOCK_AND_NEXT_DECISION_ID_SQL = "SELECT pg_advisory_xact_lock(%s), nextval(pg_get_serial_sequence('decisions', 'id'))"
@@ -65,7 +66,7 @@ def lock_for_decision(conn: Connection, source: str, group: str, order_erp_id: s
     """The group's lock for a decision at confirmation, on its own, in ``conn``'s transaction (begun if need be)."""
     if not conn.in_transaction():
         conn.begin()
-    with conn.connection.driver_connection.pipeline():
+    with pipeline(conn.connection.driver_connection):
         pending = PendingLock(conn, source, group, order_erp_id)
     return pending.result()
 

@@ -28,6 +28,7 @@ from .check_reads import LOCK_TAKEN, CheckReads, exposure_key, read_ahead, recei
 from .driver_sql import DriverStatement, PerDialect, column_list
 from .engine import create_store_engine, migrate, schema_status
 from .outbox import OutboxStore
+from .pipelines import pipeline
 from .record_writes import RecordWriter, record_writer
 from .rows import row_to_customer, row_to_invoice, row_to_item, row_to_order, row_to_rate
 from .insurer_decisions import InsurerDecisionStore
@@ -919,7 +920,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
                 return [row_to_order(r) for r in orders.rows(conn, params)]
             # a check's reads on PostgreSQL: the orders' customers come in the same round trip, for the check to find
             customers = (_ORDERS_CUSTOMERS_IN_SOURCE if source else _ORDERS_CUSTOMERS)(conn)
-            with conn.connection.driver_connection.pipeline():
+            with pipeline(conn.connection.driver_connection):
                 order_rows, customer_rows = orders.send(conn, params), customers.send(conn, params)
             found = [row_to_order(r) for r in orders.rows_of(order_rows)]
             self._pinned.ahead = {key("customer", c.source, c.erp_id): c for c in customers.rows_of(customer_rows)}
