@@ -57,13 +57,14 @@ class Outbox:
         self.rng = rng or random.Random()
 
     def enqueue(self, *, source: str, kind: str, target_model: str, target_id: str, key: str,
-                payload: dict[str, Any], conn: Any = None) -> bool:
-        """Queue a write (``conn``: in the caller's transaction, together with what calls for it)."""
-        queued = self.store.outbox_enqueue(source=source, kind=kind, target_model=target_model,
-                                           target_id=target_id, key=key, payload=payload, now=self.clock(), conn=conn)
-        if queued:
+                payload: dict[str, Any], conn: Any = None) -> bool | None:
+        """Queue a write (``conn``: in the caller's transaction, together with what calls for it); whether it was
+        queued (None: known once that transaction commits, see :meth:`Store.commit_together`)."""
+        def logged() -> None:
             log.info("outbox.queued", source=source, kind=kind, target=f"{target_model}:{target_id}", key=key)
-        return queued
+
+        return self.store.outbox_enqueue(source=source, kind=kind, target_model=target_model, target_id=target_id,
+                                         key=key, payload=payload, now=self.clock(), conn=conn, on_queued=logged)
 
     def delay(self, attempts: int) -> timedelta:
         """Exponential backoff with jitter: between half and all of base·2^(n−1), capped."""

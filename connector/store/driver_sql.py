@@ -15,12 +15,20 @@ import re
 from collections import namedtuple
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Table
 
 _PARAMETER = re.compile(r"(?<!:):(\w+)")
+
+
+@lru_cache(maxsize=512)
+def _pyformat(text: str) -> str:
+    """``text`` with psycopg's ``%(name)s`` parameters.  Kept: a check builds its statements anew each time, from a
+    few shapes (one group or several, by day or not), and the substitution costs more than looking them up."""
+    return _PARAMETER.sub(r"%(\1)s", text)
 
 
 class Dialect:
@@ -36,7 +44,7 @@ class Dialect:
 
     def sql(self, text: str) -> str:
         """``text`` with its ``:name`` parameters in the driver's style."""
-        return text if self.sqlite else _PARAMETER.sub(r"%(\1)s", text)
+        return text if self.sqlite else _pyformat(text)
 
     def among(self, column: str, name: str, items: Collection[str]) -> str:
         """``column`` is one of ``items``, given as parameter ``name`` (see :meth:`values`).  One item is compared

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,14 +87,30 @@ class OutboxStore:
     """Outbox entries and holds. Needs ``self.engine``, ``self._reader`` and ``self._writing`` from :class:`Store`."""
 
     def outbox_enqueue(self, *, source: str, kind: str, target_model: str, target_id: str, key: str,
-                       payload: dict[str, Any], now: datetime, conn: Connection | None = None) -> bool:
-        """Queue a write; False when an entry with this key exists already (the write is known).  ``conn``: in
-        the caller's transaction (with the decision that calls for the write)."""
+                       payload: dict[str, Any], now: datetime, conn: Connection | None = None,
+                       on_queued: Callable[[], None] | None = None) -> bool | None:
+        """Queue a write; False when an entry with this key exists already (the write is known), and then
+        ``on_queued`` is not called.  ``conn``: in the caller's transaction (with the decision that calls for the
+        write).  Inside :meth:`Store.commit_together` on PostgreSQL the answer comes with the commit: None, and
+        ``on_queued`` is called once committed, if the entry was queued."""
         values = {"source": source, "kind": kind, "target_model": target_model, "target_id": target_id, "key": key,
                   "payload": json.dumps(payload, sort_keys=True), "state": "pending", "attempts": 0,
                   "next_attempt_at": now, "created_at": now}
         with self._writing(conn) as c:
-            return _ENQUEUE(c).first(c, values) is not None
+            after_commit = getattr(self._pinned, "after_commit", None) if conn is not None else None  # type: ignore[attr-defined]
+            if after_commit is not None:
+                cursor = _ENQUEUE(c).send(c, values)
+
+                def answered() -> None:
+                    if _ENQUEUE(c).first_of(cursor) is not None and on_queued is not None:
+                        on_queued()
+
+                after_commit.append(answered)
+                return None
+            queued = _ENQUEUE(c).first(c, values) is not None
+        if queued and on_queued is not None:
+            on_queued()
+        return queued
 
     def outbox_due(self, source: str, now: datetime, limit: int = 100) -> list[OutboxEntry]:
         o = t.outbox

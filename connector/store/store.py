@@ -264,16 +264,22 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
     def commit_together(self, conn: Connection) -> Iterator[None]:
         """Inside :meth:`decision_lock`, around the decision's writes (nothing else: no reads through
         SQLAlchemy): on PostgreSQL they are sent without waiting for their answers and committed with them, in
-        one round trip at the block's end (a write whose answer is used, such as an outbox entry's, waits for
-        it); an error in the block commits nothing.  On SQLite the block is the lock's own transaction, which
+        one round trip at the block's end (an outbox entry's answer, whether it was queued, is then handed to
+        its ``on_queued``); an error in the block commits nothing.  On SQLite the block is the lock's own transaction, which
         commits when the lock ends."""
         if self._dialect == "sqlite":
             yield
             return
         raw = conn.connection.driver_connection
-        with raw.pipeline():
-            yield
-            raw.execute("COMMIT")
+        self._pinned.after_commit = after_commit = []
+        try:
+            with raw.pipeline():
+                yield
+                raw.execute("COMMIT")
+        finally:
+            self._pinned.after_commit = None
+        for answered in after_commit:
+            answered()
 
     @contextmanager
     def credit_group_lock(self, source: str, group: str) -> Iterator[Connection]:

@@ -8,11 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from structlog.testing import capture_logs
 
 from connector.checks import BadFacts, CreditChecker
 from connector.decisions import Result
 from connector.domain import Company, Customer, OrderState, SalesOrder
 from connector.enforce import Enforcer
+from connector.logs import configure_logging
 from connector.live_checks import LiveCustomer, LiveOrder
 from connector.outbox import Outbox
 from connector.ports import Stream
@@ -235,13 +237,16 @@ def test_an_approval_reserves_under_the_decision_it_was_given_by(synced, policy,
 
 
 def test_an_order_held_at_confirmation_and_confirmed_again_keeps_its_one_hold(synced, policy, clock):
-    first = confirm(synced, policy, clock, live("921", "12000"), buyer())
-    held_at = clock.now
-    clock.now += timedelta(minutes=1)
-    again = confirm(synced, policy, clock, live("921", "12000"), buyer())
+    configure_logging("info", "json")  # (back to warnings by the next test's fixture)
+    with capture_logs() as logs:
+        first = confirm(synced, policy, clock, live("921", "12000"), buyer())
+        held_at = clock.now
+        clock.now += timedelta(minutes=1)
+        again = confirm(synced, policy, clock, live("921", "12000"), buyer())
     assert first.decision.result is again.decision.result is Result.HOLD
     assert again.hold_key == first.hold_key
     assert [e.key for e in synced.outbox_entries(source="odoo")] == [first.hold_key]
+    assert [e["key"] for e in logs if e["event"] == "outbox.queued"] == [first.hold_key]  # once it is committed
     hold = synced.hold("odoo", "921")
     assert (hold.revision, hold.since) == (1, held_at) and len(synced.decisions(order="S921")) == 2
 
