@@ -28,7 +28,9 @@ The Odoo addon's real-time check calls ``/v1/check``.
 from __future__ import annotations
 
 import hmac
+import logging
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -503,9 +505,55 @@ def serve(api: Api, host: str, port: int, *, workers: int = 1, threads: int = 4)
     for listener in list(socket_map.values()):
         if isinstance(listener, BaseWSGIServer):
             _drop_slow_requests(listener, http.request_timeout_seconds)
+    report_queued_requests(threads)
     thread = threading.Thread(target=server.run, name="http-api", daemon=True)
     thread.start()
     return ApiServer(server, socket_map, thread)
+
+
+QUEUE_REPORT_SECONDS = 60.0
+
+
+class QueuedRequests:
+    """waitress warns "Task queue depth is N" on stderr for every request that finds no idle thread: under load a
+    line per request, in no format our logs share (thousands a minute at a thousand checks a second), and the
+    warning's own cost.  Kept instead: how many requests waited and the deepest queue, reported as one structured
+    warning (``http.requests_queued``: the requests that waited since the last report, ``seconds`` ago) as soon as
+    requests start waiting, then at most once per :data:`QUEUE_REPORT_SECONDS`.  A :mod:`logging` filter on waitress's queue logger."""
+
+    def __init__(self, threads: int, clock: Callable[[], float] = time.monotonic) -> None:
+        import threading
+
+        self.threads, self.clock = threads, clock
+        self._lock = threading.Lock()
+        self._waited = self._deepest = 0
+        self._reported: float | None = None  # when the last report was made
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        depth = record.args[0] if isinstance(record.args, tuple) and record.args else 0
+        now = self.clock()
+        with self._lock:
+            self._waited += 1
+            self._deepest = max(self._deepest, depth if isinstance(depth, int) else 0)
+            if self._reported is not None and now - self._reported < QUEUE_REPORT_SECONDS:
+                return False
+            waited, deepest, since = self._waited, self._deepest, self._reported or now
+            self._waited = self._deepest = 0
+            self._reported = now
+        log.warning("http.requests_queued", requests=waited, deepest_queue=deepest, threads=self.threads,
+                    seconds=round(now - since, 1),
+                    detail="requests waited for a free thread: more [http] workers or threads, or more cores")
+        return False
+
+
+def report_queued_requests(threads: int) -> None:
+    """Put :class:`QueuedRequests` on waitress's queue logger (once per process: the last server's thread count)."""
+    queue_log = logging.getLogger("waitress.queue")
+    for kept in queue_log.filters:
+        if isinstance(kept, QueuedRequests):
+            kept.threads = threads
+            return
+    queue_log.addFilter(QueuedRequests(threads))
 
 
 class ApiServer:

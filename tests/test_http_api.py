@@ -155,3 +155,31 @@ def test_a_broken_policy_on_sighup_keeps_the_running_one(api):
     rejected = DAEMON["lines"].wait_for("daemon.reload_rejected")
     assert "rank" in rejected["error"]
     assert policy_line in client.get("/metrics", headers=AUTH).text.splitlines()  # still the old policy
+
+
+def test_queued_requests_are_reported_at_most_once_a_minute():
+    """waitress's per-request queue warnings, as the daemon reports them (see test_http_hostile.py for the daemon)."""
+    import logging
+
+    from structlog.testing import capture_logs
+
+    from connector.logs import configure_logging
+    from creditguard.http_api import QueuedRequests
+
+    now = [100.0]
+    queued = QueuedRequests(threads=2, clock=lambda: now[0])
+
+    def waiting(depth: int) -> bool:
+        return queued.filter(logging.LogRecord("waitress.queue", logging.WARNING, "task.py", 113,
+                                               "Task queue depth is %d", (depth,), None))
+
+    configure_logging("warning", "json")
+    with capture_logs() as logs:
+        assert waiting(1) is False  # never printed by logging itself
+        for depth in (3, 5, 2):
+            now[0] += 10
+            waiting(depth)
+        now[0] += 31  # a minute after the first report
+        waiting(1)
+    reports = [(e["requests"], e["deepest_queue"], e["seconds"]) for e in logs if e["event"] == "http.requests_queued"]
+    assert reports == [(1, 1, 0.0), (4, 5, 61.0)]

@@ -295,6 +295,24 @@ def test_an_internal_failure_is_a_json_500_with_an_error_id_logged_once(strict_d
     assert second["error_id"] != error["error_id"]  # one log line per failure, each with its own id
 
 
+def test_a_burst_of_requests_leaves_the_log_in_its_format(strict_daemon):
+    """More requests at once than threads: waitress would print a line of its own ("Task queue depth is N") for
+    each one that waits; the daemon reports them as one structured warning instead."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_: int) -> int:
+        with httpx.Client(base_url=f"http://127.0.0.1:{strict_daemon.port}", timeout=60) as client:
+            return client.post("/v1/check", json=facts(), headers=AUTH).status_code
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(one, range(200)))
+    assert set(statuses) == {200}
+    report = strict_daemon.lines.wait_for("http.requests_queued")
+    assert report["requests"] >= 1 and report["deepest_queue"] >= 1 and report["threads"] == 4
+    assert report["level"] == "warning"
+    assert not [line for line in strict_daemon.lines.seen if "queue depth" in line.lower()]
+
+
 PARTIAL = b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Slow: "
 
 
