@@ -10,7 +10,9 @@ statements), starts `creditguard run` on it with its HTTP API on loopback, then 
 the facts of a new order (as the Odoo addon sends them) of a random synced customer, first as a
 check (`"event": "check"`: decided and logged), then at confirmation (`"event": "confirm"`: decided
 one at a time per credit group, approvals reserve their amount).  Prints checks per second and the
-p50/p99 latency the clients saw.  Every check is a full decision with its decision-log entry; an answer
+p50/p99 latency the clients saw, and the CPU time an answer cost the API's processes, the database server's and
+the load processes' (the machine's speed drifts from minute to minute: the CPU per check drifts less than the
+rate, and shows where a change saved).  Every check is a full decision with its decision-log entry; an answer
 counts only if it is a 200 carrying a decision.  The load processes speak HTTP/1.1 on plain sockets (like
 wrk), so that they take as little as possible of the cores they share with the server under test.
 """
@@ -101,7 +103,7 @@ def worker(n):
 threads = [threading.Thread(target=worker, args=(n,)) for n in range(first, first + clients)]
 [t.start() for t in threads]; [t.join() for t in threads]
 print(json.dumps({"latencies": latencies, "errors": [e.decode(errors="replace") for e in errors[:3]],
-                  "error_count": len(errors), "seconds": seconds}))
+                  "error_count": len(errors), "seconds": seconds, "cpu": time.process_time()}))
 '''
 
 CONFIG = """\
@@ -162,8 +164,29 @@ def fill(url: str, customers: int, invoices: int, confirmed: int) -> list[str]:
     return names
 
 
-def load(port: int, seconds: float, clients: int, event: str, customers: list[str], seed: int) -> dict:
-    """--clients connections spread over two load processes (one per core); their merged figures."""
+def cpu_seconds(api_pid: int) -> dict[str, float]:
+    """The CPU time the processes under test have used so far: the API's (the daemon and its worker processes) and
+    the database server's (every PostgreSQL process: this benchmark's server is the only one it starts)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"api": 0.0, "database": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            program = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        role = ("api" if api_pid in (int(pid), int(fields[1]))
+                else "database" if program.startswith(b"postgres:") or program.endswith(b"/postgres") else None)
+        if role is not None:
+            used[role] += (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def load(port: int, seconds: float, clients: int, event: str, customers: list[str], seed: int,
+         api_pid: int) -> dict:
+    """--clients connections spread over two load processes (one per core); their merged figures, and the CPU
+    time each answer cost the API, the database and the load processes."""
+    before = cpu_seconds(api_pid)
     per_process = [clients // 2 + clients % 2, clients // 2] if clients > 1 else [clients]
     processes, first = [], 0
     for n, count in enumerate(c for c in per_process if c):
@@ -172,12 +195,16 @@ def load(port: int, seconds: float, clients: int, event: str, customers: list[st
              ",".join(customers), str(seed * 10 + n)], stdout=subprocess.PIPE, text=True))
         first += count
     results = [json.loads(p.communicate()[0]) for p in processes]
+    after = cpu_seconds(api_pid)
     latencies = sorted(x for r in results for x in r["latencies"])
     errors = sum(r["error_count"] for r in results)
     samples = [e for r in results for e in r["errors"]]
     if not latencies:
         raise SystemExit(f"no check answered: {samples}")
+    cpu_ms = {role: (after[role] - before[role]) * 1000 / len(latencies) for role in after}
+    cpu_ms["load"] = sum(r["cpu"] for r in results) * 1000 / len(latencies)
     return {"checks": len(latencies), "errors": errors, "samples": samples, "per_s": len(latencies) / seconds,
+            "cpu_ms": cpu_ms,
             "p50": latencies[len(latencies) // 2], "p99": latencies[min(len(latencies) - 1,
                                                                          int(len(latencies) * 0.99))]}
 
@@ -197,8 +224,8 @@ def bench(store_url: str, label: str, args: argparse.Namespace, tmp: Path) -> No
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         wait_for(port, daemon, 120)  # the API listens once the daemon has started
-        load(port, 3, args.clients, "check", customers, 0)  # warm-up: every process, its caches
-        figures = {event: load(port, args.seconds, args.clients, event, customers, n + 1)
+        load(port, 3, args.clients, "check", customers, 0, daemon.pid)  # warm-up: every process, its caches
+        figures = {event: load(port, args.seconds, args.clients, event, customers, n + 1, daemon.pid)
                    for n, event in enumerate(("check", "confirm"))}
     finally:
         daemon.send_signal(signal.SIGTERM)
@@ -208,8 +235,11 @@ def bench(store_url: str, label: str, args: argparse.Namespace, tmp: Path) -> No
           f"{args.clients} concurrent clients, {args.workers} API process(es) × {args.threads} threads, "
           f"{args.seconds:.0f} s each")
     for event, r in figures.items():
+        cpu = r["cpu_ms"]
+        database = f", database {cpu['database']:.2f}" if label == "PostgreSQL" else ""
         print(f"  event {event:<8} {r['checks']:>7,} checks ({r['errors']} errors): {r['per_s']:>6.0f} checks/s, "
-              f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms")
+              f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms; CPU per check: API {cpu['api']:.2f}{database}, "
+              f"load {cpu['load']:.2f} ms")
         for sample in r["samples"]:
             print(f"    error: {sample}")
 
