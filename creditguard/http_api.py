@@ -28,8 +28,8 @@ The Odoo addon's real-time check calls ``/v1/check``.
 from __future__ import annotations
 
 import hmac
-import logging
 import json
+import logging
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -519,7 +519,8 @@ class QueuedRequests:
     line per request, in no format our logs share (thousands a minute at a thousand checks a second), and the
     warning's own cost.  Kept instead: how many requests waited and the deepest queue, reported as one structured
     warning (``http.requests_queued``: the requests that waited since the last report, ``seconds`` ago) as soon as
-    requests start waiting, then at most once per :data:`QUEUE_REPORT_SECONDS`.  A :mod:`logging` filter on waitress's queue logger."""
+    requests start waiting, then at most once per :data:`QUEUE_REPORT_SECONDS`.  A :mod:`logging` filter on
+    waitress's queue logger."""
 
     def __init__(self, threads: int, clock: Callable[[], float] = time.monotonic) -> None:
         import threading

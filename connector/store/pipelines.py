@@ -1,4 +1,4 @@
-"""PostgreSQL: psycopg pipelines that begin their transaction in their own round trip.
+"""PostgreSQL: psycopg pipelines that begin their transaction without a round trip of its own.
 
 Asked for a statement when no transaction is open, a psycopg connection that is not in autocommit sends ``BEGIN``
 first; in a pipeline it then waits for the answer to that ``BEGIN`` alone (a sync: a round trip to the server and

@@ -264,9 +264,9 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
     def commit_together(self, conn: Connection) -> Iterator[None]:
         """Inside :meth:`decision_lock`, around the decision's writes (nothing else: no reads through
         SQLAlchemy): on PostgreSQL they are sent without waiting for their answers and committed with them, in
-        one round trip at the block's end (an outbox entry's answer, whether it was queued, is then handed to
-        its ``on_queued``); an error in the block commits nothing.  On SQLite the block is the lock's own transaction, which
-        commits when the lock ends."""
+        one round trip at the block's end (an outbox entry's answer, whether it was queued, is then handed to its
+        ``on_queued``); an error in the block commits nothing.  On SQLite the block is the lock's own transaction,
+        which commits when the lock ends."""
         if self._dialect == "sqlite":
             yield
             return
