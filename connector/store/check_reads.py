@@ -95,11 +95,13 @@ def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, r
         conn.begin()
     with pipeline(raw):
         # the statements are prepared (psycopg prepares what runs often): the server plans them once, for any
-        # group, instead of planning each execution anew for its values, which costs more than running them
-        raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        # at confirmation the group's lock first: each statement sees what was committed before it, so every
-        # read after the lock sees every decision of the group taken before this one, and none is taken meanwhile
+        # group, instead of planning each execution anew for its values, which costs more than running them (at
+        # confirmation the lock's statement sets it); at confirmation the group's lock first: each statement sees
+        # what was committed before it, so every read after the lock sees every decision of the group taken before
+        # this one, and none is taken meanwhile
         lock = PendingLock(conn, reads.source, reads.group, reads.order_erp_id) if reads.lock else None
+        if lock is None:
+            raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         customers = {erp_id: customer.send(conn, {"source": reads.source, "erp_id": erp_id})
                      for erp_id in dict.fromkeys(reads.customers)}
         counting = counting_in(groups)(conn).send(conn, {"source": reads.source, "expires_at": reads.now,

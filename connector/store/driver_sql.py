@@ -97,6 +97,10 @@ class DriverStatement:
                 values[name] = process(value)
         return values
 
+    def row_of(self, raw: Sequence[Any]) -> Any:
+        """A row the driver gave (this statement's columns, in order) as this statement's rows come."""
+        return self._row(raw)
+
     def _row(self, raw: Sequence[Any]) -> Any:
         values = list(raw)
         for position, process in self.results:
