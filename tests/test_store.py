@@ -339,3 +339,70 @@ def test_a_pipeline_begins_its_transaction_without_a_round_trip_of_its_own(postg
             raw.execute("INSERT INTO counted VALUES (5)")
         assert raw.info.transaction_status == TransactionStatus.IDLE
         assert raw.execute("SELECT count(*) FROM counted").fetchone()[0] == 2
+
+
+@pytest.mark.postgres
+def test_the_writes_of_a_decision_at_confirmation_go_as_one_statement(postgres_server, tmp_path):
+    """PostgreSQL: the writes made under commit_together are gathered into one statement; a read in between (the
+    driver's or SQLAlchemy's) first sends what was gathered, so it sees it; an outbox entry's answer comes with the
+    commit; nothing is written when the block fails."""
+    from psycopg.pq import Trace
+
+    from connector.store.outbox import HoldRecord
+
+    store = Store.open(postgres_server.create_database())
+    hold = HoldRecord("odoo", "77", "S77", "held", 1, [{"code": "over_limit", "message": "over"}], None, "10.00",
+                      T0, None, T0)
+    other = replace(hold, order_erp_id="76", order_number="S76")
+    entry = dict(source="odoo", kind="place_hold", target_model="sale.order", target_id="77", key="odoo:hold:77:r1",
+                 payload={"held": True}, now=T0)
+    queued: list[str] = []
+    trace = tmp_path / "protocol.txt"
+    try:
+        with store.reading(), store.decision_lock("odoo", "10", "77") as (conn, _), trace.open("w") as out:
+            raw = conn.connection.driver_connection
+            raw.pgconn.trace(out.fileno())
+            raw.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS)
+            with store.commit_together(conn):
+                store.save_hold(hold, conn)
+                store.save_hold(other, conn)
+                assert store.outbox_enqueue(**entry, conn=conn, on_queued=lambda: queued.append("first")) is None
+                seen = store.hold("odoo", "76")  # a read: after the three writes
+                store.outbox_enqueue(**entry, conn=conn, on_queued=lambda: queued.append("again"))  # the same key
+            raw.pgconn.untrace()
+        assert seen == other
+        sent = [line.split("\t")[2] for line in trace.read_text().splitlines() if line.split("\t")[0] == "F"]
+        assert sent.count("Execute") == 4  # the three writes as one, the read, the second entry, COMMIT
+        assert queued == ["first"]  # logged once committed; the second found its key taken
+        assert store.hold("odoo", "77") == hold and store.hold("odoo", "76") == other
+        assert [e.key for e in store.outbox_entries(source="odoo")] == ["odoo:hold:77:r1"]
+
+        with pytest.raises(RuntimeError), store.reading(), store.decision_lock("odoo", "10", "78") as (conn, _):
+            with store.commit_together(conn):
+                store.save_hold(replace(hold, order_erp_id="78"), conn)
+                raise RuntimeError("the decision failed")
+        assert store.hold("odoo", "78") is None
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_a_write_batch_answers_each_write_and_runs_when_an_answer_is_asked_first(postgres_server):
+    from connector.store.write_batches import WriteBatch, is_write
+
+    assert is_write("INSERT INTO t (n) VALUES (%(n)s) RETURNING id") and is_write("DELETE FROM t WHERE n = %(n)s")
+    assert not is_write("INSERT INTO t (n) VALUES (1) RETURNING id, n") and not is_write("SELECT 1")
+    dsn = make_url(postgres_server.create_database()).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as raw:
+        raw.execute("CREATE TABLE numbers (id serial PRIMARY KEY, n int UNIQUE)")
+        raw.commit()
+        batch = WriteBatch(raw)
+        first = batch.add("INSERT INTO numbers (n) VALUES (%(n)s) RETURNING id", {"n": 7})
+        taken = batch.add("INSERT INTO numbers (n) VALUES (%(n)s) ON CONFLICT (n) DO NOTHING RETURNING id", {"n": 8})
+        batch.add("DELETE FROM numbers WHERE n = %(n)s", {"n": 9})
+        assert taken.fetchone() is not None and first.fetchone() is not None  # asked first: the batch runs
+        again = batch.add("INSERT INTO numbers (n) VALUES (%(n)s) ON CONFLICT (n) DO NOTHING RETURNING id", {"n": 8})
+        batch.run()
+        assert again.fetchone() is None  # the key was taken
+        raw.commit()
+        assert raw.execute("SELECT n FROM numbers ORDER BY n").fetchall() == [(7,), (8,)]

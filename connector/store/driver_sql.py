@@ -21,6 +21,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Table
 
+from .write_batches import BATCH, is_write
+
 _PARAMETER = re.compile(r"(?<!:):(\w+)")
 
 
@@ -81,6 +83,7 @@ class DriverStatement:
 
     def __init__(self, sql: str, table: Table, dialect: Any, columns: Sequence[str] = ()) -> None:
         self.sql = Dialect(dialect.name).sql(sql)
+        self.writes = is_write(self.sql)  # a write a batch can take
         self.binds: dict[str, Callable[[Any], Any]] = {}
         for name in _PARAMETER.findall(sql):
             if name in table.c and (process := table.c[name].type._cached_bind_processor(dialect)) is not None:
@@ -109,9 +112,16 @@ class DriverStatement:
         return self.row._make(values) if self.row is not None else tuple(values)
 
     def send(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        """Run the statement; the driver's cursor (inside psycopg's pipeline: its answer comes with the others)."""
+        """Run the statement; the driver's cursor (inside psycopg's pipeline: its answer comes with the others).  In
+        a write batch (see :mod:`connector.store.write_batches`) a write is gathered, and its answer comes when the
+        batch runs; anything else runs the batch first."""
         if not conn.in_transaction():  # as SQLAlchemy's own execute would: its commit then commits this too
             conn.begin()
+        batch = conn.info.get(BATCH)
+        if batch is not None:
+            if self.writes:
+                return batch.add(self.sql, self._params(params))
+            batch.run()
         return conn.connection.driver_connection.execute(self.sql, self._params(params))
 
     def rows_of(self, cursor: Any) -> list[Any]:

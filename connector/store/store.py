@@ -29,6 +29,7 @@ from .driver_sql import DriverStatement, PerDialect, column_list
 from .engine import create_store_engine, migrate, schema_status
 from .outbox import OutboxStore
 from .pipelines import pipeline
+from .write_batches import BATCH, WriteBatch
 from .record_writes import RecordWriter, record_writer
 from .rows import row_to_customer, row_to_invoice, row_to_item, row_to_order, row_to_rate
 from .insurer_decisions import InsurerDecisionStore
@@ -272,12 +273,15 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
             return
         raw = conn.connection.driver_connection
         self._pinned.after_commit = after_commit = []
+        conn.info[BATCH] = batch = WriteBatch(raw)  # the writes as one statement (see connector.store.write_batches)
         try:
             with raw.pipeline():
                 yield
+                batch.run()
                 raw.execute("COMMIT")
         finally:
             self._pinned.after_commit = None
+            conn.info.pop(BATCH, None)
         for answered in after_commit:
             answered()
 

@@ -1,0 +1,93 @@
+"""PostgreSQL: the writes of a decision at confirmation sent as one statement.
+
+Inside :meth:`connector.store.Store.commit_together` a decision's writes (the decision, its reservation, or the
+reservation dropped, the hold and the hold's outbox entry) go to different tables and need nothing from each other.
+Sent one by one in a pipeline, each costs the client and the server a statement's handling (and the client a
+hand-over of the interpreter's lock); gathered here, they become one statement of data-modifying ``WITH`` parts,
+which PostgreSQL runs to completion, all on one snapshot, whatever the final ``SELECT`` reads.  A write's
+``RETURNING`` of one column (an outbox entry's id) is read by that ``SELECT``; its answer, a cursor-like
+:class:`BatchedAnswer`, gives it once the batch has run.  A statement that is not a write (a read) makes the
+batch run first, so that it sees the writes before it (statements through SQLAlchemy are not run inside
+:meth:`~connector.store.Store.commit_together`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+BATCH = "creditguard.write_batch"  # the key of the connection's batch in SQLAlchemy's Connection.info
+
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+_RETURNING = re.compile(r"\bRETURNING\s+(\w+)\s*$", re.IGNORECASE)
+
+
+def is_write(sql: str) -> bool:
+    """Whether ``sql`` is a write a batch can take: an INSERT, UPDATE or DELETE, with at most one column returned."""
+    returning = re.search(r"\bRETURNING\b", sql, re.IGNORECASE)
+    return bool(_WRITE.match(sql)) and (returning is None or _RETURNING.search(sql) is not None)
+
+
+class _Ran:
+    """The batch's one row, read once for all its answers."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor, self._read, self._row = cursor, False, None
+
+    def row(self) -> Any:
+        if not self._read:
+            self._row, self._read = self._cursor.fetchone(), True
+        return self._row
+
+
+class BatchedAnswer:
+    """What a batched write returned: a row of its one column, or none (asked before its batch has run, it runs the
+    batch, and the answer waits for the server's)."""
+
+    def __init__(self, batch: "WriteBatch") -> None:
+        self._batch = batch
+        self._ran: _Ran | None = None
+        self._position = -1
+
+    def bind(self, ran: _Ran, position: int) -> None:
+        self._ran, self._position = ran, position
+
+    def fetchone(self) -> tuple[Any] | None:
+        if self._ran is None:
+            self._batch.run()
+        assert self._ran is not None
+        row = self._ran.row()
+        value = row[self._position] if row is not None else None
+        return None if value is None else (value,)
+
+
+class WriteBatch:
+    """The writes sent on a psycopg connection ``raw`` until :meth:`run` (see the module's docstring)."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self._writes: list[tuple[str, Mapping[str, Any], BatchedAnswer]] = []
+
+    def add(self, sql: str, params: Mapping[str, Any]) -> BatchedAnswer:
+        answer = BatchedAnswer(self)
+        self._writes.append((sql, params, answer))
+        return answer
+
+    def run(self) -> None:
+        """Send the writes gathered so far, as one statement (in the pipeline, if one is open)."""
+        writes, self._writes = self._writes, []
+        if not writes:
+            return
+        parts, params, selected = [], {}, []
+        for n, (sql, values, answer) in enumerate(writes):
+            parts.append(f"w{n} AS ({_PARAMETER.sub(lambda m, n=n: f'%(w{n}_{m.group(1)})s', sql)})")
+            params.update({f"w{n}_{name}": value for name, value in values.items()})
+            if (returning := _RETURNING.search(sql)) is not None:
+                selected.append((answer, f"(SELECT {returning.group(1)} FROM w{n})"))
+        head = ", ".join(column for _, column in selected) or "1"
+        ran = _Ran(self.raw.execute(f"WITH {', '.join(parts)} SELECT {head}", params))
+        for position, (answer, _) in enumerate(selected):
+            answer.bind(ran, position)
+
