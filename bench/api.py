@@ -6,7 +6,8 @@ Fills a fresh store (SQLite file, and a throw-away PostgreSQL server started wit
 bench/check.py's book (--invoices invoices over --customers customers, and the probe credit groups of
 10, 1,000 and 10,000 invoices) and --confirmed decisions at confirmation taken on it in-process (a store
 in use: reservations, holds and the decision log hold rows when the API's connections plan their
-statements), starts `creditguard run` on it with its HTTP API on loopback, then load processes send /v1/check requests from --clients concurrent keep-alive connections for --seconds:
+statements), starts `creditguard run` on it with its HTTP API on loopback, then load processes send /v1/check
+requests from --clients concurrent keep-alive connections for --seconds:
 the facts of a new order (as the Odoo addon sends them) of a random synced customer, first as a
 check (`"event": "check"`: decided and logged), then at confirmation (`"event": "confirm"`: decided
 one at a time per credit group, approvals reserve their amount).  Prints checks per second and the

@@ -6,8 +6,9 @@ decide one at a time per group; other groups do not wait).  Two statements, in a
 transaction's plan setting, the lock and the id the decision will be recorded under (one ``SELECT``: its target
 list is computed in order); then the group's count of decisions at confirmation moved on by one, with the order's
 hold beside it (read under the lock, so that it is the one the decision replaces).  Every statement after the lock,
-in the same transaction, sees every decision committed before it.  Sent on its own (:func:`lock_for_decision`), or first among a check's reads
-(:mod:`connector.store.check_reads`), so that a confirmation decides under the lock from its first read.
+in the same transaction, sees every decision committed before it.  Sent on its own (:func:`lock_for_decision`), or
+first among a check's reads (:mod:`connector.store.check_reads`), so that a confirmation decides under the lock
+from its first read.
 """
 
 from __future__ import annotations

@@ -84,6 +84,7 @@ class DriverStatement:
     def __init__(self, sql: str, table: Table, dialect: Any, columns: Sequence[str] = ()) -> None:
         self.sql = Dialect(dialect.name).sql(sql)
         self.writes = is_write(self.sql)  # a write a batch can take
+        self.batchable = dialect.name != "sqlite"  # (write batches are PostgreSQL's: see Store.commit_together)
         self.binds: dict[str, Callable[[Any], Any]] = {}
         for name in _PARAMETER.findall(sql):
             if name in table.c and (process := table.c[name].type._cached_bind_processor(dialect)) is not None:
@@ -117,7 +118,7 @@ class DriverStatement:
         batch runs; anything else runs the batch first."""
         if not conn.in_transaction():  # as SQLAlchemy's own execute would: its commit then commits this too
             conn.begin()
-        batch = conn.info.get(BATCH)
+        batch = conn.info.get(BATCH) if self.batchable else None
         if batch is not None:
             if self.writes:
                 return batch.add(self.sql, self._params(params))

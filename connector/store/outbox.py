@@ -13,6 +13,7 @@ from sqlalchemy import Connection, exists, func, select, update
 from . import tables as t
 from .ahead import MISSING
 from .driver_sql import DriverStatement, PerDialect, column_list, upsert_sql
+from .write_batches import BATCH
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,15 +98,15 @@ class OutboxStore:
                   "payload": json.dumps(payload, sort_keys=True), "state": "pending", "attempts": 0,
                   "next_attempt_at": now, "created_at": now}
         with self._writing(conn) as c:
-            after_commit = getattr(self._pinned, "after_commit", None) if conn is not None else None  # type: ignore[attr-defined]
-            if after_commit is not None:
-                cursor = _ENQUEUE(c).send(c, values)
+            batch = c.info.get(BATCH) if conn is not None else None
+            if batch is not None:  # gathered with the decision's other writes, answered with the commit
+                answer = _ENQUEUE(c).send(c, values)
 
                 def answered() -> None:
-                    if _ENQUEUE(c).first_of(cursor) is not None and on_queued is not None:
+                    if _ENQUEUE(c).first_of(answer) is not None and on_queued is not None:
                         on_queued()
 
-                after_commit.append(answered)
+                batch.after_commit(answered)
                 return None
             queued = _ENQUEUE(c).first(c, values) is not None
         if queued and on_queued is not None:

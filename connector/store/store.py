@@ -272,7 +272,6 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
             yield
             return
         raw = conn.connection.driver_connection
-        self._pinned.after_commit = after_commit = []
         conn.info[BATCH] = batch = WriteBatch(raw)  # the writes as one statement (see connector.store.write_batches)
         try:
             with raw.pipeline():
@@ -280,10 +279,8 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
                 batch.run()
                 raw.execute("COMMIT")
         finally:
-            self._pinned.after_commit = None
             conn.info.pop(BATCH, None)
-        for answered in after_commit:
-            answered()
+        batch.committed()
 
     @contextmanager
     def credit_group_lock(self, source: str, group: str) -> Iterator[Connection]:

@@ -8,13 +8,14 @@ which PostgreSQL runs to completion, all on one snapshot, whatever the final ``S
 ``RETURNING`` of one column (an outbox entry's id) is read by that ``SELECT``; its answer, a cursor-like
 :class:`BatchedAnswer`, gives it once the batch has run.  A statement that is not a write (a read) makes the
 batch run first, so that it sees the writes before it (statements through SQLAlchemy are not run inside
-:meth:`~connector.store.Store.commit_together`).
+:meth:`~connector.store.Store.commit_together`).  What is to be done only once the writes are committed (an outbox
+entry's log line) waits in :meth:`WriteBatch.after_commit`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 BATCH = "creditguard.write_batch"  # the key of the connection's batch in SQLAlchemy's Connection.info
@@ -69,6 +70,17 @@ class WriteBatch:
     def __init__(self, raw: Any) -> None:
         self.raw = raw
         self._writes: list[tuple[str, Mapping[str, Any], BatchedAnswer]] = []
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the transaction the batch is in has committed (see :meth:`committed`)."""
+        self._after_commit.append(callback)
+
+    def committed(self) -> None:
+        """The transaction committed: the callbacks given to :meth:`after_commit`, in order."""
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     def add(self, sql: str, params: Mapping[str, Any]) -> BatchedAnswer:
         answer = BatchedAnswer(self)
@@ -90,4 +102,3 @@ class WriteBatch:
         ran = _Ran(self.raw.execute(f"WITH {', '.join(parts)} SELECT {head}", params))
         for position, (answer, _) in enumerate(selected):
             answer.bind(ran, position)
-
