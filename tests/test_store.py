@@ -342,6 +342,81 @@ def test_a_pipeline_begins_its_transaction_without_a_round_trip_of_its_own(postg
 
 
 @pytest.mark.postgres
+def test_kept_cursors_serve_the_next_pipeline_and_outlive_a_failed_one(postgres_server):
+    """The cursors kept with a driver connection answer each statement of a pipeline, are the same ones for the next
+    pipeline on that connection, and answer rightly again after a pipeline that failed; a connection the pool made
+    anew gets cursors of its own."""
+    from connector.store.pipelines import kept_cursors, pipeline
+
+    store = Store.open(postgres_server.create_database())
+    try:
+        def run(conn, *statements):
+            conn.begin()
+            cursors = kept_cursors(conn)
+            with pipeline(conn.connection.driver_connection, cursors):
+                sent = [cursors.execute(sql, params) for sql, params in statements]
+            answers = [cursor.fetchall() for cursor in sent]
+            conn.rollback()
+            return sent, answers
+
+        with store.engine.connect() as conn:
+            first, answers = run(conn, ("SELECT 1", None), ("SELECT %s::int * 2", (21,)))
+            assert answers == [[(1,)], [(42,)]]
+            again, answers = run(conn, ("SELECT %s::text", ("a",)), ("SELECT 2", None), ("SELECT 3", None))
+            assert again[:2] == first and answers == [[("a",)], [(2,)], [(3,)]]
+            conn.begin()
+            cursors = kept_cursors(conn)
+            with pytest.raises(psycopg.errors.DivisionByZero), pipeline(conn.connection.driver_connection, cursors):
+                cursors.execute("SELECT 1")
+                cursors.execute("SELECT 1 / 0")
+                cursors.execute("SELECT 2")
+            conn.rollback()
+            after, answers = run(conn, ("SELECT 4", None), ("SELECT 5", None), ("SELECT 6", None))
+            assert after == again and answers == [[(4,)], [(5,)], [(6,)]]
+        store.engine.dispose()
+        with store.engine.connect() as conn:
+            fresh, answers = run(conn, ("SELECT 7", None))
+            assert fresh[0] not in first and answers == [[(7,)]]
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_a_credit_checks_reads_make_no_new_cursor_once_a_check_ran_on_the_connection(postgres_server, monkeypatch):
+    """psycopg makes a cursor for every statement it is asked to run on a connection, at a cost close to sending the
+    statement: a check's reads (and its decision's commit) use the cursors kept with the connection instead."""
+    from connector.store.check_reads import CheckReads
+
+    store = Store.open(postgres_server.create_database())
+    try:
+        ten = Customer(source="odoo", erp_id="10", ref="C10", name="Ten", credit_group_id="10", company_id=None,
+                       country="US", vat=None, is_company=True, parent_id=None, credit_limit=Decimal("1000.00"),
+                       credit_limit_currency="USD", active=True, changed_at=T0)
+        store.save_page("odoo", Stream.CUSTOMERS, "res.partner", [ten], [], None)
+        store.save_page("odoo", Stream.INVOICES, "account.move", [invoice("1")], [], None)
+        reads = CheckReads("odoo", ("10",), "10", T0, "S1", date(2026, 10, 1), False, "USD", reservations=True,
+                           disputed=True, lock=True)
+        made: list[object] = []
+        cursor = psycopg.Connection.cursor
+        monkeypatch.setattr(psycopg.Connection, "cursor", lambda self, *a, **k: made.append(1) or cursor(self, *a, **k))
+
+        def check() -> None:
+            with store.reading():
+                store.read_ahead(reads)
+                assert store.get_customer("odoo", "10").name == "Ten"  # the answer read ahead
+                with store.decision_lock("odoo", "10", "S1") as (conn, _), store.commit_together(conn):
+                    pass
+
+        check()
+        assert made  # the first check on the connection makes the cursors it keeps
+        made.clear()
+        check()
+        assert made == []
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
 def test_the_writes_of_a_decision_at_confirmation_go_as_one_statement(postgres_server, tmp_path):
     """PostgreSQL: the writes made under commit_together are gathered into one statement; a read in between (the
     driver's or SQLAlchemy's) first sends what was gathered, so it sees it; an outbox entry's answer comes with the

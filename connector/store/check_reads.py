@@ -37,7 +37,7 @@ from .book_cache import BookCache, sums_key
 from .cases import DISPUTED_SQL
 from .driver_sql import Dialect, DriverStatement
 from .decision_locks import PendingLock
-from .pipelines import pipeline
+from .pipelines import kept_cursors, pipeline
 from .reservations import counting_in, reservation_of_row
 
 
@@ -93,24 +93,25 @@ def read_ahead(conn: Connection, reads: CheckReads, customer: DriverStatement, r
                                              reads.base_currency, -1 if kept is None else kept)
     if not conn.in_transaction():
         conn.begin()
-    with pipeline(raw):
+    cursors = kept_cursors(conn)  # every answer is read before this function returns
+    with pipeline(raw, cursors):
         # the statements are prepared (psycopg prepares what runs often): the server plans them once, for any
         # group, instead of planning each execution anew for its values, which costs more than running them (at
         # confirmation the lock's statement sets it); at confirmation the group's lock first: each statement sees
         # what was committed before it, so every read after the lock sees every decision of the group taken before
         # this one, and none is taken meanwhile
-        lock = PendingLock(conn, reads.source, reads.group, reads.order_erp_id) if reads.lock else None
+        lock = PendingLock(conn, reads.source, reads.group, reads.order_erp_id, cursors) if reads.lock else None
         if lock is None:
-            raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        customers = {erp_id: customer.send(conn, {"source": reads.source, "erp_id": erp_id})
+            cursors.execute_unread("SET LOCAL plan_cache_mode = force_generic_plan")
+        customers = {erp_id: customer.send(conn, {"source": reads.source, "erp_id": erp_id}, cursors)
                      for erp_id in dict.fromkeys(reads.customers)}
         counting = counting_in(groups)(conn).send(conn, {"source": reads.source, "expires_at": reads.now,
-                                                        "groups": d.values(groups)}) if reads.reservations else None
-        invoice_cursor, order_cursor = raw.execute(*invoice_sql), raw.execute(*order_sql)
-        items = raw.execute(*receivable_sums_query(
+                                                        "groups": d.values(groups)}, cursors) if reads.reservations else None
+        invoice_cursor, order_cursor = cursors.execute(*invoice_sql), cursors.execute(*order_sql)
+        items = cursors.execute(*receivable_sums_query(
             d, reads.source, groups, overdue_before=reads.overdue_before, by_date=reads.by_date,
             base_currency=reads.base_currency)) if receivables else None
-        disputed = raw.execute(d.sql(DISPUTED_SQL), {"source": reads.source, "group": reads.group}) \
+        disputed = cursors.execute(d.sql(DISPUTED_SQL), {"source": reads.source, "group": reads.group}) \
             if reads.disputed else None
     answers: dict[tuple, Any] = {}
     for erp_id, cursor in customers.items():

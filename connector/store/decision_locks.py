@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from . import tables as t
 from .driver_sql import Dialect, column_list
 from .outbox import HOLD, hold_of_row
-from .pipelines import pipeline
+from .pipelines import KeptCursors, pipeline
 from .reservations import COUNT_DECISION_SQL
 
 # the statements after it in the transaction planned once for any values (see connector.store.check_reads), the lock,
@@ -56,8 +56,9 @@ class LockedForDecision:
 class PendingLock:
     """The lock's statements sent in a pipeline; :meth:`result` once the pipeline is synced."""
 
-    def __init__(self, conn: Connection, source: str, group: str, order_erp_id: str | None) -> None:
-        raw = conn.connection.driver_connection
+    def __init__(self, conn: Connection, source: str, group: str, order_erp_id: str | None,
+                 cursors: KeptCursors | None = None) -> None:
+        raw = cursors or conn.connection.driver_connection
         self._conn, self._source, self._group, self._order = conn, source, group, order_erp_id
         self._locked = raw.execute(_LOCK_AND_NEXT_DECISION_ID_SQL, (advisory_key(source, group),))
         if order_erp_id:

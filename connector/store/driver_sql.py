@@ -112,10 +112,11 @@ class DriverStatement:
                 values[position] = process(values[position])
         return self.row._make(values) if self.row is not None else tuple(values)
 
-    def send(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        """Run the statement; the driver's cursor (inside psycopg's pipeline: its answer comes with the others).  In
-        a write batch (see :mod:`connector.store.write_batches`) a write is gathered, and its answer comes when the
-        batch runs; anything else runs the batch first."""
+    def send(self, conn: Connection, params: Mapping[str, Any], cursors: Any = None) -> Any:
+        """Run the statement; the driver's cursor (inside psycopg's pipeline: its answer comes with the others), one
+        of ``cursors`` if given (a :class:`~connector.store.pipelines.KeptCursors`).  In a write batch (see
+        :mod:`connector.store.write_batches`) a write is gathered, and its answer comes when the batch runs; anything
+        else runs the batch first."""
         if not conn.in_transaction():  # as SQLAlchemy's own execute would: its commit then commits this too
             conn.begin()
         batch = conn.info.get(BATCH) if self.batchable else None
@@ -123,7 +124,7 @@ class DriverStatement:
             if self.writes:
                 return batch.add(self.sql, self._params(params))
             batch.run()
-        return conn.connection.driver_connection.execute(self.sql, self._params(params))
+        return (cursors or conn.connection.driver_connection).execute(self.sql, self._params(params))
 
     def rows_of(self, cursor: Any) -> list[Any]:
         return [self._row(raw) for raw in cursor.fetchall()]

@@ -28,7 +28,7 @@ from .check_reads import LOCK_TAKEN, CheckReads, exposure_key, read_ahead, recei
 from .driver_sql import DriverStatement, PerDialect, column_list
 from .engine import create_store_engine, migrate, schema_status
 from .outbox import OutboxStore
-from .pipelines import pipeline
+from .pipelines import kept_cursors, pipeline
 from .write_batches import BATCH, WriteBatch
 from .record_writes import RecordWriter, record_writer
 from .rows import row_to_customer, row_to_invoice, row_to_item, row_to_order, row_to_rate
@@ -277,7 +277,7 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
             with raw.pipeline():
                 yield
                 batch.run()
-                raw.execute("COMMIT")
+                kept_cursors(conn).execute_unread("COMMIT")
         finally:
             conn.info.pop(BATCH, None)
         batch.committed()
@@ -973,11 +973,11 @@ class Store(OutboxStore, ScanStateStore, ReservationStore, SnapshotStore, CaseSt
     def _record_and_commit(self, pinned: Connection, values: dict[str, Any]) -> int:
         """PostgreSQL, in the transaction of a check's reads: the decision and the commit in one round trip."""
         self._pinned.ahead = None
-        raw = pinned.connection.driver_connection
+        raw, cursors = pinned.connection.driver_connection, kept_cursors(pinned)
         try:
             with raw.pipeline():  # one sync at the block's end (the driver's commit would sync once more)
-                cursor = _DECISION(pinned).send(pinned, values)
-                raw.execute("COMMIT")
+                cursor = _DECISION(pinned).send(pinned, values, cursors)
+                cursors.execute_unread("COMMIT")
         except BaseException:
             pinned.rollback()
             raise

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 BATCH = "creditguard.write_batch"  # the key of the connection's batch in SQLAlchemy's Connection.info
@@ -29,6 +30,20 @@ def is_write(sql: str) -> bool:
     """Whether ``sql`` is a write a batch can take: an INSERT, UPDATE or DELETE, with at most one column returned."""
     returning = re.search(r"\bRETURNING\b", sql, re.IGNORECASE)
     return bool(_WRITE.match(sql)) and (returning is None or _RETURNING.search(sql) is not None)
+
+
+@lru_cache(maxsize=256)
+def _statement(writes: tuple[str, ...]) -> tuple[str, tuple[int, ...]]:
+    """The one statement of ``writes`` (each write's parameters prefixed with ``w<n>_``), and the positions of the
+    writes whose column it selects, in order.  Kept: a decision's writes come in a few shapes, and rewriting them
+    (regular expressions over every write's text) cost more per confirmation than the rest of the batch."""
+    parts, selected, returned = [], [], []
+    for n, sql in enumerate(writes):
+        parts.append(f"w{n} AS ({_PARAMETER.sub(lambda m, n=n: f'%(w{n}_{m.group(1)})s', sql)})")
+        if (returning := _RETURNING.search(sql)) is not None:
+            selected.append(f"(SELECT {returning.group(1)} FROM w{n})")
+            returned.append(n)
+    return f"WITH {', '.join(parts)} SELECT {', '.join(selected) or '1'}", tuple(returned)
 
 
 class _Ran:
@@ -92,13 +107,8 @@ class WriteBatch:
         writes, self._writes = self._writes, []
         if not writes:
             return
-        parts, params, selected = [], {}, []
-        for n, (sql, values, answer) in enumerate(writes):
-            parts.append(f"w{n} AS ({_PARAMETER.sub(lambda m, n=n: f'%(w{n}_{m.group(1)})s', sql)})")
-            params.update({f"w{n}_{name}": value for name, value in values.items()})
-            if (returning := _RETURNING.search(sql)) is not None:
-                selected.append((answer, f"(SELECT {returning.group(1)} FROM w{n})"))
-        head = ", ".join(column for _, column in selected) or "1"
-        ran = _Ran(self.raw.execute(f"WITH {', '.join(parts)} SELECT {head}", params))
-        for position, (answer, _) in enumerate(selected):
-            answer.bind(ran, position)
+        sql, returned = _statement(tuple(sql for sql, _, _ in writes))
+        params = {f"w{n}_{name}": value for n, (_, values, _) in enumerate(writes) for name, value in values.items()}
+        ran = _Ran(self.raw.execute(sql, params))
+        for position, n in enumerate(returned):
+            writes[n][2].bind(ran, position)
